@@ -1,0 +1,85 @@
+//! The orders API's configuration, from the environment (DESIGN.md §8).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use webhook_dispatch::config::{CommonArgs, DeliveryArgs};
+
+/// Which queue the relay publishes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueueKind {
+    /// The delivery table is the queue; the dispatcher runs in this process.
+    Memory,
+    /// SQS (`SQS_QUEUE_URL`); the Lambda or the worker delivers.
+    Sqs,
+}
+
+/// Configuration of the API process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Database, secrets and environment.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Delivery settings (used by the in-process dispatcher in memory mode).
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    /// Bind address; empty means `127.0.0.1:8080`, `:PORT` means every interface.
+    #[arg(long, env = "LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// `memory` or `sqs`.
+    #[arg(long, env = "QUEUE", value_enum, default_value = "memory")]
+    pub queue: QueueKind,
+    /// The SQS queue (with `QUEUE=sqs`).
+    #[arg(long, env = "SQS_QUEUE_URL")]
+    pub sqs_queue_url: Option<String>,
+    /// Seconds readiness reports 503 before the server stops accepting requests.
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECONDS", default_value_t = 0)]
+    pub shutdown_drain_seconds: u64,
+    /// Largest number of database connections.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub database_max_connections: u32,
+    /// In SQS mode, pending deliveries overdue by this many seconds are published again.
+    #[arg(long, env = "REPUBLISH_OVERDUE_SECONDS", default_value_t = 900)]
+    pub republish_overdue_seconds: u64,
+}
+
+impl Config {
+    /// The address to bind.
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        parse_listen(&self.listen)
+    }
+
+    /// How long readiness stays 503 before the listener closes.
+    pub fn drain(&self) -> Duration {
+        Duration::from_secs(self.shutdown_drain_seconds)
+    }
+}
+
+/// Parses `LISTEN`: empty → `127.0.0.1:8080`, `:PORT` → `0.0.0.0:PORT`, else `HOST:PORT`.
+pub fn parse_listen(listen: &str) -> anyhow::Result<SocketAddr> {
+    let listen = listen.trim();
+    let addr = if listen.is_empty() {
+        "127.0.0.1:8080".to_owned()
+    } else if let Some(port) = listen.strip_prefix(':') {
+        format!("0.0.0.0:{port}")
+    } else {
+        listen.to_owned()
+    };
+    addr.parse()
+        .with_context(|| format!("LISTEN={listen:?} is not HOST:PORT or :PORT"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_forms() {
+        let parse = |s| parse_listen(s).expect("valid").to_string();
+        assert_eq!(parse(""), "127.0.0.1:8080");
+        assert_eq!(parse(":9000"), "0.0.0.0:9000");
+        assert_eq!(parse("127.0.0.1:0"), "127.0.0.1:0");
+        assert!(parse_listen("nope").is_err());
+    }
+}

@@ -1,0 +1,98 @@
+//! API keys: only a SHA-256 hash and a short display prefix are stored.
+
+use base64::Engine;
+use domain::ids::{ApiKeyId, CustomerId};
+use sha2::{Digest, Sha256};
+use sqlx::{MySqlConnection, Row};
+
+/// What a key may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// Staff: manage customers, move orders through their lifecycle.
+    Operator,
+    /// A customer: its own orders and endpoints.
+    Customer(CustomerId),
+}
+
+/// A freshly created key; `secret` is shown once and never stored.
+#[derive(Debug)]
+pub struct NewKey {
+    /// The key's id.
+    pub id: ApiKeyId,
+    /// The key itself (`mk_…`).
+    pub secret: secrecy::SecretString,
+    /// Its recognisable prefix.
+    pub prefix: String,
+}
+
+const KEY_PREFIX: &str = "mk_";
+const DISPLAY_PREFIX_LEN: usize = 11;
+
+fn hash(key: &str) -> Vec<u8> {
+    Sha256::digest(key.as_bytes()).to_vec()
+}
+
+/// Creates a key for `role`.
+pub async fn create(
+    conn: &mut MySqlConnection,
+    role: &Role,
+    name: Option<&str>,
+) -> sqlx::Result<NewKey> {
+    let mut random = [0u8; 32];
+    getrandom::fill(&mut random).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let secret = format!(
+        "{KEY_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
+    );
+    let prefix: String = secret.chars().take(DISPLAY_PREFIX_LEN).collect();
+    let id = ApiKeyId::new();
+    let (role_name, customer_id) = match role {
+        Role::Operator => ("operator", None),
+        Role::Customer(customer) => ("customer", Some(customer.as_str())),
+    };
+    sqlx::query(
+        r"insert into api_keys (id, customer_id, role, name, prefix, key_hash, created_at)
+          values (?, ?, ?, ?, ?, ?, utc_timestamp(6))",
+    )
+    .bind(id.as_str())
+    .bind(customer_id)
+    .bind(role_name)
+    .bind(name)
+    .bind(&prefix)
+    .bind(hash(&secret))
+    .execute(conn)
+    .await?;
+    Ok(NewKey {
+        id,
+        secret: secret.into(),
+        prefix,
+    })
+}
+
+/// The key id and role of an unrevoked key, if `key` is one.
+pub async fn authenticate(
+    conn: &mut MySqlConnection,
+    key: &str,
+) -> sqlx::Result<Option<(ApiKeyId, Role)>> {
+    if !key.starts_with(KEY_PREFIX) {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "select id, role, customer_id from api_keys where key_hash = ? and revoked_at is null",
+    )
+    .bind(hash(key))
+    .fetch_optional(conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let id = ApiKeyId::parse(row.try_get("id")?).map_err(super::bad_id)?;
+    let role: String = row.try_get("role")?;
+    let customer: Option<String> = row.try_get("customer_id")?;
+    let role = match (role.as_str(), customer) {
+        ("operator", _) => Role::Operator,
+        ("customer", Some(customer)) => {
+            Role::Customer(CustomerId::parse(&customer).map_err(super::bad_id)?)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some((id, role)))
+}

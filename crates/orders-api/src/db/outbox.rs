@@ -1,0 +1,140 @@
+//! The transactional outbox: events and their deliveries are written in the transaction of the
+//! change that caused them; the relay later claims unpublished deliveries, publishes them
+//! outside any transaction and marks what the queue accepted.
+
+use std::time::Duration;
+
+use domain::event::Event;
+use domain::ids::{DeliveryId, EndpointId};
+use sqlx::{MySqlConnection, MySqlPool, QueryBuilder};
+
+use super::bad_id;
+
+/// Inserts an event with its exact payload bytes.
+pub async fn insert_event(conn: &mut MySqlConnection, event: &Event) -> sqlx::Result<()> {
+    sqlx::query(
+        r"insert into webhook_events (id, customer_id, event_type, order_id, payload, created_at)
+          values (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(event.id.as_str())
+    .bind(event.customer_id.as_str())
+    .bind(event.event_type.as_str())
+    .bind(event.order_id.as_ref().map(|id| id.as_str()))
+    .bind(&event.payload)
+    .bind(event.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts one pending, unpublished delivery of `event` per endpoint, due now.
+pub async fn insert_deliveries(
+    conn: &mut MySqlConnection,
+    event: &Event,
+    endpoints: &[EndpointId],
+) -> sqlx::Result<Vec<DeliveryId>> {
+    if endpoints.is_empty() {
+        return Ok(Vec::new());
+    }
+    let deliveries: Vec<(DeliveryId, &EndpointId)> = endpoints
+        .iter()
+        .map(|endpoint| (DeliveryId::new(), endpoint))
+        .collect();
+    let mut query = QueryBuilder::new(
+        "insert into webhook_deliveries (id, event_id, endpoint_id, customer_id, event_type, \
+         status, attempt_count, next_attempt_at, publish_pending, created_at, updated_at) ",
+    );
+    query.push_values(&deliveries, |mut row, (id, endpoint)| {
+        row.push_bind(id.as_str().to_owned())
+            .push_bind(event.id.as_str().to_owned())
+            .push_bind(endpoint.as_str().to_owned())
+            .push_bind(event.customer_id.as_str().to_owned())
+            .push_bind(event.event_type.as_str())
+            .push("'pending', 0, utc_timestamp(6), true, utc_timestamp(6), utc_timestamp(6)");
+    });
+    query.build().execute(conn).await?;
+    Ok(deliveries.into_iter().map(|(id, _)| id).collect())
+}
+
+/// Claims up to `limit` unpublished deliveries for `ttl`; returns the claim token and ids.
+/// The claim is one short statement: no lock is held while publishing.
+pub async fn claim_unpublished(
+    pool: &MySqlPool,
+    limit: u32,
+    ttl: Duration,
+) -> sqlx::Result<(String, Vec<DeliveryId>)> {
+    let token = ulid::Ulid::generate().to_string().to_ascii_lowercase();
+    let claimed = sqlx::query(
+        r"update webhook_deliveries
+          set publish_token = ?, publish_claimed_until = utc_timestamp(6) + interval ? microsecond
+          where publish_pending = true
+            and (publish_claimed_until is null or publish_claimed_until < utc_timestamp(6))
+          order by publish_pending, publish_claimed_until
+          limit ?",
+    )
+    .bind(&token)
+    .bind(i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX))
+    .bind(limit)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if claimed == 0 {
+        return Ok((token, Vec::new()));
+    }
+    let ids: Vec<String> =
+        sqlx::query_scalar("select id from webhook_deliveries where publish_token = ? order by id")
+            .bind(&token)
+            .fetch_all(pool)
+            .await?;
+    let ids = ids
+        .iter()
+        .map(|id| DeliveryId::parse(id).map_err(bad_id))
+        .collect::<sqlx::Result<_>>()?;
+    Ok((token, ids))
+}
+
+/// Marks the deliveries the queue accepted as published, and releases the rest of the claim
+/// so the next round retries them.
+pub async fn settle_claim(
+    pool: &MySqlPool,
+    token: &str,
+    accepted: &[DeliveryId],
+) -> sqlx::Result<()> {
+    if !accepted.is_empty() {
+        let mut query = QueryBuilder::new(
+            "update webhook_deliveries set publish_pending = false, publish_token = null, \
+             publish_claimed_until = null where publish_token = ",
+        );
+        query.push_bind(token.to_owned()).push(" and id in (");
+        let mut ids = query.separated(", ");
+        for id in accepted {
+            ids.push_bind(id.as_str().to_owned());
+        }
+        ids.push_unseparated(")");
+        query.build().execute(pool).await?;
+    }
+    sqlx::query(
+        r"update webhook_deliveries set publish_token = null, publish_claimed_until = null
+          where publish_token = ?",
+    )
+    .bind(token)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Marks pending deliveries that are overdue by more than `overdue` for publishing again:
+/// their message was lost, dead-lettered, or dropped by a crash.
+pub async fn sweep_overdue(pool: &MySqlPool, overdue: Duration) -> sqlx::Result<u64> {
+    let swept = sqlx::query(
+        r"update webhook_deliveries set publish_pending = true, updated_at = utc_timestamp(6)
+          where status = 'pending' and publish_pending = false
+            and next_attempt_at < utc_timestamp(6) - interval ? microsecond
+            and (lease_until is null or lease_until < utc_timestamp(6))",
+    )
+    .bind(i64::try_from(overdue.as_micros()).unwrap_or(i64::MAX))
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(swept)
+}

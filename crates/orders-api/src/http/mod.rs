@@ -1,0 +1,140 @@
+//! The HTTP API: one router per resource, merged here under the tower-http layers.
+
+pub mod auth;
+pub mod customers;
+pub mod endpoints;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod orders;
+pub mod pagination;
+pub mod views;
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use domain::secret_box::SecretKeyring;
+use sqlx::MySqlPool;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use webhook_dispatch::client::TargetGuard;
+
+use error::{Error, REQUEST_ID};
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// The longest a request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<StateInner>);
+
+/// What [`AppState`] holds.
+pub struct StateInner {
+    /// The database.
+    pub pool: MySqlPool,
+    /// Seals signing secrets.
+    pub keyring: Arc<SecretKeyring>,
+    /// Vets webhook targets at registration.
+    pub guard: TargetGuard,
+    /// Wakes the relay after a commit that wrote deliveries.
+    pub outbox: Arc<Notify>,
+    /// Cancelled when the process starts draining (readiness turns 503).
+    pub draining: CancellationToken,
+}
+
+impl AppState {
+    /// Wraps the state.
+    pub fn new(inner: StateInner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = StateInner;
+    fn deref(&self) -> &StateInner {
+        &self.0
+    }
+}
+
+const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Request ids: `req_` + a ULID, unless the client sent a usable one.
+#[derive(Debug, Clone, Copy)]
+struct MakeUlidRequestId;
+
+impl MakeRequestId for MakeUlidRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = format!(
+            "req_{}",
+            ulid::Ulid::generate().to_string().to_ascii_lowercase()
+        );
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+/// Makes the request id available to problem documents.
+async fn scope_request_id(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    REQUEST_ID.scope(id, next.run(request)).await
+}
+
+async fn not_found() -> Error {
+    Error::NotFound
+}
+
+async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
+        let request_id = request
+            .headers()
+            .get(&REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.uri().path(),
+            request_id,
+            customer_id = tracing::field::Empty,
+        )
+    });
+    Router::new()
+        .merge(health::router())
+        .merge(customers::router())
+        .merge(orders::router())
+        .merge(endpoints::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(scope_request_id))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
+        .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeUlidRequestId))
+        .with_state(state)
+}

@@ -1,0 +1,306 @@
+//! Orders: create, read, list, change status, cancel, history.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use domain::ids::{CustomerId, OrderId};
+use domain::order::{self, Address, MAX_PARCELS, NewOrder, OrderStatus, Parcel};
+use domain::validation::{self, FieldErrors};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::{Caller, Customer, Operator};
+use super::error::{Error, Result};
+use super::extract::{Json, Query};
+use super::pagination::{self, Page};
+use super::views::{HistoryView, OrderView};
+use crate::db::{self, Scope};
+use crate::service::{self, ChangeRequest};
+
+/// The order routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/orders", post(create).get(list))
+        .route("/v1/orders/{id}", get(fetch))
+        .route("/v1/orders/{id}/status", post(change_status))
+        .route("/v1/orders/{id}/cancel", post(cancel))
+        .route("/v1/orders/{id}/history", get(history))
+}
+
+/// A malformed id is answered exactly like a missing order.
+fn order_id(raw: &str) -> Result<OrderId> {
+    OrderId::parse(raw).map_err(|_| Error::NotFound)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddressInput {
+    name: Option<String>,
+    line1: Option<String>,
+    line2: Option<String>,
+    city: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParcelInput {
+    weight_grams: Option<u32>,
+    length_mm: Option<u32>,
+    width_mm: Option<u32>,
+    height_mm: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateOrder {
+    reference: Option<String>,
+    origin: Option<AddressInput>,
+    destination: Option<AddressInput>,
+    parcels: Option<Vec<ParcelInput>>,
+}
+
+/// Takes a required field, recording its absence.
+fn required<T>(value: Option<T>, field: &str, errors: &mut FieldErrors) -> Option<T> {
+    if value.is_none() {
+        errors.missing(field);
+    }
+    value
+}
+
+fn address(input: Option<AddressInput>, path: &str, errors: &mut FieldErrors) -> Option<Address> {
+    let input = required(input, path, errors)?;
+    let field = |name| validation::join(path, name);
+    let name = required(input.name, &field("name"), errors);
+    let line1 = required(input.line1, &field("line1"), errors);
+    let city = required(input.city, &field("city"), errors);
+    let postal_code = required(input.postal_code, &field("postal_code"), errors);
+    let country = required(input.country, &field("country"), errors);
+    let address = Address {
+        name: name?,
+        line1: line1?,
+        line2: input.line2,
+        city: city?,
+        region: input.region,
+        postal_code: postal_code?,
+        country: country?,
+    };
+    address.validate(path, errors);
+    Some(address)
+}
+
+fn parcel(input: ParcelInput, path: &str, errors: &mut FieldErrors) -> Option<Parcel> {
+    let field = |name| validation::join(path, name);
+    let weight_grams = required(input.weight_grams, &field("weight_grams"), errors);
+    let length_mm = required(input.length_mm, &field("length_mm"), errors);
+    let width_mm = required(input.width_mm, &field("width_mm"), errors);
+    let height_mm = required(input.height_mm, &field("height_mm"), errors);
+    let parcel = Parcel {
+        weight_grams: weight_grams?,
+        length_mm: length_mm?,
+        width_mm: width_mm?,
+        height_mm: height_mm?,
+    };
+    parcel.validate(path, errors);
+    Some(parcel)
+}
+
+impl CreateOrder {
+    fn parse(self) -> Result<NewOrder, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let reference = required(self.reference, "reference", &mut errors);
+        if let Some(reference) = &reference {
+            order::validate_reference("reference", reference, &mut errors);
+        }
+        let origin = address(self.origin, "origin", &mut errors);
+        let destination = address(self.destination, "destination", &mut errors);
+        let parcels = match self.parcels {
+            None => Some(Vec::new()),
+            Some(parcels) if parcels.is_empty() || parcels.len() > MAX_PARCELS => {
+                errors.add(
+                    "parcels",
+                    format!("must list 1 to {MAX_PARCELS} parcels, or be omitted"),
+                );
+                None
+            }
+            Some(parcels) => parcels
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| parcel(p, &format!("parcels[{i}]"), &mut errors))
+                .collect(),
+        };
+        match (reference, origin, destination, parcels) {
+            (Some(reference), Some(origin), Some(destination), Some(parcels))
+                if errors.is_empty() =>
+            {
+                Ok(NewOrder {
+                    reference,
+                    origin,
+                    destination,
+                    parcels,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    customer: Customer,
+    Json(body): Json<CreateOrder>,
+) -> Result<(StatusCode, axum::Json<OrderView>)> {
+    let new = body.parse().map_err(Error::Validation)?;
+    let order = service::place_order(&state.pool, customer.customer_id, new).await?;
+    state.outbox.notify_one();
+    Ok((StatusCode::CREATED, axum::Json(order.into())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    status: Option<String>,
+    customer_id: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<axum::Json<Page<OrderView>>> {
+    let scope = match (caller.scope(), query.customer_id.as_deref()) {
+        (scope, None) => scope,
+        (Scope::All, Some(customer)) => Scope::Customer(
+            CustomerId::parse(customer)
+                .map_err(|_| Error::field("customer_id", "is not a customer id"))?,
+        ),
+        (Scope::Customer(_), Some(_)) => {
+            return Err(Error::field(
+                "customer_id",
+                "may only be used with an operator key",
+            ));
+        }
+    };
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            OrderStatus::parse(s).ok_or_else(|| Error::field("status", "is not an order status"))
+        })
+        .transpose()?;
+    let limit = pagination::limit(query.limit)?;
+    let before = pagination::decode(query.cursor.as_deref(), |id| OrderId::parse(id).ok())?;
+    let mut conn = state.pool.acquire().await?;
+    let filter = db::orders::ListFilter {
+        scope,
+        status,
+        before,
+        limit: limit + 1,
+    };
+    let orders = db::orders::list(&mut conn, &filter).await?;
+    Ok(axum::Json(pagination::page(
+        orders,
+        limit,
+        |o| o.id.as_str(),
+        OrderView::from,
+    )))
+}
+
+async fn fetch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<OrderView>> {
+    let id = order_id(&id)?;
+    let mut conn = state.pool.acquire().await?;
+    let order = db::orders::find(&mut conn, &id, &caller.scope(), false)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(axum::Json(order.into()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeStatus {
+    status: Option<String>,
+    detail: Option<String>,
+    location: Option<String>,
+}
+
+async fn change_status(
+    State(state): State<AppState>,
+    Operator(caller): Operator,
+    Path(id): Path<String>,
+    Json(body): Json<ChangeStatus>,
+) -> Result<axum::Json<OrderView>> {
+    let id = order_id(&id)?;
+    let mut errors = FieldErrors::new();
+    let to = match body.status.as_deref().map(OrderStatus::parse) {
+        None => {
+            errors.missing("status");
+            None
+        }
+        Some(None) => {
+            errors.add("status", "is not an order status");
+            None
+        }
+        Some(status) => status,
+    };
+    validation::optional_text(&mut errors, "detail", body.detail.as_deref(), 500);
+    validation::optional_text(&mut errors, "location", body.location.as_deref(), 200);
+    let (Some(to), true) = (to, errors.is_empty()) else {
+        return Err(Error::Validation(errors));
+    };
+    let request = ChangeRequest {
+        to,
+        detail: body.detail,
+        location: body.location,
+    };
+    let order = service::change_status(&state.pool, &caller.scope(), &id, request).await?;
+    state.outbox.notify_one();
+    Ok(axum::Json(order.into()))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    customer: Customer,
+    Path(id): Path<String>,
+) -> Result<axum::Json<OrderView>> {
+    let id = order_id(&id)?;
+    let request = ChangeRequest {
+        to: OrderStatus::Cancelled,
+        detail: Some("cancelled by the customer".into()),
+        location: None,
+    };
+    let order = service::change_status(
+        &state.pool,
+        &Scope::Customer(customer.customer_id),
+        &id,
+        request,
+    )
+    .await?;
+    state.outbox.notify_one();
+    Ok(axum::Json(order.into()))
+}
+
+async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Page<HistoryView>>> {
+    let id = order_id(&id)?;
+    let mut conn = state.pool.acquire().await?;
+    db::orders::find(&mut conn, &id, &caller.scope(), false)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let rows = db::orders::history(&mut conn, &id).await?;
+    Ok(axum::Json(Page {
+        data: rows.into_iter().map(HistoryView::from).collect(),
+        next_cursor: None,
+    }))
+}

@@ -1,0 +1,139 @@
+//! Response bodies.
+
+use chrono::{DateTime, Utc};
+use domain::order::{Address, Order, OrderStatus, Parcel};
+use serde::Serialize;
+
+use crate::db::endpoints::Endpoint;
+use crate::db::orders::HistoryRow;
+
+/// An order as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct OrderView {
+    /// `ord_…`
+    pub id: String,
+    /// Owner.
+    pub customer_id: String,
+    /// The customer's reference.
+    pub reference: String,
+    /// Current status.
+    pub status: OrderStatus,
+    /// 1 at creation, +1 per status change; receivers drop stale updates by it.
+    pub sequence: u32,
+    /// Pick-up address.
+    pub origin: Address,
+    /// Delivery address.
+    pub destination: Address,
+    /// Parcels.
+    pub parcels: Vec<Parcel>,
+    /// Placed at.
+    #[serde(with = "domain::time::millis")]
+    pub created_at: DateTime<Utc>,
+    /// Last status change at.
+    #[serde(with = "domain::time::millis")]
+    pub status_changed_at: DateTime<Utc>,
+    /// Related resources.
+    pub links: OrderLinks,
+}
+
+/// Links of an order.
+#[derive(Debug, Serialize)]
+pub struct OrderLinks {
+    /// Its status history.
+    pub history: String,
+}
+
+impl From<Order> for OrderView {
+    fn from(order: Order) -> Self {
+        Self {
+            links: OrderLinks {
+                history: format!("/v1/orders/{}/history", order.id),
+            },
+            id: order.id.to_string(),
+            customer_id: order.customer_id.to_string(),
+            reference: order.reference,
+            status: order.status,
+            sequence: order.sequence,
+            origin: order.origin,
+            destination: order.destination,
+            parcels: order.parcels,
+            created_at: order.created_at,
+            status_changed_at: order.status_changed_at,
+        }
+    }
+}
+
+/// One status change of an order.
+#[derive(Debug, Serialize)]
+pub struct HistoryView {
+    /// The order's sequence after it.
+    pub sequence: u32,
+    /// New status.
+    pub status: String,
+    /// Previous status (`null` at creation).
+    pub previous_status: Option<String>,
+    /// Operator's detail.
+    pub detail: Option<String>,
+    /// Where.
+    pub location: Option<String>,
+    /// When.
+    #[serde(with = "domain::time::millis")]
+    pub changed_at: DateTime<Utc>,
+}
+
+impl From<HistoryRow> for HistoryView {
+    fn from(row: HistoryRow) -> Self {
+        Self {
+            sequence: row.sequence,
+            status: row.status,
+            previous_status: row.previous_status,
+            detail: row.detail,
+            location: row.location,
+            changed_at: row.changed_at,
+        }
+    }
+}
+
+/// A webhook endpoint as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct EndpointView {
+    /// `ep_…`
+    pub id: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// The customer's note.
+    pub description: Option<String>,
+    /// Subscribed types; `null` means every type.
+    pub event_types: Option<Vec<&'static str>>,
+    /// Whether it receives deliveries.
+    pub enabled: bool,
+    /// Why it was disabled.
+    pub disabled_reason: Option<String>,
+    /// Created at.
+    #[serde(with = "domain::time::millis")]
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    #[serde(with = "domain::time::millis")]
+    pub updated_at: DateTime<Utc>,
+    /// The signing secret: present only in the response that created or rotated it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl From<Endpoint> for EndpointView {
+    fn from(endpoint: Endpoint) -> Self {
+        Self {
+            id: endpoint.id.to_string(),
+            url: endpoint.url,
+            description: endpoint.description,
+            event_types: endpoint
+                .event_types
+                .map(|types| types.iter().map(|t| t.as_str()).collect()),
+            enabled: endpoint.enabled,
+            disabled_reason: endpoint.disabled_reason,
+            created_at: endpoint.created_at,
+            updated_at: endpoint.updated_at,
+            secret: None,
+        }
+    }
+}

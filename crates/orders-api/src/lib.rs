@@ -1,0 +1,161 @@
+//! The orders API of Mechanica order webhooks.
+//!
+//! Customers place shipping orders and register webhook endpoints; operators move orders
+//! through their lifecycle. Every status change commits, in one transaction, the order, its
+//! history row, its event and one delivery per subscribed endpoint (the transactional
+//! outbox). The [`relay`] then publishes deliveries to the queue: SQS, or in memory mode the
+//! delivery table itself, drained by an in-process dispatcher.
+
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod queue;
+pub mod relay;
+pub mod service;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::MySqlPool;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use webhook_dispatch::client::TargetGuard;
+use webhook_dispatch::config::AppEnv;
+use webhook_dispatch::database;
+use webhook_dispatch::dispatcher::Dispatcher;
+
+use crate::config::{Config, QueueKind};
+use crate::http::{AppState, StateInner};
+use crate::queue::EventPublisher;
+use crate::queue::memory::MemoryPublisher;
+use crate::queue::sqs::SqsPublisher;
+use crate::relay::Relay;
+
+/// The API, its relay and (in memory mode) its dispatcher, bound and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    relay: Relay,
+    dispatcher: Option<(Dispatcher, Arc<Notify>)>,
+    drain: Duration,
+}
+
+/// Connects to the configured database; in dev, creates and migrates it first.
+pub async fn connect(config: &Config) -> anyhow::Result<MySqlPool> {
+    let options = database::connect_options(&config.common.database_url()?)
+        .context("the database URL is invalid")?;
+    if config.common.app_env == AppEnv::Dev {
+        migrations::create_and_migrate(&options)
+            .await
+            .context("applying migrations (APP_ENV=dev)")?;
+    }
+    Ok(database::pool(options, config.database_max_connections))
+}
+
+impl Application {
+    /// Builds everything once and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = connect(&config).await?;
+        let keyring = Arc::new(config.common.keyring()?);
+        let outbox = Arc::new(Notify::new());
+        let (publisher, dispatcher, sweep): (Arc<dyn EventPublisher>, _, _) = match config.queue {
+            QueueKind::Memory => {
+                let wake = Arc::new(Notify::new());
+                let dispatcher = webhook_dispatch::build_dispatcher_with_pool(
+                    pool.clone(),
+                    Arc::clone(&keyring),
+                    &config.delivery,
+                )?;
+                (
+                    Arc::new(MemoryPublisher::new(Arc::clone(&wake))),
+                    Some((dispatcher, wake)),
+                    None,
+                )
+            }
+            QueueKind::Sqs => {
+                let queue_url = config
+                    .sqs_queue_url
+                    .clone()
+                    .context("SQS_QUEUE_URL is required with QUEUE=sqs")?;
+                let client = webhook_dispatch::sqs_client().await;
+                let overdue = Duration::from_secs(config.republish_overdue_seconds);
+                (
+                    Arc::new(SqsPublisher::new(client, queue_url)),
+                    None,
+                    Some(overdue),
+                )
+            }
+        };
+        let relay = Relay::new(pool.clone(), publisher, Arc::clone(&outbox), sweep);
+        let addr = config.listen_addr()?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let state = AppState::new(StateInner {
+            pool,
+            keyring,
+            guard: TargetGuard::system(config.delivery.webhook_allow_loopback),
+            outbox,
+            draining: CancellationToken::new(),
+        });
+        Ok(Self {
+            listener,
+            state,
+            relay,
+            dispatcher,
+            drain: config.drain(),
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    /// Serves until `shutdown` is cancelled, then drains: readiness turns 503 at once, requests
+    /// keep being served for the drain period, in-flight requests finish, the relay and the
+    /// dispatcher stop between batches, and the pool closes.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let background = CancellationToken::new();
+        let relay = tokio::spawn(self.relay.run(background.clone()));
+        let dispatcher = self.dispatcher.map(|(dispatcher, wake)| {
+            tokio::spawn(webhook_dispatch::embedded::run(
+                dispatcher,
+                wake,
+                background.clone(),
+            ))
+        });
+        let draining = self.state.draining.clone();
+        let drain = self.drain;
+        let pool = self.state.pool.clone();
+        tracing::info!(addr = %self.listener.local_addr()?, "listening");
+        let served = axum::serve(self.listener, http::router(self.state))
+            .with_graceful_shutdown(async move {
+                shutdown.cancelled().await;
+                draining.cancel();
+                tracing::info!(drain_seconds = drain.as_secs(), "draining");
+                tokio::time::sleep(drain).await;
+            })
+            .await;
+        background.cancel();
+        if let Err(error) = relay.await {
+            tracing::error!(%error, "relay task failed");
+        }
+        if let Some(dispatcher) = dispatcher
+            && let Err(error) = dispatcher.await
+        {
+            tracing::error!(%error, "dispatcher task failed");
+        }
+        pool.close().await;
+        tracing::info!("stopped");
+        served.context("serving HTTP")
+    }
+}

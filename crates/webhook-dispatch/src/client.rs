@@ -1,0 +1,381 @@
+//! The outbound HTTP client: one attempt of one delivery, SSRF-safe.
+//!
+//! Every send resolves the target host through [`TargetGuard`], refuses it if any address is in
+//! a blocked class (DESIGN.md §4), and connects only to the vetted addresses: the guard *is*
+//! reqwest's resolver, so there is no second lookup a DNS change could slip through. Literal IP
+//! hosts bypass resolvers, so they are checked before the request is built. Redirects are never
+//! followed and proxies from the environment are ignored.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use domain::retry::parse_retry_after;
+use domain::target::{AddressPolicy, BlockedReason, WebhookUrl};
+use futures::future::BoxFuture;
+use serde::Serialize;
+
+/// How many bytes of a response body are kept in the attempt log.
+pub const RESPONSE_EXCERPT_LIMIT: usize = 20 * 1024;
+
+/// Resolves host names; the system resolver in production, a fixed table in tests.
+pub trait HostLookup: Send + Sync + 'static {
+    /// Every address `host` resolves to.
+    fn lookup(&self, host: String) -> BoxFuture<'static, io::Result<Vec<IpAddr>>>;
+}
+
+/// The operating system's resolver.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemLookup;
+
+impl HostLookup for SystemLookup {
+    fn lookup(&self, host: String) -> BoxFuture<'static, io::Result<Vec<IpAddr>>> {
+        Box::pin(async move {
+            let addrs = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            Ok(addrs.map(|a| a.ip()).collect())
+        })
+    }
+}
+
+/// A fixed host table, for tests that need names resolving to chosen addresses.
+#[derive(Debug, Clone, Default)]
+pub struct StaticLookup(pub HashMap<String, Vec<IpAddr>>);
+
+impl HostLookup for StaticLookup {
+    fn lookup(&self, host: String) -> BoxFuture<'static, io::Result<Vec<IpAddr>>> {
+        let found = self.0.get(&host).cloned();
+        Box::pin(async move {
+            found.ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "host not found"))
+        })
+    }
+}
+
+/// Why a target was refused before any connection was made.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetRefused {
+    /// An address of the target is in a blocked class.
+    #[error(transparent)]
+    Blocked(#[from] BlockedReason),
+    /// The host name did not resolve.
+    #[error("the host name did not resolve: {0}")]
+    Dns(String),
+}
+
+/// Resolves targets and refuses any that reach a blocked address.
+#[derive(Clone)]
+pub struct TargetGuard {
+    policy: AddressPolicy,
+    lookup: Arc<dyn HostLookup>,
+}
+
+impl std::fmt::Debug for TargetGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetGuard")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TargetGuard {
+    /// A guard applying `policy` to what `lookup` resolves.
+    pub fn new(policy: AddressPolicy, lookup: Arc<dyn HostLookup>) -> Self {
+        Self { policy, lookup }
+    }
+
+    /// A guard on the system resolver.
+    pub fn system(allow_loopback: bool) -> Self {
+        Self::new(AddressPolicy { allow_loopback }, Arc::new(SystemLookup))
+    }
+
+    /// Resolves `host` and vets every address; all must be allowed.
+    pub async fn vet_host(&self, host: &str) -> Result<Vec<IpAddr>, TargetRefused> {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            self.policy.check(ip)?;
+            return Ok(vec![ip]);
+        }
+        let addrs = self
+            .lookup
+            .lookup(host.to_owned())
+            .await
+            .map_err(|e| TargetRefused::Dns(e.to_string()))?;
+        if addrs.is_empty() {
+            return Err(TargetRefused::Dns("no addresses".into()));
+        }
+        for ip in &addrs {
+            self.policy.check(*ip)?;
+        }
+        Ok(addrs)
+    }
+
+    /// Vets the host of `url` (at registration, and before every send).
+    pub async fn vet(&self, url: &WebhookUrl) -> Result<Vec<IpAddr>, TargetRefused> {
+        let host = url.url().host_str().unwrap_or_default().to_owned();
+        self.vet_host(&host).await
+    }
+}
+
+/// reqwest's resolver: only vetted addresses ever reach the connector.
+struct GuardedResolver(TargetGuard);
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let guard = self.0.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs = guard.vet_host(&host).await?;
+            let addrs: reqwest::dns::Addrs =
+                Box::new(addrs.into_iter().map(|ip| SocketAddr::new(ip, 0)));
+            Ok(addrs)
+        })
+    }
+}
+
+/// The class of a failed attempt, as shown in the delivery log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// No complete response within the time limit.
+    Timeout,
+    /// The connection could not be made or broke.
+    Connection,
+    /// The host name did not resolve.
+    Dns,
+    /// A response with a non-2xx status.
+    Http,
+    /// The target resolves to an address that may not be contacted.
+    BlockedTarget,
+}
+
+impl ErrorClass {
+    /// The stored name (`blocked_target`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Connection => "connection",
+            Self::Dns => "dns",
+            Self::Http => "http",
+            Self::BlockedTarget => "blocked_target",
+        }
+    }
+}
+
+/// What one attempt observed.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    /// The response status, when a response arrived.
+    pub status: Option<u16>,
+    /// Why it failed; `None` for a 2xx response.
+    pub error_class: Option<ErrorClass>,
+    /// A human-readable cause of a failure.
+    pub error_message: Option<String>,
+    /// Response headers, sensitive ones redacted, as a JSON object.
+    pub response_headers: Option<String>,
+    /// The first [`RESPONSE_EXCERPT_LIMIT`] bytes of the response body.
+    pub response_excerpt: Vec<u8>,
+    /// `Retry-After` of the response, if any.
+    pub retry_after: Option<Duration>,
+    /// How long the attempt took.
+    pub duration: Duration,
+}
+
+impl AttemptResult {
+    fn failure(class: ErrorClass, message: String, duration: Duration) -> Self {
+        Self {
+            status: None,
+            error_class: Some(class),
+            error_message: Some(message),
+            response_headers: None,
+            response_excerpt: Vec::new(),
+            retry_after: None,
+            duration,
+        }
+    }
+
+    /// Whether the receiver accepted the delivery.
+    pub fn is_success(&self) -> bool {
+        self.error_class.is_none()
+    }
+}
+
+const REDACTED_HEADERS: [&str; 5] = [
+    "set-cookie",
+    "authorization",
+    "proxy-authenticate",
+    "www-authenticate",
+    "cookie",
+];
+
+/// Sends webhook requests.
+#[derive(Debug, Clone)]
+pub struct WebhookClient {
+    http: reqwest::Client,
+    guard: TargetGuard,
+}
+
+impl WebhookClient {
+    /// A client with the given limits that only reaches targets `guard` allows.
+    pub fn new(
+        guard: TargetGuard,
+        timeout: Duration,
+        connect_timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .user_agent(crate::USER_AGENT)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(timeout)
+            .connect_timeout(connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .tcp_nodelay(true)
+            .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
+            .build()?;
+        Ok(Self { http, guard })
+    }
+
+    /// The guard this client sends through.
+    pub fn guard(&self) -> &TargetGuard {
+        &self.guard
+    }
+
+    /// POSTs `body` to `url` with `headers` and reports what happened. Never fails: every
+    /// outcome is an [`AttemptResult`] for the log.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+    ) -> AttemptResult {
+        let started = Instant::now();
+        let url = match WebhookUrl::parse(url) {
+            Ok(url) => url,
+            Err(e) => {
+                return AttemptResult::failure(
+                    ErrorClass::BlockedTarget,
+                    e.to_string(),
+                    started.elapsed(),
+                );
+            }
+        };
+        // Literal addresses never reach the resolver, so vet them here.
+        if let Some(host) = url.url().host_str()
+            && host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .is_ok()
+            && let Err(refused) = self.guard.vet_host(host).await
+        {
+            return refused_result(&refused, started.elapsed());
+        }
+        let mut request = self
+            .http
+            .post(url.url().clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let mut response = match request.body(body).send().await {
+            Ok(response) => response,
+            Err(e) => return transport_failure(&e, started.elapsed()),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+        let response_headers = redacted_headers(response.headers());
+        let mut excerpt = Vec::new();
+        let mut read_error = None;
+        while excerpt.len() < RESPONSE_EXCERPT_LIMIT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = RESPONSE_EXCERPT_LIMIT - excerpt.len();
+                    excerpt.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    read_error = Some(e);
+                    break;
+                }
+            }
+        }
+        let success = (200..300).contains(&status);
+        let (error_class, error_message) = match (success, read_error) {
+            // The status was received; a broken body does not undo a 2xx.
+            (true, _) => (None, None),
+            (false, Some(e)) if e.is_timeout() => (
+                Some(ErrorClass::Timeout),
+                Some(format!("HTTP {status}; body: {e}")),
+            ),
+            (false, _) => (Some(ErrorClass::Http), Some(format!("HTTP {status}"))),
+        };
+        AttemptResult {
+            status: Some(status),
+            error_class,
+            error_message,
+            response_headers: Some(response_headers),
+            response_excerpt: excerpt,
+            retry_after,
+            duration: started.elapsed(),
+        }
+    }
+}
+
+fn refused_result(refused: &TargetRefused, duration: Duration) -> AttemptResult {
+    let class = match refused {
+        TargetRefused::Blocked(_) => ErrorClass::BlockedTarget,
+        TargetRefused::Dns(_) => ErrorClass::Dns,
+    };
+    AttemptResult::failure(class, refused.to_string(), duration)
+}
+
+fn transport_failure(error: &reqwest::Error, duration: Duration) -> AttemptResult {
+    let mut source: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<TargetRefused>() {
+            return refused_result(refused, duration);
+        }
+        source = cause.source();
+    }
+    let class = if error.is_timeout() {
+        ErrorClass::Timeout
+    } else {
+        ErrorClass::Connection
+    };
+    AttemptResult::failure(class, error_chain(error), duration)
+}
+
+fn error_chain(error: &dyn StdError) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+fn redacted_headers(headers: &reqwest::header::HeaderMap) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = headers
+        .iter()
+        .take(50)
+        .map(|(name, value)| {
+            let value = if REDACTED_HEADERS.contains(&name.as_str()) {
+                "[redacted]".to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes())
+                    .chars()
+                    .take(512)
+                    .collect()
+            };
+            (name.as_str().to_owned(), serde_json::Value::String(value))
+        })
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}

@@ -1,0 +1,195 @@
+//! One delivery attempt, from claim to recorded outcome.
+
+use std::time::Duration;
+
+use domain::ids::DeliveryId;
+use domain::retry::{self, AttemptClass, RetrySchedule};
+use domain::secret_box::SecretKeyring;
+use domain::signing::{self, SigningSecret};
+use sqlx::MySqlPool;
+use tracing::{Instrument, info_span};
+
+use crate::client::{AttemptResult, ErrorClass, WebhookClient};
+use crate::store::{self, Claim, ClaimOutcome, Next};
+
+/// What became of a delivery after the dispatcher looked at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The receiver accepted it.
+    Delivered,
+    /// The attempt failed; the next one is due after this delay.
+    RetryScheduled(Duration),
+    /// No further attempt will be made (attempts exhausted, 410, endpoint disabled).
+    Failed,
+    /// Nothing to do: already finished, missing, or leased by another consumer.
+    Skipped,
+    /// Pending but not due yet: look again after this delay.
+    NotDue(Duration),
+}
+
+/// A failure of the dispatcher itself (database down, undecryptable secret): not the
+/// endpoint's fault, so it must not count as an attempt.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    /// The database could not be reached or refused a statement.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// A stored signing secret could not be opened with the configured keys.
+    #[error("a signing secret of endpoint {0} cannot be opened")]
+    Secret(String),
+}
+
+/// Attempts deliveries.
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    pool: MySqlPool,
+    keyring: std::sync::Arc<SecretKeyring>,
+    client: WebhookClient,
+    schedule: RetrySchedule,
+    lease: Duration,
+}
+
+impl Dispatcher {
+    /// A dispatcher whose leases outlast the client's `timeout` comfortably.
+    pub fn new(
+        pool: MySqlPool,
+        keyring: std::sync::Arc<SecretKeyring>,
+        client: WebhookClient,
+        schedule: RetrySchedule,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            pool,
+            keyring,
+            client,
+            schedule,
+            lease: timeout + Duration::from_secs(30),
+        }
+    }
+
+    /// The database pool.
+    pub fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+
+    /// How long a claim is held.
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    /// Claims `id` and, if won, attempts it (the queue-driven path).
+    pub async fn deliver(&self, id: &DeliveryId) -> Result<Outcome, DispatchError> {
+        match store::claim(&self.pool, id, self.lease).await? {
+            ClaimOutcome::Claimed(claim) => self.attempt(claim).await,
+            ClaimOutcome::NotDue(wait) => Ok(Outcome::NotDue(wait)),
+            ClaimOutcome::Finished | ClaimOutcome::Leased | ClaimOutcome::Missing => {
+                Ok(Outcome::Skipped)
+            }
+        }
+    }
+
+    /// Attempts a delivery whose claim is already won.
+    pub async fn attempt(&self, claim: Claim) -> Result<Outcome, DispatchError> {
+        let span = info_span!(
+            "delivery",
+            delivery_id = %claim.delivery_id,
+            endpoint_id = tracing::field::Empty,
+            attempt = claim.attempt_count + 1,
+        );
+        self.attempt_inner(claim).instrument(span).await
+    }
+
+    async fn attempt_inner(&self, claim: Claim) -> Result<Outcome, DispatchError> {
+        let Some(work) = store::load(&self.pool, &claim.delivery_id).await? else {
+            return Ok(Outcome::Skipped);
+        };
+        tracing::Span::current().record("endpoint_id", tracing::field::display(&work.endpoint_id));
+        if !work.endpoint_active {
+            store::fail_claimed(&self.pool, &claim, store::reason::ENDPOINT_DISABLED).await?;
+            tracing::info!("endpoint disabled; delivery failed");
+            return Ok(Outcome::Failed);
+        }
+        let secrets = work
+            .sealed_secrets
+            .iter()
+            .map(|sealed| {
+                self.keyring
+                    .open(work.endpoint_id.as_str(), sealed)
+                    .ok()
+                    .and_then(|bytes| SigningSecret::from_bytes(bytes).ok())
+            })
+            .collect::<Option<Vec<_>>>()
+            .filter(|secrets| !secrets.is_empty())
+            .ok_or_else(|| DispatchError::Secret(work.endpoint_id.to_string()))?;
+
+        let started_at = chrono::Utc::now();
+        let timestamp = started_at.timestamp();
+        let signature =
+            signing::signature_header(&secrets, work.event_id.as_str(), timestamp, &work.payload);
+        let headers = vec![
+            (signing::HEADER_ID, work.event_id.to_string()),
+            (signing::HEADER_TIMESTAMP, timestamp.to_string()),
+            (signing::HEADER_SIGNATURE, signature),
+        ];
+        let result = self.client.post(&work.url, headers, work.payload).await;
+        let next = self.next_state(claim.attempt_count + 1, &result);
+        if !store::record_attempt(&self.pool, &claim, started_at, &result, next).await? {
+            tracing::warn!("lease lost before the attempt was recorded");
+            return Ok(Outcome::Skipped);
+        }
+        if result.status == Some(410) {
+            let mut conn = self.pool.acquire().await?;
+            store::disable_endpoint(&mut conn, &work.endpoint_id, "gone").await?;
+        }
+        tracing::info!(
+            status = result.status,
+            error_class = result.error_class.map(|c| c.as_str()),
+            duration_ms = u64::try_from(result.duration.as_millis()).unwrap_or(u64::MAX),
+            next = ?next,
+            "attempt recorded"
+        );
+        Ok(match next {
+            Next::Delivered => Outcome::Delivered,
+            Next::Retry(delay) => Outcome::RetryScheduled(delay),
+            Next::Failed(_) => Outcome::Failed,
+        })
+    }
+
+    /// What follows attempt number `attempts_made` that ended in `result`.
+    fn next_state(&self, attempts_made: u32, result: &AttemptResult) -> Next {
+        let class = match (result.status, result.error_class) {
+            (_, None) => AttemptClass::Success,
+            (Some(status), _) => retry::classify_status(status),
+            (None, Some(ErrorClass::Timeout | ErrorClass::BlockedTarget | ErrorClass::Dns)) => {
+                AttemptClass::Throttled
+            }
+            (None, Some(_)) => AttemptClass::Failed,
+        };
+        match class {
+            AttemptClass::Success => Next::Delivered,
+            AttemptClass::Gone => Next::Failed(store::reason::ENDPOINT_GONE),
+            AttemptClass::Throttled | AttemptClass::Failed => {
+                match self.schedule.scheduled_delay(attempts_made) {
+                    None => Next::Failed(store::reason::ATTEMPTS_EXHAUSTED),
+                    Some(scheduled) => {
+                        let scheduled = retry::jittered(scheduled, random_unit());
+                        Next::Retry(if class == AttemptClass::Throttled {
+                            retry::throttled_delay(scheduled, result.retry_after)
+                        } else {
+                            scheduled
+                        })
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A uniform random number in [0, 1).
+fn random_unit() -> f64 {
+    let bits = getrandom::u64().unwrap_or(0) >> 11;
+    // 53 random bits fit an f64 mantissa exactly.
+    #[expect(clippy::cast_precision_loss, reason = "53-bit values are exact in f64")]
+    let unit = bits as f64 / (1u64 << 53) as f64;
+    unit
+}

@@ -1,0 +1,102 @@
+//! The SQS batch handler: `LambdaEvent<SqsEvent>` → `SqsBatchResponse`.
+//!
+//! Each record is handled on its own: a bad body, a database hiccup or a failing endpoint
+//! fails that record alone, reported as a batch item failure, never as a failed invocation.
+//! Records are processed with bounded concurrency, and none is started once the deadline is
+//! near: those are reported failed so the queue offers them again.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use domain::message::DeliveryMessage;
+use futures::StreamExt;
+use lambda_runtime::LambdaEvent;
+use tracing::{Instrument, info_span};
+
+use crate::dispatcher::{Dispatcher, Outcome};
+use crate::visibility::Visibility;
+
+/// Everything the handler needs, built once per process.
+pub struct Deps {
+    /// Attempts deliveries.
+    pub dispatcher: Dispatcher,
+    /// Steers the retry schedule through message visibility.
+    pub visibility: Arc<dyn Visibility>,
+    /// Records handled at once.
+    pub concurrency: usize,
+    /// No record is started later than this before the deadline.
+    pub deadline_margin: Duration,
+}
+
+/// The Lambda entry point.
+pub async fn handle(
+    deps: Arc<Deps>,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let deadline = event.context.deadline();
+    Ok(handle_records(&deps, event.payload.records, deadline).await)
+}
+
+/// Handles a batch of records and lists exactly the ones to be offered again.
+pub async fn handle_records(
+    deps: &Deps,
+    records: Vec<SqsMessage>,
+    deadline: SystemTime,
+) -> SqsBatchResponse {
+    let stop_at = deadline
+        .checked_sub(deps.deadline_margin)
+        .unwrap_or(deadline);
+    let failures: Vec<String> = futures::stream::iter(records)
+        .map(|record| async move {
+            let message_id = record.message_id.clone().unwrap_or_default();
+            let keep = if SystemTime::now() >= stop_at {
+                tracing::warn!(%message_id, "deadline near: not started");
+                true
+            } else {
+                let span = info_span!("message", %message_id, delivery_id = tracing::field::Empty);
+                handle_record(deps, &record).instrument(span).await
+            };
+            // A record without an id cannot be reported; the queue offers it again after its
+            // visibility timeout anyway, and an empty id would fail the whole batch.
+            (keep && !message_id.is_empty()).then_some(message_id)
+        })
+        .buffer_unordered(deps.concurrency.max(1))
+        .filter_map(|failed| async move { failed })
+        .collect()
+        .await;
+    let mut response = SqsBatchResponse::default();
+    for message_id in failures {
+        response.add_failure(message_id);
+    }
+    response
+}
+
+/// Handles one record; `true` when the message must stay in the queue.
+async fn handle_record(deps: &Deps, record: &SqsMessage) -> bool {
+    let message = match DeliveryMessage::parse(record.body.as_deref().unwrap_or_default()) {
+        Ok(message) => message,
+        Err(error) => {
+            // Left unchanged, it returns until maxReceiveCount moves it to the DLQ.
+            tracing::error!(%error, "unparseable message");
+            return true;
+        }
+    };
+    tracing::Span::current().record("delivery_id", tracing::field::display(&message.delivery_id));
+    let delay = match deps.dispatcher.deliver(&message.delivery_id).await {
+        Ok(Outcome::Delivered | Outcome::Failed | Outcome::Skipped) => return false,
+        Ok(Outcome::RetryScheduled(delay) | Outcome::NotDue(delay)) => delay,
+        Err(error) => {
+            tracing::error!(error = %anyhow::Error::from(error), "delivery not attempted");
+            return true;
+        }
+    };
+    if let Some(receipt_handle) = record.receipt_handle.as_deref()
+        && let Err(error) = deps.visibility.change(receipt_handle, delay).await
+    {
+        // The message returns after the queue's own visibility timeout; the claim then finds
+        // the delivery not yet due and sets the delay again.
+        tracing::warn!(error = %error, "could not change the message's visibility");
+    }
+    true
+}
