@@ -63,7 +63,7 @@ impl Dispatcher {
             keyring,
             client,
             schedule,
-            lease: timeout + Duration::from_secs(30),
+            lease: timeout + Duration::from_secs(10),
         }
     }
 

@@ -152,19 +152,20 @@ pub async fn list(
     rows.into_iter().map(Endpoint::try_from).collect()
 }
 
+/// The fan-out's lookup: live, enabled endpoints of one customer (bind: customer id).
+pub const SUBSCRIBED_SQL: &str = r"select id, event_types from webhook_endpoints
+    where customer_id = ? and deleted_at is null and enabled = true";
+
 /// The enabled, live endpoints of `customer` subscribed to `event_type` (the fan-out).
 pub async fn subscribed(
     conn: &mut MySqlConnection,
     customer: &CustomerId,
     event_type: EventType,
 ) -> sqlx::Result<Vec<EndpointId>> {
-    let rows: Vec<(String, Option<Json<Vec<String>>>)> = sqlx::query_as(
-        r"select id, event_types from webhook_endpoints
-          where customer_id = ? and deleted_at is null and enabled = true",
-    )
-    .bind(customer.as_str())
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<(String, Option<Json<Vec<String>>>)> = sqlx::query_as(SUBSCRIBED_SQL)
+        .bind(customer.as_str())
+        .fetch_all(conn)
+        .await?;
     rows.into_iter()
         .filter(|(_, types)| {
             types

@@ -1,0 +1,100 @@
+# shellcheck shell=bash
+# Shared by scripts/run and scripts/test: installs and starts what this machine lacks.
+# Sourced, not executed.
+
+TOOLS_DIR="${TOOLS_DIR:-$PWD/.tools}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "cannot install $*: no apt-get on this machine"
+  log "installing $* (apt)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Whether a server answers on 127.0.0.1:3306 (ping succeeds even when the login is refused).
+mariadb_tcp_ping() {
+  mariadb-admin --protocol=tcp -h 127.0.0.1 -P 3306 -u root --connect-timeout=2 ping >/dev/null 2>&1
+}
+
+# Makes sure a MariaDB server answers on 127.0.0.1:3306 and that DB_SERVER_URL is a URL whose
+# account may create databases: root with an empty password where the machine allows it,
+# otherwise a local `mechanica` account created through the server's socket.
+ensure_mariadb() {
+  if ! command -v mariadb-admin >/dev/null 2>&1 || [ ! -x /usr/sbin/mariadbd ]; then
+    apt_install mariadb-server mariadb-client
+  fi
+  if ! mariadb_tcp_ping; then
+    log "starting MariaDB"
+    as_root mkdir -p /run/mysqld
+    as_root chown mysql:mysql /run/mysqld
+    if [ ! -d /var/lib/mysql/mysql ]; then
+      as_root mariadb-install-db --user=mysql --datadir=/var/lib/mysql >/dev/null
+    fi
+    as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+    for _ in $(seq 1 60); do
+      mariadb_tcp_ping && break
+      sleep 1
+    done
+    mariadb_tcp_ping || die "MariaDB did not start on 127.0.0.1:3306"
+  fi
+  if mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -u root -e 'select 1' >/dev/null 2>&1; then
+    DB_SERVER_URL="mysql://root@127.0.0.1:3306"
+  else
+    log "root cannot log in over TCP without a password; creating the local account 'mechanica'"
+    as_root mariadb -u root -e "create user if not exists 'mechanica'@'127.0.0.1' identified by 'mechanica';
+      grant all privileges on *.* to 'mechanica'@'127.0.0.1'; flush privileges;" \
+      || die "cannot create the 'mechanica' account through the server socket"
+    DB_SERVER_URL="mysql://mechanica:mechanica@127.0.0.1:3306"
+  fi
+  export DB_SERVER_URL
+}
+
+# A virtualenv under .tools/ with the pinned Python tools.
+ensure_tools_venv() {
+  local venv="$TOOLS_DIR/venv" requirements="scripts/tools/requirements.txt"
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; } \
+      || die "cannot create a Python virtualenv"
+  fi
+  if ! cmp -s "$requirements" "$venv/.installed"; then
+    log "installing Python tools into $venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" \
+      || die "cannot install the Python tools ($requirements)"
+    cp "$requirements" "$venv/.installed"
+  fi
+  export PATH="$venv/bin:$PATH"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts moto's SQS on a free port; sets MOTO_ENDPOINT and MOTO_PID.
+start_moto() {
+  local port
+  port=$(free_port)
+  mkdir -p "$TOOLS_DIR"
+  moto_server -H 127.0.0.1 -p "$port" >"$TOOLS_DIR/moto.log" 2>&1 &
+  MOTO_PID=$!
+  export MOTO_ENDPOINT="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    if python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1] + '/moto-api/', timeout=1)" \
+      "$MOTO_ENDPOINT" >/dev/null 2>&1; then
+      log "moto_server on $MOTO_ENDPOINT"
+      return 0
+    fi
+    kill -0 "$MOTO_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  cat "$TOOLS_DIR/moto.log" >&2
+  die "moto_server did not start"
+}

@@ -1,0 +1,8 @@
+//! The end-to-end suite: one test binary, so the workspace links it once.
+
+mod api;
+mod dispatch;
+mod e2e_memory;
+mod e2e_sqs;
+mod relay;
+mod support;

@@ -1,0 +1,101 @@
+//! Seeding the database directly, for tests of the relay and the dispatcher alone.
+
+use std::sync::Arc;
+
+use domain::ids::{CustomerId, DeliveryId, EndpointId};
+use domain::order::{Address, NewOrder};
+use domain::secret_box::{DEV_SECRETS_KEY_BASE64, SecretKeyring, SecretsKey};
+use domain::signing::SigningSecret;
+use e2e::TestDb;
+use orders_api::db::endpoints::{self, Endpoint};
+
+/// The keyring the dev configuration uses.
+pub fn dev_keyring() -> Arc<SecretKeyring> {
+    Arc::new(SecretKeyring::new(
+        SecretsKey::from_base64(DEV_SECRETS_KEY_BASE64).expect("dev key"),
+    ))
+}
+
+/// What [`seed`] wrote.
+pub struct Seeded {
+    pub secret: SigningSecret,
+    pub deliveries: Vec<DeliveryId>,
+}
+
+fn address() -> Address {
+    Address {
+        name: "Acme".into(),
+        line1: "Kade 1".into(),
+        line2: None,
+        city: "Rotterdam".into(),
+        region: None,
+        postal_code: "3011AA".into(),
+        country: "NL".into(),
+    }
+}
+
+/// A customer with one endpoint at `url` and `orders` placed orders: one pending, unpublished
+/// delivery each.
+pub async fn seed(db: &TestDb, url: &str, orders: usize) -> Seeded {
+    let customer = CustomerId::new();
+    let mut conn = db.pool.acquire().await.expect("connection");
+    orders_api::db::customers::insert(&mut conn, &customer, "Acme", domain::time::now())
+        .await
+        .expect("customer");
+    let now = domain::time::now();
+    let endpoint = Endpoint {
+        id: EndpointId::new(),
+        customer_id: customer.clone(),
+        url: url.to_owned(),
+        description: None,
+        event_types: None,
+        enabled: true,
+        disabled_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let secret = SigningSecret::generate();
+    let sealed = dev_keyring()
+        .seal(endpoint.id.as_str(), secret.as_bytes())
+        .expect("seal");
+    endpoints::insert(&mut conn, &endpoint)
+        .await
+        .expect("endpoint");
+    endpoints::insert_secret(&mut conn, &endpoint.id, &sealed)
+        .await
+        .expect("secret");
+    drop(conn);
+    for n in 0..orders {
+        let new = NewOrder {
+            reference: format!("PO-{n}"),
+            origin: address(),
+            destination: address(),
+            parcels: vec![],
+        };
+        orders_api::service::place_order(&db.pool, customer.clone(), new)
+            .await
+            .expect("order");
+    }
+    let ids: Vec<String> =
+        sqlx::query_scalar("select id from webhook_deliveries where endpoint_id = ? order by id")
+            .bind(endpoint.id.as_str())
+            .fetch_all(&db.pool)
+            .await
+            .expect("deliveries");
+    Seeded {
+        secret,
+        deliveries: ids
+            .iter()
+            .map(|id| DeliveryId::parse(id).expect("id"))
+            .collect(),
+    }
+}
+
+/// `(status, attempt_count)` of a delivery.
+pub async fn delivery_state(db: &TestDb, id: &DeliveryId) -> (String, u32) {
+    sqlx::query_as("select status, attempt_count from webhook_deliveries where id = ?")
+        .bind(id.as_str())
+        .fetch_one(&db.pool)
+        .await
+        .expect("delivery")
+}
