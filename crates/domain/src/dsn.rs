@@ -1,7 +1,7 @@
 //! Database URLs: `mysql://…` as sqlx takes it, or the Go-driver form PlanetScale hands out.
 //!
 //! `user:pass@tcp(host:port)/db?tls=true` becomes
-//! `mysql://user:pass@host:port/db?ssl-mode=verify-identity`: PlanetScale requires TLS with
+//! `mysql://user:pass@host:port/db?ssl-mode=VERIFY_IDENTITY`: PlanetScale requires TLS with
 //! identity verification, and `tls=true` in the Go driver means exactly that.
 
 /// The DSN could not be understood.
@@ -27,9 +27,9 @@ pub fn to_mysql_url(dsn: &str) -> Result<String, DsnError> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match (key, value) {
-            ("tls", "true" | "1" | "verify-identity") => params.push("ssl-mode=verify-identity"),
-            ("tls", "skip-verify" | "preferred") => params.push("ssl-mode=required"),
-            ("tls", "false" | "0") => params.push("ssl-mode=disabled"),
+            ("tls", "true" | "1" | "verify-identity") => params.push("ssl-mode=VERIFY_IDENTITY"),
+            ("tls", "skip-verify" | "preferred") => params.push("ssl-mode=REQUIRED"),
+            ("tls", "false" | "0") => params.push("ssl-mode=DISABLED"),
             // Go-driver options with no sqlx equivalent (parseTime, interpolateParams, …) are
             // about the Go driver's own behaviour and do not apply here.
             _ => {}
@@ -66,7 +66,7 @@ mod tests {
     fn planetscale_dsn_becomes_a_verified_tls_url() {
         assert_eq!(
             to_mysql_url("u5er:pscale_pw_abc/+=@tcp(aws.connect.psdb.cloud)/orders?tls=true&interpolateParams=true"),
-            Ok("mysql://u5er:pscale_pw_abc%2F%2B%3D@aws.connect.psdb.cloud/orders?ssl-mode=verify-identity".to_owned())
+            Ok("mysql://u5er:pscale_pw_abc%2F%2B%3D@aws.connect.psdb.cloud/orders?ssl-mode=VERIFY_IDENTITY".to_owned())
         );
     }
 

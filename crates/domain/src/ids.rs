@@ -72,6 +72,14 @@ macro_rules! define_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// The smallest id that could have been generated at `at`: ids are time-ordered,
+            /// so `id >= floor(t)` selects what was created at or after `t`, on the id index.
+            pub fn floor(at: chrono::DateTime<chrono::Utc>) -> Self {
+                let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+                let ulid = ulid::Ulid::from_parts(millis, 0);
+                Self(format!("{}_{}", $prefix, ulid.to_string().to_ascii_lowercase()))
+            }
         }
 
         impl Default for $name {
@@ -190,6 +198,16 @@ mod tests {
         ] {
             assert!(CustomerId::parse(bad).is_err(), "{bad:?} parsed");
         }
+    }
+
+    #[test]
+    fn floor_orders_by_time() {
+        let before = crate::time::now();
+        let id = OrderId::new();
+        let floor = OrderId::floor(before);
+        assert!(OrderId::parse(floor.as_str()).is_ok());
+        assert!(floor <= id);
+        assert!(id < OrderId::floor(before + chrono::Duration::seconds(1)));
     }
 
     #[test]

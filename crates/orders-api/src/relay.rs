@@ -23,8 +23,8 @@ const BATCH: u32 = 100;
 const CLAIM_TTL: Duration = Duration::from_secs(30);
 /// Polling interval when nothing wakes the relay.
 const POLL: Duration = Duration::from_secs(1);
-/// How often overdue pending deliveries are swept back into the outbox.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// The longest time between two sweeps of overdue pending deliveries.
+const MAX_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The relay.
 #[derive(Clone)]
@@ -89,7 +89,7 @@ impl Relay {
                 }
             };
             if let Some(overdue) = self.sweep_overdue
-                && last_sweep.elapsed() >= SWEEP_EVERY
+                && last_sweep.elapsed() >= (overdue / 2).min(MAX_SWEEP_INTERVAL)
             {
                 last_sweep = Instant::now();
                 match outbox::sweep_overdue(&self.pool, overdue).await {

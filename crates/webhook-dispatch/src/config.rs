@@ -56,7 +56,7 @@ impl CommonArgs {
         };
         if self.app_env == AppEnv::Prod && !requires_verified_tls(&url) {
             bail!(
-                "APP_ENV=prod requires a database URL with ssl-mode=verify-identity (or verify-ca)"
+                "APP_ENV=prod requires a database URL with ssl-mode=VERIFY_IDENTITY (or VERIFY_CA)"
             );
         }
         Ok(SecretString::from(url))
@@ -84,11 +84,11 @@ fn requires_verified_tls(url: &str) -> bool {
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
     query.split('&').any(|pair| {
         matches!(
-            pair.to_ascii_lowercase().replace('_', "-").as_str(),
-            "ssl-mode=verify-identity"
-                | "ssl-mode=verify-ca"
-                | "sslmode=verify-identity"
-                | "sslmode=verify-ca"
+            pair.to_ascii_lowercase().replace('-', "_").as_str(),
+            "ssl_mode=verify_identity"
+                | "ssl_mode=verify_ca"
+                | "sslmode=verify_identity"
+                | "sslmode=verify_ca"
         )
     })
 }
@@ -115,6 +115,14 @@ pub struct DeliveryArgs {
     /// Time to establish a connection, in milliseconds.
     #[arg(long, env = "WEBHOOK_CONNECT_TIMEOUT_MS", default_value_t = 5_000)]
     pub webhook_connect_timeout_ms: u64,
+
+    /// An endpoint whose every attempt has failed for this long is disabled (seconds).
+    #[arg(
+        long,
+        env = "ENDPOINT_AUTO_DISABLE_AFTER_SECONDS",
+        default_value_t = 432_000
+    )]
+    pub endpoint_auto_disable_after_seconds: u64,
 }
 
 impl DeliveryArgs {
@@ -126,6 +134,11 @@ impl DeliveryArgs {
     /// Time to establish a connection.
     pub fn connect_timeout(&self) -> Duration {
         Duration::from_millis(self.webhook_connect_timeout_ms)
+    }
+
+    /// How long an endpoint may fail without a single success before it is disabled.
+    pub fn auto_disable_after(&self) -> Duration {
+        Duration::from_secs(self.endpoint_auto_disable_after_seconds)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use domain::ids::DeliveryId;
+use domain::ids::{DeliveryId, EndpointId};
 use domain::retry::{self, AttemptClass, RetrySchedule};
 use domain::secret_box::SecretKeyring;
 use domain::signing::{self, SigningSecret};
@@ -21,9 +21,9 @@ pub enum Outcome {
     RetryScheduled(Duration),
     /// No further attempt will be made (attempts exhausted, 410, endpoint disabled).
     Failed,
-    /// Nothing to do: already finished, missing, or leased by another consumer.
+    /// Nothing to do: already finished, or missing.
     Skipped,
-    /// Pending but not due yet: look again after this delay.
+    /// Pending but not due yet, or leased by another consumer: look again after this delay.
     NotDue(Duration),
 }
 
@@ -47,6 +47,7 @@ pub struct Dispatcher {
     client: WebhookClient,
     schedule: RetrySchedule,
     lease: Duration,
+    auto_disable_after: Duration,
 }
 
 impl Dispatcher {
@@ -57,6 +58,7 @@ impl Dispatcher {
         client: WebhookClient,
         schedule: RetrySchedule,
         timeout: Duration,
+        auto_disable_after: Duration,
     ) -> Self {
         Self {
             pool,
@@ -64,6 +66,7 @@ impl Dispatcher {
             client,
             schedule,
             lease: timeout + Duration::from_secs(10),
+            auto_disable_after,
         }
     }
 
@@ -81,10 +84,9 @@ impl Dispatcher {
     pub async fn deliver(&self, id: &DeliveryId) -> Result<Outcome, DispatchError> {
         match store::claim(&self.pool, id, self.lease).await? {
             ClaimOutcome::Claimed(claim) => self.attempt(claim).await,
-            ClaimOutcome::NotDue(wait) => Ok(Outcome::NotDue(wait)),
-            ClaimOutcome::Finished | ClaimOutcome::Leased | ClaimOutcome::Missing => {
-                Ok(Outcome::Skipped)
-            }
+            // Not due, or in someone else's hands: look again when that changes.
+            ClaimOutcome::NotDue(wait) | ClaimOutcome::Leased(wait) => Ok(Outcome::NotDue(wait)),
+            ClaimOutcome::Finished | ClaimOutcome::Missing => Ok(Outcome::Skipped),
         }
     }
 
@@ -137,10 +139,8 @@ impl Dispatcher {
             tracing::warn!("lease lost before the attempt was recorded");
             return Ok(Outcome::Skipped);
         }
-        if result.status == Some(410) {
-            let mut conn = self.pool.acquire().await?;
-            store::disable_endpoint(&mut conn, &work.endpoint_id, "gone").await?;
-        }
+        self.track_health(&work.endpoint_id, work.failing_since, started_at, &result)
+            .await?;
         tracing::info!(
             status = result.status,
             error_class = result.error_class.map(|c| c.as_str()),
@@ -153,6 +153,38 @@ impl Dispatcher {
             Next::Retry(delay) => Outcome::RetryScheduled(delay),
             Next::Failed(_) => Outcome::Failed,
         })
+    }
+
+    /// Keeps the endpoint's health: a 410 disables it; so does failing without a single success
+    /// for `auto_disable_after`. Writes only when the health changes.
+    async fn track_health(
+        &self,
+        endpoint_id: &EndpointId,
+        failing_since: Option<chrono::DateTime<chrono::Utc>>,
+        started_at: chrono::DateTime<chrono::Utc>,
+        result: &AttemptResult,
+    ) -> Result<(), DispatchError> {
+        let disable = |reason: &'static str| async move {
+            let mut conn = self.pool.acquire().await?;
+            store::disable_endpoint(&mut conn, endpoint_id, reason).await?;
+            tracing::warn!(%endpoint_id, reason, "endpoint disabled");
+            Ok::<_, DispatchError>(())
+        };
+        match (result.is_success(), failing_since) {
+            (true, None) => {}
+            (true, Some(_)) => store::set_failing_since(&self.pool, endpoint_id, None).await?,
+            (false, _) if result.status == Some(410) => disable("gone").await?,
+            (false, None) => {
+                store::set_failing_since(&self.pool, endpoint_id, Some(started_at)).await?;
+            }
+            (false, Some(since)) => {
+                let failing_for = (started_at - since).to_std().unwrap_or_default();
+                if failing_for >= self.auto_disable_after {
+                    disable(store::reason::AUTO_DISABLED).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// What follows attempt number `attempts_made` that ended in `result`.

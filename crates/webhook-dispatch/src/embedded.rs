@@ -29,7 +29,7 @@ pub async fn dispatch_due_once(dispatcher: &Dispatcher) -> Result<usize, sqlx::E
         .for_each_concurrent(CONCURRENCY, |claim| async move {
             if let Err(error) = dispatcher.attempt(claim).await {
                 // The lease expires and the row is claimed again.
-                tracing::error!(error = %anyhow::Error::from(error), "delivery not attempted");
+                tracing::error!(error = %format!("{:#}", anyhow::Error::from(error)), "delivery not attempted");
             }
         })
         .await;

@@ -87,7 +87,7 @@ async fn handle_record(deps: &Deps, record: &SqsMessage) -> bool {
         Ok(Outcome::Delivered | Outcome::Failed | Outcome::Skipped) => return false,
         Ok(Outcome::RetryScheduled(delay) | Outcome::NotDue(delay)) => delay,
         Err(error) => {
-            tracing::error!(error = %anyhow::Error::from(error), "delivery not attempted");
+            tracing::error!(error = %format!("{:#}", anyhow::Error::from(error)), "delivery not attempted");
             return true;
         }
     };

@@ -56,6 +56,7 @@ pub fn build_dispatcher_with_pool(
         client,
         delivery.webhook_retry_schedule.clone(),
         delivery.timeout(),
+        delivery.auto_disable_after(),
     ))
 }
 

@@ -29,6 +29,8 @@ pub mod reason {
     pub const ENDPOINT_DISABLED: &str = "endpoint_disabled";
     /// The endpoint answered 410 Gone.
     pub const ENDPOINT_GONE: &str = "endpoint_gone";
+    /// Why an endpoint was disabled: every attempt failed for too long.
+    pub const AUTO_DISABLED: &str = "auto_disabled";
     /// Every scheduled attempt failed.
     pub const ATTEMPTS_EXHAUSTED: &str = "attempts_exhausted";
 }
@@ -53,8 +55,9 @@ pub enum ClaimOutcome {
     NotDue(Duration),
     /// Delivered or failed: nothing to do.
     Finished,
-    /// Another consumer holds a live lease on it.
-    Leased,
+    /// Another consumer holds a lease on it for this much longer. If that consumer died, the
+    /// message must come back once the lease expires, so it is not acknowledged.
+    Leased(Duration),
     /// No such delivery.
     Missing,
 }
@@ -105,7 +108,8 @@ pub async fn claim(
     let row = sqlx::query(
         r"select status,
                  greatest(timestampdiff(microsecond, utc_timestamp(6), next_attempt_at), 0) as wait_us,
-                 (lease_until is not null and lease_until >= utc_timestamp(6)) as leased
+                 greatest(coalesce(timestampdiff(microsecond, utc_timestamp(6), lease_until), 0), 0)
+                   as lease_us
           from webhook_deliveries where id = ?",
     )
     .bind(id.as_str())
@@ -115,14 +119,17 @@ pub async fn claim(
         return Ok(ClaimOutcome::Missing);
     };
     let status: String = row.try_get("status")?;
-    let wait_us: i64 = row.try_get("wait_us")?;
-    let leased: bool = row.try_get::<i64, _>("leased")? != 0;
+    let micros = |column: &str| -> sqlx::Result<Duration> {
+        let us: i64 = row.try_get(column)?;
+        Ok(Duration::from_micros(u64::try_from(us).unwrap_or(0)))
+    };
+    let (wait, lease) = (micros("wait_us")?, micros("lease_us")?);
     Ok(if status != status::PENDING {
         ClaimOutcome::Finished
-    } else if leased {
-        ClaimOutcome::Leased
+    } else if !lease.is_zero() {
+        ClaimOutcome::Leased(lease)
     } else {
-        ClaimOutcome::NotDue(Duration::from_micros(u64::try_from(wait_us).unwrap_or(0)))
+        ClaimOutcome::NotDue(wait)
     })
 }
 
@@ -189,6 +196,8 @@ pub struct Work {
     pub url: String,
     /// Whether the endpoint may still receive deliveries.
     pub endpoint_active: bool,
+    /// When the endpoint's current run of failures began (`None` while healthy).
+    pub failing_since: Option<DateTime<Utc>>,
     /// Sealed signing secrets that are still active, newest first.
     pub sealed_secrets: Vec<Vec<u8>>,
 }
@@ -196,7 +205,7 @@ pub struct Work {
 /// Loads the event, endpoint and active secrets of a claimed delivery.
 pub async fn load(pool: &MySqlPool, id: &DeliveryId) -> sqlx::Result<Option<Work>> {
     let row = sqlx::query(
-        r"select d.event_id, d.endpoint_id, e.payload, ep.url,
+        r"select d.event_id, d.endpoint_id, e.payload, ep.url, ep.failing_since,
                  (ep.enabled and ep.deleted_at is null) as active
           from webhook_deliveries d
           join webhook_events e on e.id = d.event_id
@@ -223,6 +232,7 @@ pub async fn load(pool: &MySqlPool, id: &DeliveryId) -> sqlx::Result<Option<Work
         endpoint_id,
         url: row.try_get("url")?,
         endpoint_active: row.try_get::<i64, _>("active")? != 0,
+        failing_since: row.try_get("failing_since")?,
         sealed_secrets,
     }))
 }
@@ -312,6 +322,20 @@ pub async fn fail_claimed(pool: &MySqlPool, claim: &Claim, reason: &str) -> sqlx
     .await?
     .rows_affected();
     Ok(updated == 1)
+}
+
+/// Records the start of an endpoint's run of failures (once), or its end.
+pub async fn set_failing_since(
+    pool: &MySqlPool,
+    endpoint_id: &EndpointId,
+    since: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    sqlx::query("update webhook_endpoints set failing_since = ? where id = ?")
+        .bind(since)
+        .bind(endpoint_id.as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Disables an endpoint and fails its pending deliveries with `endpoint_disabled`.

@@ -28,7 +28,9 @@ impl Visibility for SqsVisibility {
     fn change(&self, receipt_handle: &str, delay: Duration) -> BoxFuture<'_, anyhow::Result<()>> {
         let receipt_handle = receipt_handle.to_owned();
         Box::pin(async move {
-            let seconds = i32::try_from(delay.as_secs().min(43_200)).unwrap_or(43_200);
+            // Whole seconds, rounded up: a message must not return before its delivery is due.
+            let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+            let seconds = i32::try_from(seconds.min(43_200)).unwrap_or(43_200);
             self.client
                 .change_message_visibility()
                 .queue_url(&self.queue_url)

@@ -89,15 +89,27 @@ pub async fn poll_once(
     Ok(count)
 }
 
-/// Polls until `shutdown`, finishing the batch in hand.
+/// Runs `pollers` concurrent poll loops until `shutdown`, each finishing the batch in hand,
+/// much as a Lambda event source mapping runs concurrent invocations.
 pub async fn run(
     deps: Arc<Deps>,
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
+    pollers: usize,
     shutdown: CancellationToken,
 ) {
+    let loops = (0..pollers.max(1)).map(|_| poll_loop(&deps, &sqs, &queue_url, &shutdown));
+    futures::future::join_all(loops).await;
+}
+
+async fn poll_loop(
+    deps: &Deps,
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    shutdown: &CancellationToken,
+) {
     while !shutdown.is_cancelled() {
-        if let Err(error) = poll_once(&deps, &sqs, &queue_url, 20, &shutdown).await {
+        if let Err(error) = poll_once(deps, sqs, queue_url, 20, shutdown).await {
             tracing::error!(error = %error, "polling the queue failed");
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}

@@ -219,7 +219,8 @@ pub async fn update(
             }));
     }
     if patch.enable {
-        query.push(", enabled = true, disabled_reason = null");
+        // Re-enabling resets the auto-disable clock.
+        query.push(", enabled = true, disabled_reason = null, failing_since = null");
     }
     query
         .push(" where customer_id = ")
@@ -249,4 +250,32 @@ pub async fn delete(
         webhook_dispatch::store::disable_endpoint(conn, id, "deleted").await?;
     }
     Ok(deleted == 1)
+}
+
+/// Rotates an endpoint's signing secret: every active secret now expires after `grace` (sooner
+/// if it already expired sooner), and `sealed` becomes the current one. Returns when the
+/// previous secrets stop signing.
+pub async fn rotate_secret(
+    conn: &mut MySqlConnection,
+    endpoint_id: &EndpointId,
+    sealed: &[u8],
+    grace: std::time::Duration,
+) -> sqlx::Result<DateTime<Utc>> {
+    let grace_us = i64::try_from(grace.as_micros()).unwrap_or(i64::MAX);
+    let expires_at: DateTime<Utc> =
+        sqlx::query_scalar("select utc_timestamp(6) + interval ? microsecond")
+            .bind(grace_us)
+            .fetch_one(&mut *conn)
+            .await?;
+    sqlx::query(
+        r"update webhook_endpoint_secrets set expires_at = ?
+          where endpoint_id = ? and (expires_at is null or expires_at > ?)",
+    )
+    .bind(expires_at)
+    .bind(endpoint_id.as_str())
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await?;
+    insert_secret(conn, endpoint_id, sealed).await?;
+    Ok(expires_at)
 }

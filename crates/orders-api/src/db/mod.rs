@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod customers;
+pub mod deliveries;
 pub mod endpoints;
 pub mod orders;
 pub mod outbox;

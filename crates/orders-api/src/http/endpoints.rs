@@ -3,20 +3,23 @@
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
+use domain::event::Event;
 use domain::event::EventType;
-use domain::ids::EndpointId;
+use domain::ids::{DeliveryId, EndpointId};
 use domain::signing::SigningSecret;
 use domain::target::WebhookUrl;
 use domain::validation::{self, FieldErrors};
+use serde::Serialize;
 use serde::{Deserialize, Deserializer};
 
 use super::AppState;
 use super::auth::Customer;
 use super::error::{Error, Result};
-use super::extract::{Json, Query};
+use super::extract::{Json, OptionalJson, Query};
 use super::pagination::{self, Page};
 use super::views::EndpointView;
+use crate::db::deliveries;
 use crate::db::endpoints::{self, Endpoint, Patch};
 
 /// The endpoint routes.
@@ -27,7 +30,20 @@ pub fn router() -> Router<AppState> {
             "/v1/webhook-endpoints/{id}",
             get(fetch).patch(update).delete(remove),
         )
+        .route("/v1/webhook-endpoints/{id}/test", post(send_test))
+        .route(
+            "/v1/webhook-endpoints/{id}/rotate-secret",
+            post(rotate_secret),
+        )
+        .route("/v1/webhook-endpoints/{id}/recover", post(recover))
 }
+
+/// The longest grace period of a rotated secret (7 days).
+pub const MAX_GRACE_SECONDS: u64 = 604_800;
+/// The grace period when none is given (24 h).
+pub const DEFAULT_GRACE_SECONDS: u64 = 86_400;
+/// The most deliveries one recover call re-opens; call again for more.
+pub const RECOVER_LIMIT: u32 = 10_000;
 
 fn endpoint_id(raw: &str) -> Result<EndpointId> {
     EndpointId::parse(raw).map_err(|_| Error::NotFound)
@@ -241,4 +257,143 @@ async fn remove(
     }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A live, enabled endpoint of the caller, or the reason it cannot be used.
+async fn usable_endpoint(
+    conn: &mut sqlx::MySqlConnection,
+    customer: &Customer,
+    id: &EndpointId,
+) -> Result<Endpoint> {
+    let endpoint = endpoints::find(conn, &customer.customer_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !endpoint.enabled {
+        return Err(Error::Conflict {
+            slug: "endpoint-disabled",
+            detail: "the endpoint is disabled; enable it first".into(),
+        });
+    }
+    Ok(endpoint)
+}
+
+#[derive(Debug, Serialize)]
+struct TestQueued {
+    event_id: String,
+    delivery_id: DeliveryId,
+}
+
+/// Sends a `webhook.test` event to one endpoint, through the real pipeline.
+async fn send_test(
+    State(state): State<AppState>,
+    customer: Customer,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, axum::Json<TestQueued>)> {
+    let id = endpoint_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    usable_endpoint(&mut tx, &customer, &id).await?;
+    let event = Event::test(customer.customer_id.clone(), &id, domain::time::now());
+    crate::db::outbox::insert_event(&mut tx, &event).await?;
+    let delivery_id =
+        crate::db::outbox::insert_deliveries(&mut tx, &event, std::slice::from_ref(&id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("no delivery was written")))?;
+    tx.commit().await?;
+    state.outbox.notify_one();
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(TestQueued {
+            event_id: event.id.to_string(),
+            delivery_id,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateSecret {
+    grace_period_seconds: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+struct Rotated {
+    /// The new secret, shown once.
+    secret: String,
+    /// Until when the previous secrets keep signing.
+    #[serde(with = "domain::time::millis")]
+    previous_secret_expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Issues a new signing secret; the old ones keep signing during the grace period, so every
+/// delivery in between carries both signatures and receivers can switch without downtime.
+async fn rotate_secret(
+    State(state): State<AppState>,
+    customer: Customer,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<RotateSecret>,
+) -> Result<axum::Json<Rotated>> {
+    let id = endpoint_id(&id)?;
+    let grace = body
+        .and_then(|b| b.grace_period_seconds)
+        .unwrap_or(DEFAULT_GRACE_SECONDS);
+    if grace > MAX_GRACE_SECONDS {
+        return Err(Error::field(
+            "grace_period_seconds",
+            format!("must be between 0 and {MAX_GRACE_SECONDS}"),
+        ));
+    }
+    let secret = SigningSecret::generate();
+    let sealed = state
+        .keyring
+        .seal(id.as_str(), secret.as_bytes())
+        .map_err(|e| Error::Internal(e.into()))?;
+    let mut tx = state.pool.begin().await?;
+    endpoints::find(&mut tx, &customer.customer_id, &id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let expires_at =
+        endpoints::rotate_secret(&mut tx, &id, &sealed, std::time::Duration::from_secs(grace))
+            .await?;
+    tx.commit().await?;
+    Ok(axum::Json(Rotated {
+        secret: secret.to_whsec(),
+        previous_secret_expires_at: expires_at,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Recover {
+    since: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Recovered {
+    /// How many failed deliveries were re-opened.
+    queued: u64,
+}
+
+/// Re-opens every failed delivery of the endpoint created since `since` (at most
+/// [`RECOVER_LIMIT`] per call), through the outbox.
+async fn recover(
+    State(state): State<AppState>,
+    customer: Customer,
+    Path(id): Path<String>,
+    Json(body): Json<Recover>,
+) -> Result<(StatusCode, axum::Json<Recovered>)> {
+    let id = endpoint_id(&id)?;
+    let Some(since) = body.since else {
+        return Err(Error::field("since", "is required"));
+    };
+    let since = super::deliveries::timestamp("since", Some(&since))?
+        .ok_or_else(|| Error::field("since", "is required"))?;
+    let mut tx = state.pool.begin().await?;
+    usable_endpoint(&mut tx, &customer, &id).await?;
+    let queued =
+        deliveries::recover(&mut tx, &id, &DeliveryId::floor(since), RECOVER_LIMIT).await?;
+    tx.commit().await?;
+    state.outbox.notify_one();
+    Ok((StatusCode::ACCEPTED, axum::Json(Recovered { queued })))
 }

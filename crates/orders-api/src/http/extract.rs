@@ -19,29 +19,61 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            });
-        if !is_json {
-            return Err(Error::UnsupportedMediaType);
-        }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::PayloadTooLarge
-                } else {
-                    Error::MalformedJson(rejection.body_text())
-                }
-            })?;
+        let bytes = read_body(req, state).await?;
         parse_body(&bytes).map(Json)
     }
+}
+
+/// A JSON body that may be left out entirely (an empty body is `None`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let declared_empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() == b"0");
+        let has_type = req.headers().contains_key(header::CONTENT_TYPE);
+        if declared_empty || !has_type {
+            let bytes = axum::body::Bytes::from_request(req, state)
+                .await
+                .map_err(|_| Error::PayloadTooLarge)?;
+            if bytes.is_empty() {
+                return Ok(Self(None));
+            }
+            return Err(Error::UnsupportedMediaType);
+        }
+        let bytes = read_body(req, state).await?;
+        parse_body(&bytes).map(|value| Self(Some(value)))
+    }
+}
+
+/// Reads a body that must be `application/json`, within the size limit.
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, Error> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+    if !is_json {
+        return Err(Error::UnsupportedMediaType);
+    }
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                Error::PayloadTooLarge
+            } else {
+                Error::MalformedJson(rejection.body_text())
+            }
+        })
 }
 
 /// Parses a body: 400 when it is not JSON, 422 with the field path when it has the wrong shape.

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod customers;
+pub mod deliveries;
 pub mod endpoints;
 pub mod error;
 pub mod extract;
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .merge(customers::router())
         .merge(orders::router())
         .merge(endpoints::router())
+        .merge(deliveries::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

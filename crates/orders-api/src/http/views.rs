@@ -137,3 +137,101 @@ impl From<Endpoint> for EndpointView {
         }
     }
 }
+
+/// A delivery in the log.
+#[derive(Debug, Serialize)]
+pub struct DeliveryView {
+    /// `dlv_…`
+    pub id: String,
+    /// The event; the `webhook-id` of every attempt.
+    pub event_id: String,
+    /// The endpoint.
+    pub endpoint_id: String,
+    /// The event's type.
+    pub event_type: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    /// Attempts made.
+    pub attempt_count: u32,
+    /// When the next attempt is due; `null` unless pending.
+    #[serde(with = "domain::time::millis::option")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Status code of the last response.
+    pub last_status_code: Option<u16>,
+    /// When the last attempt started.
+    #[serde(with = "domain::time::millis::option")]
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// Why it failed (`attempts_exhausted`, `endpoint_disabled`, `endpoint_gone`).
+    pub failure_reason: Option<String>,
+    /// Created at.
+    #[serde(with = "domain::time::millis")]
+    pub created_at: DateTime<Utc>,
+    /// The payload as sent (single delivery only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
+    /// Every attempt (single delivery only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<Vec<AttemptView>>,
+}
+
+impl From<crate::db::deliveries::DeliveryRow> for DeliveryView {
+    fn from(row: crate::db::deliveries::DeliveryRow) -> Self {
+        let pending = row.status == "pending";
+        Self {
+            id: row.id,
+            event_id: row.event_id,
+            endpoint_id: row.endpoint_id,
+            event_type: row.event_type,
+            status: row.status,
+            attempt_count: row.attempt_count,
+            next_attempt_at: pending.then_some(row.next_attempt_at),
+            last_status_code: row.last_status_code,
+            last_attempt_at: row.last_attempt_at,
+            failure_reason: row.failure_reason,
+            created_at: row.created_at,
+            payload: None,
+            attempts: None,
+        }
+    }
+}
+
+/// One attempt of a delivery.
+#[derive(Debug, Serialize)]
+pub struct AttemptView {
+    /// 1-based attempt number.
+    pub attempt: u32,
+    /// When it started.
+    #[serde(with = "domain::time::millis")]
+    pub started_at: DateTime<Utc>,
+    /// How long it took.
+    pub duration_ms: u32,
+    /// Response status, if a response arrived.
+    pub status_code: Option<u16>,
+    /// `timeout`, `connection`, `dns`, `http` or `blocked_target`; `null` on success.
+    pub error_class: Option<String>,
+    /// The failure, explained.
+    pub error_message: Option<String>,
+    /// Response headers, sensitive ones redacted.
+    pub response_headers: Option<serde_json::Value>,
+    /// The first 20 KB of the response body (UTF-8, lossy).
+    pub response_body: Option<String>,
+}
+
+impl From<crate::db::deliveries::AttemptRow> for AttemptView {
+    fn from(row: crate::db::deliveries::AttemptRow) -> Self {
+        Self {
+            attempt: row.attempt,
+            started_at: row.started_at,
+            duration_ms: row.duration_ms,
+            status_code: row.status_code,
+            error_class: row.error_class,
+            error_message: row.error_message,
+            response_headers: row
+                .response_headers
+                .and_then(|h| serde_json::from_str(&h).ok()),
+            response_body: row
+                .response_excerpt
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+        }
+    }
+}

@@ -23,13 +23,16 @@ struct Config {
     /// Records of one batch handled at once.
     #[arg(long, env = "DISPATCH_CONCURRENCY", default_value_t = 10)]
     concurrency: usize,
+    /// Batches received and handled at once.
+    #[arg(long, env = "WORKER_POLLERS", default_value_t = 4)]
+    pollers: usize,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     webhook_dispatch::telemetry::init(config.common.app_env);
-    let dispatcher = webhook_dispatch::build_dispatcher(&config.common, &config.delivery, 4)?;
+    let dispatcher = webhook_dispatch::build_dispatcher(&config.common, &config.delivery, 8)?;
     let sqs = webhook_dispatch::sqs_client().await;
     let deps = Arc::new(Deps {
         dispatcher,
@@ -50,6 +53,6 @@ async fn main() -> anyhow::Result<()> {
         }
     });
     tracing::info!(queue_url = %config.sqs_queue_url, "polling");
-    webhook_dispatch::worker::run(deps, sqs, config.sqs_queue_url, shutdown).await;
+    webhook_dispatch::worker::run(deps, sqs, config.sqs_queue_url, config.pollers, shutdown).await;
     Ok(())
 }

@@ -1,0 +1,170 @@
+//! The delivery log, and re-sending a delivery.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use domain::event::EventType;
+use domain::ids::{DeliveryId, EndpointId};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::auth::Customer;
+use super::error::{Error, Result};
+use super::extract::Query;
+use super::pagination::{self, Page};
+use super::views::{AttemptView, DeliveryView};
+use crate::db::deliveries::{self, ListFilter, Reopen};
+use crate::db::endpoints;
+
+/// The delivery routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/webhook-endpoints/{id}/deliveries", get(list))
+        .route("/v1/webhook-deliveries/{id}", get(fetch))
+        .route("/v1/webhook-deliveries/{id}/retry", post(retry))
+}
+
+/// Parses an RFC 3339 query parameter.
+pub fn timestamp(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    Error::field(
+                        field,
+                        "must be an RFC 3339 timestamp such as 2026-11-22T10:00:00Z",
+                    )
+                })
+        })
+        .transpose()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    status: Option<String>,
+    event_type: Option<String>,
+    created_after: Option<String>,
+    created_before: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    customer: Customer,
+    Path(id): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<axum::Json<Page<DeliveryView>>> {
+    let endpoint_id = EndpointId::parse(&id).map_err(|_| Error::NotFound)?;
+    let status = match query.status.as_deref() {
+        None => None,
+        Some("pending") => Some("pending"),
+        Some("delivered") => Some("delivered"),
+        Some("failed") => Some("failed"),
+        Some(_) => {
+            return Err(Error::field(
+                "status",
+                "must be pending, delivered or failed",
+            ));
+        }
+    };
+    let event_type = query
+        .event_type
+        .as_deref()
+        .map(|t| {
+            EventType::parse(t).ok_or_else(|| Error::field("event_type", "is not an event type"))
+        })
+        .transpose()?;
+    let from = timestamp("created_after", query.created_after.as_deref())?.map(DeliveryId::floor);
+    let before =
+        timestamp("created_before", query.created_before.as_deref())?.map(DeliveryId::floor);
+    let cursor = pagination::decode(query.cursor.as_deref(), |id| DeliveryId::parse(id).ok())?;
+    let below = match (before, cursor) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let limit = pagination::limit(query.limit)?;
+    let mut conn = state.pool.acquire().await?;
+    endpoints::find(&mut conn, &customer.customer_id, &endpoint_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let filter = ListFilter {
+        endpoint_id,
+        status,
+        event_type,
+        from,
+        below,
+        limit: limit + 1,
+    };
+    let rows = deliveries::list(&mut conn, &filter).await?;
+    Ok(axum::Json(pagination::page(
+        rows,
+        limit,
+        |d| d.id.as_str(),
+        DeliveryView::from,
+    )))
+}
+
+async fn fetch(
+    State(state): State<AppState>,
+    customer: Customer,
+    Path(id): Path<String>,
+) -> Result<axum::Json<DeliveryView>> {
+    let id = DeliveryId::parse(&id).map_err(|_| Error::NotFound)?;
+    let mut conn = state.pool.acquire().await?;
+    let row = deliveries::find(&mut conn, &customer.customer_id, &id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let attempts = deliveries::attempts(&mut conn, &id).await?;
+    let payload = deliveries::payload(&mut conn, &row.event_id).await?;
+    let mut view = DeliveryView::from(row);
+    view.payload = serde_json::from_slice(&payload).ok();
+    view.attempts = Some(attempts.into_iter().map(AttemptView::from).collect());
+    Ok(axum::Json(view))
+}
+
+/// The answer to a retry: the delivery is queued.
+#[derive(Debug, Serialize)]
+struct Queued {
+    delivery_id: DeliveryId,
+    status: &'static str,
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    customer: Customer,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, axum::Json<Queued>)> {
+    let id = DeliveryId::parse(&id).map_err(|_| Error::NotFound)?;
+    let mut tx = state.pool.begin().await?;
+    match deliveries::reopen(&mut tx, &customer.customer_id, &id).await? {
+        Reopen::Reopened => {}
+        Reopen::NotFound => return Err(Error::NotFound),
+        Reopen::InFlight => {
+            return Err(Error::Conflict {
+                slug: "delivery-in-flight",
+                detail: "an attempt of this delivery is in flight; retry once it is recorded"
+                    .into(),
+            });
+        }
+        Reopen::EndpointDisabled => {
+            return Err(Error::Conflict {
+                slug: "endpoint-disabled",
+                detail: "the delivery's endpoint is disabled; enable it first".into(),
+            });
+        }
+    }
+    tx.commit().await?;
+    state.outbox.notify_one();
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(Queued {
+            delivery_id: id,
+            status: "pending",
+        }),
+    ))
+}
