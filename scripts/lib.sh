@@ -58,20 +58,31 @@ ensure_mariadb() {
   export DB_SERVER_URL
 }
 
-# A virtualenv under .tools/ with the pinned Python tools.
-ensure_tools_venv() {
-  local venv="$TOOLS_DIR/venv" requirements="scripts/tools/requirements.txt"
+# ensure_venv <venv dir> <requirements file>: creates the virtualenv if needed and
+# (re)installs the pinned requirements whenever the file differs from the last install.
+ensure_venv() {
+  local venv=$1 requirements=$2
   if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; } \
-      || die "cannot create a Python virtualenv"
+    log "creating $venv"
+    mkdir -p "$(dirname "$venv")"
+    if ! python3 -m venv "$venv"; then
+      rm -rf "$venv"
+      apt_install python3-venv
+      python3 -m venv "$venv" || die "cannot create a Python virtualenv at $venv"
+    fi
   fi
   if ! cmp -s "$requirements" "$venv/.installed"; then
-    log "installing Python tools into $venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" \
-      || die "cannot install the Python tools ($requirements)"
+    log "installing $requirements into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-virtualenv \
+      -r "$requirements" || die "cannot install $requirements"
     cp "$requirements" "$venv/.installed"
   fi
-  export PATH="$venv/bin:$PATH"
+}
+
+# The test tools (moto, cargo-lambda) in .tools/venv, on PATH.
+ensure_tools_venv() {
+  ensure_venv "$TOOLS_DIR/venv" scripts/tools/requirements.txt
+  export PATH="$TOOLS_DIR/venv/bin:$PATH"
 }
 
 free_port() {

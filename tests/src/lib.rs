@@ -569,11 +569,7 @@ impl Process {
     /// Starts binary `name` with `env` on top of a clean environment.
     pub fn start(name: &str, args: &[&str], env: &[(&str, String)]) -> anyhow::Result<Self> {
         let mut command = Command::new(binary(name));
-        command
-            .args(args)
-            .env_clear()
-            .stdin(Stdio::null())
-            .stdout(Stdio::null());
+        command.args(args).env_clear();
         if let Ok(path) = std::env::var("PATH") {
             command.env("PATH", path);
         }
@@ -584,6 +580,17 @@ impl Process {
         for (key, value) in env {
             command.env(key, value);
         }
+        Self::spawn(command, name)
+    }
+
+    /// Spawns `command` in a process group of its own, so that killing it kills whatever it
+    /// started too.
+    pub fn spawn(mut command: Command, name: &str) -> anyhow::Result<Self> {
+        use std::os::unix::process::CommandExt;
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .process_group(0);
         Ok(Self {
             child: command
                 .spawn()
@@ -591,8 +598,12 @@ impl Process {
         })
     }
 
-    /// Kills the process at once (SIGKILL): no cleanup of any kind runs.
+    /// Kills the process and its group at once (SIGKILL): no cleanup of any kind runs.
     pub fn kill(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -616,8 +627,7 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
@@ -796,5 +806,85 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         let bits = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
         bits as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The SQS deployment on this machine: moto's queue (with DLQ), the API with `QUEUE=sqs`, and
+/// `webhook-dispatch-worker`, as child processes on one test database.
+pub struct SqsStack {
+    /// The test database.
+    pub db: TestDb,
+    /// A client of the API.
+    pub api: Api,
+    /// The queue.
+    pub queue: TestQueue,
+    /// An SQS client on moto.
+    pub sqs: aws_sdk_sqs::Client,
+    /// The API process.
+    pub api_process: Process,
+    /// The worker process.
+    pub worker: Process,
+    /// The worker's environment, to restart it.
+    pub worker_env: Vec<(&'static str, String)>,
+}
+
+impl SqsStack {
+    /// Starts everything with `schedule`, extra environment for both processes, and a queue
+    /// visibility timeout of `visibility_seconds`.
+    pub async fn start(
+        schedule: &str,
+        visibility_seconds: u32,
+        extra: &[(&'static str, &str)],
+    ) -> Self {
+        let sqs = sqs().await;
+        let queue = create_queue(&sqs, visibility_seconds, 20)
+            .await
+            .expect("queue on moto");
+        let db = TestDb::new().await;
+        let port = free_port();
+        let mut env = api_env(&db, port);
+        env.retain(|(k, _)| *k != "WEBHOOK_RETRY_SCHEDULE");
+        env.push(("WEBHOOK_RETRY_SCHEDULE", schedule.to_owned()));
+        env.extend(aws_env());
+        env.push(("SQS_QUEUE_URL", queue.url.clone()));
+        env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let mut api_process_env = env.clone();
+        api_process_env.push(("QUEUE", "sqs".into()));
+        let base = format!("http://127.0.0.1:{port}");
+        let api_process =
+            Process::start("orders-api", &[], &api_process_env).expect("orders-api starts");
+        let worker = Process::start("webhook-dispatch-worker", &[], &env).expect("worker starts");
+        wait_ready(&base).await;
+        let mut conn = db.pool.acquire().await.expect("connection");
+        let key = orders_api::db::api_keys::create(
+            &mut conn,
+            &orders_api::db::api_keys::Role::Operator,
+            None,
+        )
+        .await
+        .expect("operator key");
+        drop(conn);
+        use secrecy::ExposeSecret;
+        let api = Api {
+            base,
+            operator_key: key.secret.expose_secret().to_owned(),
+            http: reqwest::Client::new(),
+        };
+        Self {
+            db,
+            api,
+            queue,
+            sqs,
+            api_process,
+            worker,
+            worker_env: env,
+        }
+    }
+
+    /// Kills the worker (SIGKILL) and starts a new one.
+    pub fn restart_worker(&mut self) {
+        self.worker.kill();
+        self.worker = Process::start("webhook-dispatch-worker", &[], &self.worker_env)
+            .expect("worker restarts");
     }
 }

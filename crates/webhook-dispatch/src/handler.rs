@@ -27,6 +27,8 @@ pub struct Deps {
     pub concurrency: usize,
     /// No record is started later than this before the deadline.
     pub deadline_margin: Duration,
+    /// The time a batch gets when the invocation carries no usable deadline.
+    pub fallback_budget: Duration,
 }
 
 /// The Lambda entry point.
@@ -34,7 +36,17 @@ pub async fn handle(
     deps: Arc<Deps>,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let deadline = event.context.deadline();
+    let now = SystemTime::now();
+    let mut deadline = event.context.deadline();
+    if deadline <= now {
+        // Lambda never hands out an invocation whose deadline has passed; local emulators do
+        // (cargo-lambda's sends a fixed 600000 ms since the epoch). Treat it as unknown.
+        tracing::warn!(
+            deadline_ms = event.context.deadline,
+            "the invocation's deadline has already passed; assuming the fallback budget"
+        );
+        deadline = now + deps.fallback_budget;
+    }
     Ok(handle_records(&deps, event.payload.records, deadline).await)
 }
 
@@ -50,8 +62,10 @@ pub async fn handle_records(
     let failures: Vec<String> = futures::stream::iter(records)
         .map(|record| async move {
             let message_id = record.message_id.clone().unwrap_or_default();
-            let keep = if SystemTime::now() >= stop_at {
-                tracing::warn!(%message_id, "deadline near: not started");
+            let now = SystemTime::now();
+            let keep = if now >= stop_at {
+                let remaining_ms = deadline.duration_since(now).map_or(0, |d| d.as_millis());
+                tracing::warn!(%message_id, remaining_ms, "deadline near: not started");
                 true
             } else {
                 let span = info_span!("message", %message_id, delivery_id = tracing::field::Empty);

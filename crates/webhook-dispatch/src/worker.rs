@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::handler::{Deps, handle_records};
 
 /// Time given to one batch, like a Lambda invocation's timeout.
-const BATCH_BUDGET: Duration = Duration::from_secs(60);
+pub const BATCH_BUDGET: Duration = Duration::from_secs(60);
 
 /// Receives, handles and deletes one batch; returns how many messages it received.
 /// `shutdown` interrupts only the wait for messages, never a batch in hand.

@@ -38,6 +38,7 @@ fn deps(db: &TestDb, visibility: Arc<Visibilities>) -> Deps {
         visibility,
         concurrency: 4,
         deadline_margin: Duration::from_secs(1),
+        fallback_budget: Duration::from_secs(60),
     }
 }
 
@@ -225,6 +226,52 @@ async fn redirects_are_not_followed() {
         delivery_state(&db, &seeded.deliveries[0]).await,
         ("pending".into(), 1)
     );
+    db.drop_database().await;
+}
+
+/// Lambda's entry point with a real context: a live deadline is honoured, an impossible one
+/// (already past on arrival, as local emulators send) falls back to the configured budget.
+#[tokio::test]
+async fn the_lambda_entry_point_reads_the_context_deadline() {
+    let db = TestDb::new().await;
+    let receiver = Receiver::start().await;
+    let seeded = seed(&db, &receiver.url, 2).await;
+    let deps = Arc::new(deps(&db, Arc::default()));
+    let invoke = |id: &DeliveryId, deadline: SystemTime| {
+        let mut context = lambda_runtime::Context::default();
+        context.deadline = u64::try_from(
+            deadline
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .expect("after epoch")
+                .as_millis(),
+        )
+        .expect("ms");
+        let mut event = SqsEvent::default();
+        event.records = records(&[body(id)]);
+        webhook_dispatch::handler::handle(
+            Arc::clone(&deps),
+            lambda_runtime::LambdaEvent::new(event, context),
+        )
+    };
+    let near = invoke(
+        &seeded.deliveries[0],
+        SystemTime::now() + Duration::from_millis(200),
+    )
+    .await
+    .expect("handled");
+    assert_eq!(
+        failures(&near),
+        ["msg-0"],
+        "too close to the deadline to start"
+    );
+    let emulated = invoke(
+        &seeded.deliveries[1],
+        SystemTime::UNIX_EPOCH + Duration::from_millis(600_000),
+    )
+    .await
+    .expect("handled");
+    assert!(failures(&emulated).is_empty());
+    assert_eq!(receiver.received().len(), 1);
     db.drop_database().await;
 }
 

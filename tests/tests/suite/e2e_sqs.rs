@@ -3,43 +3,32 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use e2e::{
-    Api, Process, Receiver, Reply, TestDb, api_env, aws_env, create_queue, eventually, free_port,
-    sqs, visible_messages, wait_ready,
+    Process, Receiver, Reply, SqsStack, TestDb, api_env, aws_env, create_queue, eventually,
+    free_port, sqs, visible_messages,
 };
 use serde_json::json;
 
+async fn attempt_times(db: &TestDb) -> Vec<(DateTime<Utc>, Option<u16>)> {
+    sqlx::query_as("select started_at, status_code from webhook_attempts order by started_at")
+        .fetch_all(&db.pool)
+        .await
+        .expect("attempts")
+}
+
+async fn wait_for_queue_to_drain(stack: &SqsStack) {
+    eventually(Duration::from_secs(30), "the queue to drain", || async {
+        (visible_messages(&stack.sqs, &stack.queue.url).await.ok()? == 0).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn deliveries_flow_through_sqs_and_survive_a_receiver_outage() {
-    let sqs = sqs().await;
-    let queue = create_queue(&sqs, 5, 20).await.expect("queue on moto");
-    let db = TestDb::new().await;
+    let stack = SqsStack::start(e2e::FAST_SCHEDULE, 5, &[]).await;
+    let (api, db) = (&stack.api, &stack.db);
     let receiver = Receiver::start().await;
-    let port = free_port();
-    let mut env = api_env(&db, port);
-    env.extend(aws_env());
-    env.push(("SQS_QUEUE_URL", queue.url.clone()));
-    let mut api_env = env.clone();
-    api_env.push(("QUEUE", "sqs".into()));
-    let base = format!("http://127.0.0.1:{port}");
-    let _api_process = Process::start("orders-api", &[], &api_env).expect("orders-api starts");
-    let _worker = Process::start("webhook-dispatch-worker", &[], &env).expect("worker starts");
-    wait_ready(&base).await;
-    let mut conn = db.pool.acquire().await.expect("connection");
-    let key = orders_api::db::api_keys::create(
-        &mut conn,
-        &orders_api::db::api_keys::Role::Operator,
-        None,
-    )
-    .await
-    .expect("operator key");
-    drop(conn);
-    use secrecy::ExposeSecret;
-    let api = Api {
-        base,
-        operator_key: key.secret.expose_secret().to_owned(),
-        http: reqwest::Client::new(),
-    };
     let (_, customer_key) = api.customer("Acme").await;
     let (_, secret) = api
         .endpoint(&customer_key, &format!("{}/hooks", receiver.url), None)
@@ -56,11 +45,11 @@ async fn deliveries_flow_through_sqs_and_survive_a_receiver_outage() {
 
     // The receiver goes down: the message comes back after the scheduled delay, and the
     // delivery succeeds once the receiver recovers.
-    receiver.set_behaviour(|_| Reply::status(503));
+    receiver.set_behaviour(|_| Reply::status(500));
     api.advance(&order, "picked_up").await;
     eventually(Duration::from_secs(30), "a failed attempt", || async {
         let failed: i64 =
-            sqlx::query_scalar("select count(*) from webhook_attempts where status_code = 503")
+            sqlx::query_scalar("select count(*) from webhook_attempts where status_code = 500")
                 .fetch_one(&db.pool)
                 .await
                 .ok()?;
@@ -69,18 +58,18 @@ async fn deliveries_flow_through_sqs_and_survive_a_receiver_outage() {
     .await;
     receiver.set_behaviour(|_| Reply::status(200));
     eventually(
-        Duration::from_secs(90),
+        Duration::from_secs(60),
         "every delivery delivered",
         || async {
-            let statuses = e2e::delivery_statuses(&db).await;
+            let statuses = e2e::delivery_statuses(db).await;
             (statuses.get("delivered") == Some(&3) && statuses.len() == 1).then_some(())
         },
     )
     .await;
 
-    let received = receiver.received();
     let mut sequences = BTreeSet::new();
-    for request in received
+    for request in receiver
+        .received()
         .iter()
         .filter(|r| r.json()["data"]["order"]["id"] == json!(order))
     {
@@ -92,11 +81,99 @@ async fn deliveries_flow_through_sqs_and_survive_a_receiver_outage() {
         );
     }
     assert_eq!(sequences, BTreeSet::from([1, 2, 3]));
-    eventually(Duration::from_secs(30), "the queue to drain", || async {
-        (visible_messages(&sqs, &queue.url).await.ok()? == 0).then_some(())
+    wait_for_queue_to_drain(&stack).await;
+}
+
+#[tokio::test]
+async fn a_receiver_failing_n_times_is_delivered_once_after_growing_delays() {
+    let stack = SqsStack::start("0,1,3,6", 5, &[]).await;
+    let receiver = Receiver::start_with(|n| {
+        if n < 3 {
+            Reply::status(500)
+        } else {
+            Reply::status(200)
+        }
     })
     .await;
-    db.drop_database().await;
+    let (_, key) = stack.api.customer("Acme").await;
+    let (_, secret) = stack
+        .api
+        .endpoint(&key, &receiver.url, Some(&["order.created"]))
+        .await;
+    stack.api.order(&key, "PO-1").await;
+    eventually(
+        Duration::from_secs(60),
+        "the delivery delivered",
+        || async {
+            (e2e::delivery_statuses(&stack.db).await.get("delivered") == Some(&1)).then_some(())
+        },
+    )
+    .await;
+    let attempts = attempt_times(&stack.db).await;
+    let codes: Vec<Option<u16>> = attempts.iter().map(|(_, code)| *code).collect();
+    assert_eq!(
+        codes,
+        [Some(500), Some(500), Some(500), Some(200)],
+        "N + 1 attempts, one success"
+    );
+    let gaps: Vec<f64> = attempts
+        .windows(2)
+        .map(|w| (w[1].0 - w[0].0).as_seconds_f64())
+        .collect();
+    assert!(
+        gaps.windows(2).all(|g| g[0] < g[1]),
+        "delays grow: {gaps:?}"
+    );
+    assert!(
+        gaps[0] >= 0.8,
+        "the first retry waits for the schedule: {gaps:?}"
+    );
+    let received = receiver.received();
+    assert_eq!(received.len(), 4);
+    assert!(
+        received
+            .iter()
+            .all(|r| r.header("webhook-id") == received[0].header("webhook-id"))
+    );
+    for request in &received {
+        request.verify(&secret).expect("verifies");
+    }
+    wait_for_queue_to_drain(&stack).await;
+}
+
+#[tokio::test]
+async fn a_receiver_that_always_fails_ends_failed_and_the_message_leaves_the_queue() {
+    let stack = SqsStack::start("0,1,1", 5, &[]).await;
+    let receiver = Receiver::start_with(|_| Reply::status(500)).await;
+    let (_, key) = stack.api.customer("Acme").await;
+    let (endpoint, _) = stack
+        .api
+        .endpoint(&key, &receiver.url, Some(&["order.created"]))
+        .await;
+    stack.api.order(&key, "PO-1").await;
+    eventually(Duration::from_secs(60), "the delivery failed", || async {
+        (e2e::delivery_statuses(&stack.db).await.get("failed") == Some(&1)).then_some(())
+    })
+    .await;
+    let (_, page) = stack
+        .api
+        .call(
+            "GET",
+            &format!("/v1/webhook-endpoints/{endpoint}/deliveries"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(page["data"][0]["failure_reason"], "attempts_exhausted");
+    assert_eq!(page["data"][0]["attempt_count"], 3);
+    assert_eq!(receiver.received().len(), 3);
+    wait_for_queue_to_drain(&stack).await;
+    assert_eq!(
+        visible_messages(&stack.sqs, &stack.queue.dlq_url)
+            .await
+            .expect("dlq"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -127,4 +204,57 @@ async fn an_unparseable_message_is_dead_lettered() {
         0
     );
     db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_lost_message_is_republished_by_the_sweeper() {
+    let mut stack = SqsStack::start(
+        e2e::FAST_SCHEDULE,
+        30,
+        &[("REPUBLISH_OVERDUE_SECONDS", "2")],
+    )
+    .await;
+    stack.worker.kill();
+    let receiver = Receiver::start().await;
+    let (_, key) = stack.api.customer("Acme").await;
+    let (_, secret) = stack.api.endpoint(&key, &receiver.url, None).await;
+    stack.api.order(&key, "PO-1").await;
+    eventually(
+        Duration::from_secs(30),
+        "the delivery published",
+        || async {
+            let published: i64 = sqlx::query_scalar(
+                "select count(*) from webhook_deliveries where published_at is not null",
+            )
+            .fetch_one(&stack.db.pool)
+            .await
+            .ok()?;
+            (published == 1).then_some(())
+        },
+    )
+    .await;
+    // The message is lost before anyone receives it.
+    stack
+        .sqs
+        .purge_queue()
+        .queue_url(&stack.queue.url)
+        .send()
+        .await
+        .expect("purged");
+    assert_eq!(
+        visible_messages(&stack.sqs, &stack.queue.url)
+            .await
+            .expect("attributes"),
+        0
+    );
+    stack.restart_worker();
+    eventually(
+        Duration::from_secs(60),
+        "the swept delivery delivered",
+        || async {
+            (e2e::delivery_statuses(&stack.db).await.get("delivered") == Some(&1)).then_some(())
+        },
+    )
+    .await;
+    receiver.received()[0].verify(&secret).expect("verifies");
 }

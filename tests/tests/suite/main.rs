@@ -5,5 +5,8 @@ mod delivery;
 mod dispatch;
 mod e2e_memory;
 mod e2e_sqs;
+mod faults;
+mod lambda;
 mod relay;
+mod ssrf;
 mod support;

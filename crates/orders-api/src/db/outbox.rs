@@ -103,7 +103,7 @@ pub async fn settle_claim(
     if !accepted.is_empty() {
         let mut query = QueryBuilder::new(
             "update webhook_deliveries set publish_pending = false, publish_token = null, \
-             publish_claimed_until = null where publish_token = ",
+             publish_claimed_until = null, published_at = utc_timestamp(6) where publish_token = ",
         );
         query.push_bind(token.to_owned()).push(" and id in (");
         let mut ids = query.separated(", ");
@@ -123,16 +123,21 @@ pub async fn settle_claim(
     Ok(())
 }
 
-/// Marks pending deliveries that are overdue by more than `overdue` for publishing again:
-/// their message was lost, dead-lettered, or dropped by a crash.
+/// Marks pending deliveries for publishing again when they are overdue by more than `overdue`
+/// and no message was published for them for as long: their message was lost, dead-lettered,
+/// or dropped by a crash. A queue that is merely behind is left alone, since republishing
+/// would only add to its backlog.
 pub async fn sweep_overdue(pool: &MySqlPool, overdue: Duration) -> sqlx::Result<u64> {
+    let overdue_us = i64::try_from(overdue.as_micros()).unwrap_or(i64::MAX);
     let swept = sqlx::query(
         r"update webhook_deliveries set publish_pending = true, updated_at = utc_timestamp(6)
           where status = 'pending' and publish_pending = false
             and next_attempt_at < utc_timestamp(6) - interval ? microsecond
+            and (published_at is null or published_at < utc_timestamp(6) - interval ? microsecond)
             and (lease_until is null or lease_until < utc_timestamp(6))",
     )
-    .bind(i64::try_from(overdue.as_micros()).unwrap_or(i64::MAX))
+    .bind(overdue_us)
+    .bind(overdue_us)
     .execute(pool)
     .await?
     .rows_affected();

@@ -26,6 +26,9 @@ struct Config {
     /// Stop starting deliveries this many milliseconds before the invocation deadline.
     #[arg(long, env = "DEADLINE_MARGIN_MS", default_value_t = 3_000)]
     deadline_margin_ms: u64,
+    /// The time a batch gets when an invocation carries no usable deadline (local emulators).
+    #[arg(long, env = "FALLBACK_BUDGET_MS", default_value_t = 60_000)]
+    fallback_budget_ms: u64,
 }
 
 #[tokio::main]
@@ -40,6 +43,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         visibility: Arc::new(SqsVisibility::new(sqs, config.sqs_queue_url)),
         concurrency: config.concurrency,
         deadline_margin: Duration::from_millis(config.deadline_margin_ms),
+        fallback_budget: Duration::from_millis(config.fallback_budget_ms),
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
         handler::handle(Arc::clone(&deps), event)

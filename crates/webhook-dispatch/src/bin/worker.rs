@@ -42,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
         )),
         concurrency: config.concurrency,
         deadline_margin: Duration::from_secs(3),
+        fallback_budget: webhook_dispatch::worker::BATCH_BUDGET,
     });
     let shutdown = CancellationToken::new();
     tokio::spawn({
