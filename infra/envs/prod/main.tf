@@ -1,0 +1,36 @@
+# The prod environment: the whole delivery service (modules/service) in the prod AWS account.
+
+locals {
+  environment = "prod"
+
+  tags = {
+    Project     = "mechanica-order-webhooks"
+    Environment = local.environment
+    ManagedBy   = "terraform"
+    Stack       = "infra/envs/prod"
+  }
+}
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
+module "service" {
+  source = "../../modules/service"
+
+  environment                 = local.environment
+  vpc_name                    = var.vpc_name
+  api_domain_name             = var.api_domain_name
+  database_dsn                = var.database_dsn
+  lambda_s3_key               = var.lambda_s3_key
+  lambda_architectures        = var.lambda_architectures
+  lambda_reserved_concurrency = var.lambda_reserved_concurrency
+  lambda_maximum_concurrency  = var.lambda_maximum_concurrency
+  instance_type               = var.instance_type
+  alarm_emails                = var.alarm_emails
+  tags                        = local.tags
+}

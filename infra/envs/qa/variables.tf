@@ -1,0 +1,52 @@
+variable "region" {
+  description = "AWS region of the environment."
+  type        = string
+}
+
+variable "vpc_name" {
+  description = "Name tag of the environment's VPC (owned by the network stack)."
+  type        = string
+}
+
+variable "api_domain_name" {
+  description = "Domain of the API (an ISSUED ACM certificate must exist for it)."
+  type        = string
+}
+
+variable "database_dsn" {
+  description = "PlanetScale connection string of the environment's branch. Set TF_VAR_database_dsn from the CI secret store; never put it in a tfvars file."
+  type        = string
+  sensitive   = true
+}
+
+variable "lambda_s3_key" {
+  description = "Key of the signed bootstrap.zip in the artifacts bucket; the pipeline sets TF_VAR_lambda_s3_key."
+  type        = string
+}
+
+variable "lambda_architectures" {
+  description = "Architecture of the Lambda's bootstrap binary."
+  type        = list(string)
+  default     = ["arm64"]
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrency of the dispatch Lambda."
+  type        = number
+}
+
+variable "lambda_maximum_concurrency" {
+  description = "Event source mapping maximum_concurrency (<= reserved concurrency)."
+  type        = number
+}
+
+variable "instance_type" {
+  description = "Instance type of the blue and green API instances."
+  type        = string
+}
+
+variable "alarm_emails" {
+  description = "E-mail addresses subscribed to the alarm topic."
+  type        = list(string)
+  default     = []
+}

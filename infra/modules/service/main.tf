@@ -1,0 +1,118 @@
+# The whole delivery service of one environment (qa or prod): what the two root modules
+# envs/qa and envs/prod instantiate, so the environments differ only in their inputs.
+
+locals {
+  name_prefix = "mechanica-${var.environment}"
+}
+
+data "aws_vpc" "this" {
+  tags = { Name = var.vpc_name }
+}
+
+data "aws_subnets" "private" {
+  filter {
+    name   = "vpc-id"
+    values = [data.aws_vpc.this.id]
+  }
+  tags = { Tier = var.private_subnet_tier }
+}
+
+data "aws_subnets" "public" {
+  filter {
+    name   = "vpc-id"
+    values = [data.aws_vpc.this.id]
+  }
+  tags = { Tier = var.public_subnet_tier }
+}
+
+data "aws_acm_certificate" "api" {
+  domain      = var.api_domain_name
+  statuses    = ["ISSUED"]
+  most_recent = true
+}
+
+module "kms" {
+  source      = "../kms"
+  alias_name  = local.name_prefix
+  description = "mechanica ${var.environment}: queues, secrets, logs, artifacts, volumes"
+  tags        = var.tags
+}
+
+module "artifacts" {
+  source      = "../artifacts"
+  name_prefix = local.name_prefix
+  kms_key_arn = module.kms.key_arn
+  tags        = var.tags
+}
+
+module "secrets" {
+  source       = "../app_secrets"
+  name         = "${local.name_prefix}/orders-api"
+  kms_key_arn  = module.kms.key_arn
+  database_dsn = var.database_dsn
+  tags         = var.tags
+}
+
+module "queue" {
+  source                     = "../queue"
+  name                       = "${local.name_prefix}-webhook-deliveries"
+  kms_key_arn                = module.kms.key_arn
+  consumer_timeout_seconds   = var.lambda_timeout_seconds
+  visibility_timeout_seconds = 6 * var.lambda_timeout_seconds
+  max_receive_count          = var.max_receive_count
+  tags                       = var.tags
+}
+
+module "dispatch_lambda" {
+  source               = "../dispatch_lambda"
+  function_name        = "${local.name_prefix}-webhook-dispatch"
+  architectures        = var.lambda_architectures
+  artifacts_bucket     = module.artifacts.artifacts_bucket
+  s3_key               = var.lambda_s3_key
+  timeout_seconds      = var.lambda_timeout_seconds
+  reserved_concurrency = var.lambda_reserved_concurrency
+  maximum_concurrency  = var.lambda_maximum_concurrency
+  queue_arn            = module.queue.queue_arn
+  queue_url            = module.queue.queue_url
+  kms_key_arn          = module.kms.key_arn
+  vpc_id               = data.aws_vpc.this.id
+  subnet_ids           = sort(data.aws_subnets.private.ids)
+  secret_environment   = module.secrets.environment
+  tags                 = var.tags
+}
+
+module "api" {
+  source               = "../api_bluegreen"
+  name                 = "${local.name_prefix}-api"
+  vpc_id               = data.aws_vpc.this.id
+  public_subnet_ids    = sort(data.aws_subnets.public.ids)
+  private_subnet_ids   = sort(data.aws_subnets.private.ids) # stable order: blue takes the first, green the second
+  certificate_arn      = data.aws_acm_certificate.api.arn
+  instance_type        = var.instance_type
+  kms_key_arn          = module.kms.key_arn
+  artifacts_bucket     = module.artifacts.artifacts_bucket
+  artifacts_bucket_arn = module.artifacts.artifacts_bucket_arn
+  access_logs_bucket   = module.artifacts.logs_bucket
+  queue_arn            = module.queue.queue_arn
+  queue_url            = module.queue.queue_url
+  secret_arn           = module.secrets.secret_arn
+  tags                 = var.tags
+}
+
+module "alarms" {
+  source        = "../alarms"
+  name_prefix   = local.name_prefix
+  kms_key_arn   = module.kms.key_arn
+  queue_name    = module.queue.queue_name
+  dlq_name      = module.queue.dlq_name
+  function_name = module.dispatch_lambda.function_name
+  alarm_emails  = var.alarm_emails
+  tags          = var.tags
+}
+
+module "registry" {
+  source      = "../registry"
+  name        = "${local.name_prefix}/orders-api"
+  kms_key_arn = module.kms.key_arn
+  tags        = var.tags
+}

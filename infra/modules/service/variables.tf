@@ -1,0 +1,90 @@
+variable "environment" {
+  description = "Environment name (qa or prod)."
+  type        = string
+
+  validation {
+    condition     = contains(["qa", "prod"], var.environment)
+    error_message = "environment must be qa or prod (test composes only the queue: envs/test)."
+  }
+}
+
+variable "vpc_name" {
+  description = "Name tag of the environment's VPC. The network is owned by the account's network stack; this service only looks it up."
+  type        = string
+}
+
+variable "private_subnet_tier" {
+  description = "Value of the Tier tag marking private subnets (NAT egress) in that VPC."
+  type        = string
+  default     = "private"
+}
+
+variable "public_subnet_tier" {
+  description = "Value of the Tier tag marking public subnets in that VPC."
+  type        = string
+  default     = "public"
+}
+
+variable "api_domain_name" {
+  description = "Domain of the API; an ISSUED ACM certificate for it must exist in the region."
+  type        = string
+}
+
+variable "database_dsn" {
+  description = "PlanetScale connection string of this environment's branch (qa: dev, prod: main). From TF_VAR_database_dsn."
+  type        = string
+  sensitive   = true
+}
+
+variable "lambda_s3_key" {
+  description = "Key of the signed bootstrap.zip in the artifacts bucket (signed/<signing job id>.zip), set by the pipeline."
+  type        = string
+}
+
+variable "lambda_architectures" {
+  description = "Architecture of the Lambda's bootstrap binary."
+  type        = list(string)
+  default     = ["arm64"]
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Dispatch Lambda timeout; the queue's visibility timeout is six times this."
+  type        = number
+  default     = 60
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrency of the dispatch Lambda."
+  type        = number
+  default     = 20
+}
+
+variable "lambda_maximum_concurrency" {
+  description = "Event source mapping maximum_concurrency (<= reserved concurrency)."
+  type        = number
+  default     = 10
+}
+
+variable "max_receive_count" {
+  description = "Receives before a message moves to the DLQ (>= 20)."
+  type        = number
+  default     = 25
+}
+
+variable "instance_type" {
+  description = "Instance type of the blue and green API instances."
+  type        = string
+  default     = "t3.small"
+}
+
+variable "alarm_emails" {
+  description = "E-mail addresses subscribed to the alarm topic."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags for every resource (the provider's default_tags add them too)."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,374 @@
+#!/usr/bin/env bash
+# Blue/green cutover of orders-api on the two EC2 instances behind the ALB
+# (infra/modules/api_bluegreen). This script is the ONE owner of the HTTPS listener's weights:
+# Terraform sets them when it creates the listener and ignores them afterwards.
+#
+#   bluegreen.sh [options] deploy <artifact-version>
+#       1. read the listener's weights: the colour at 100 is live, the other idle
+#       2. install orders-api/<version>/orders-api.tar.gz from the artifacts bucket on the idle
+#          instance (SSM Run Command -> /usr/local/sbin/mechanica-deploy install <version>)
+#       3. wait until the idle colour's target is healthy (/readyz) in its target group
+#       4. shift the weights to it in --steps (e.g. 10,50,100), checking its health between
+#          steps; a failure before the last step puts all traffic back on the old colour
+#       5. wait the old target group's deregistration delay, then stop the old colour
+#   bluegreen.sh [options] rollback
+#       start the other colour again (it still has the previous release), wait until it is
+#       healthy, move all traffic to it, wait the deregistration delay, stop the colour that was
+#       live. With split weights, say where to go with --to blue|green.
+#   bluegreen.sh [options] status
+#       weights and target health of both colours
+#
+# Options (each also read from the environment variable in brackets; Terraform's output
+# `bluegreen_env` of infra/envs/<env> gives the first six):
+#   --region R              [AWS_REGION]
+#   --listener-arn ARN      [BG_LISTENER_ARN]       HTTPS listener
+#   --blue-tg ARN           [BG_BLUE_TG_ARN]        blue target group
+#   --green-tg ARN          [BG_GREEN_TG_ARN]       green target group
+#   --blue-instance ID      [BG_BLUE_INSTANCE_ID]
+#   --green-instance ID     [BG_GREEN_INSTANCE_ID]
+#   --app-port N            [BG_APP_PORT]           target port (default 8080)
+#   --steps LIST            [BG_STEPS]              weights of the new colour, increasing, ending
+#                                                   at 100 (default 100: one switch)
+#   --step-wait SECONDS     [BG_STEP_WAIT_SECONDS]  observation time between steps (default 60)
+#   --drain SECONDS         [BG_DRAIN_SECONDS]      wait before stopping the old colour (default:
+#                                                   its target group's deregistration delay)
+#   --to blue|green                                 rollback target when the weights are split
+#   --dry-run                                       print every AWS CLI call as
+#                                                   "DRY-RUN: aws ..." on stdout instead of
+#                                                   making it, and skip every wait
+#   --current blue|green    [BG_CURRENT]            dry run only: the colour taken as live
+# Progress goes to stderr; stdout carries only the dry-run lines and `status`.
+set -euo pipefail
+
+readonly AGENT=/usr/local/sbin/mechanica-deploy
+readonly COMMAND_ID_PLACEHOLDER='<command-id>'
+
+REGION=${AWS_REGION:-}
+LISTENER_ARN=${BG_LISTENER_ARN:-}
+BLUE_TG=${BG_BLUE_TG_ARN:-}
+GREEN_TG=${BG_GREEN_TG_ARN:-}
+BLUE_INSTANCE=${BG_BLUE_INSTANCE_ID:-}
+GREEN_INSTANCE=${BG_GREEN_INSTANCE_ID:-}
+APP_PORT=${BG_APP_PORT:-8080}
+STEPS=${BG_STEPS:-100}
+STEP_WAIT=${BG_STEP_WAIT_SECONDS:-60}
+DRAIN=${BG_DRAIN_SECONDS:-}
+CURRENT=${BG_CURRENT:-}
+ROLLBACK_TO=""
+DRY_RUN=false
+BLUE_WEIGHT=""
+GREEN_WEIGHT=""
+SHIFT_FALLBACK="" # the colour that gets all traffic back if a shift fails midway
+
+# Dry-run lines go to the original stdout (fd 3), even from inside $(...).
+exec 3>&1
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'bluegreen: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  sed -n '2,/^set -euo pipefail$/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+# Prints one argument so that a shell would read it back unchanged.
+quote() {
+  if [[ $1 =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then
+    printf '%s' "$1"
+  else
+    printf "'%s'" "${1//\'/\'\\\'\'}"
+  fi
+}
+
+print_call() {
+  local arg line="DRY-RUN: aws"
+  for arg in "$@"; do line+=" $(quote "$arg")"; done
+  printf '%s\n' "$line" >&3
+}
+
+# Runs an AWS CLI call, or prints it in a dry run.
+aws_run() {
+  if $DRY_RUN; then
+    print_call "$@"
+  else
+    aws "$@"
+  fi
+}
+
+# Runs an AWS CLI call whose stdout is needed; in a dry run prints it and answers $1 instead.
+aws_out() {
+  local placeholder=$1
+  shift
+  if $DRY_RUN; then
+    print_call "$@"
+    printf '%s\n' "$placeholder"
+  else
+    aws "$@"
+  fi
+}
+
+pause() {
+  if $DRY_RUN; then
+    printf 'DRY-RUN: sleep %s\n' "$1" >&3
+  else
+    log "waiting $1 s ($2)"
+    sleep "$1"
+  fi
+}
+
+other() { if [ "$1" = blue ]; then echo green; else echo blue; fi; }
+tg_of() { if [ "$1" = blue ]; then echo "$BLUE_TG"; else echo "$GREEN_TG"; fi; }
+instance_of() { if [ "$1" = blue ]; then echo "$BLUE_INSTANCE"; else echo "$GREEN_INSTANCE"; fi; }
+
+require_config() {
+  local name missing=()
+  for name in REGION LISTENER_ARN BLUE_TG GREEN_TG BLUE_INSTANCE GREEN_INSTANCE; do
+    [ -n "${!name}" ] || missing+=("$name")
+  done
+  [ ${#missing[@]} -eq 0 ] || die "missing configuration: ${missing[*]} (see --help)"
+  [[ $APP_PORT =~ ^[0-9]+$ ]] || die "--app-port must be a number"
+  [[ $STEP_WAIT =~ ^[0-9]+$ ]] || die "--step-wait must be a number of seconds"
+  [ -z "$DRAIN" ] || [[ $DRAIN =~ ^[0-9]+$ ]] || die "--drain must be a number of seconds"
+  if $DRY_RUN; then
+    [[ $CURRENT =~ ^(blue|green)$ ]] || die "a dry run needs --current blue|green (the colour taken as live)"
+  fi
+}
+
+# Sets BLUE_WEIGHT and GREEN_WEIGHT from the listener's forward action.
+read_weights() {
+  local fallback="" arn weight
+  if $DRY_RUN; then
+    if [ "$CURRENT" = blue ]; then
+      fallback=$(printf '%s\t100\n%s\t0' "$BLUE_TG" "$GREEN_TG")
+    else
+      fallback=$(printf '%s\t0\n%s\t100' "$BLUE_TG" "$GREEN_TG")
+    fi
+  fi
+  BLUE_WEIGHT=""
+  GREEN_WEIGHT=""
+  while IFS=$'\t' read -r arn weight; do
+    if [ "$arn" = "$BLUE_TG" ]; then BLUE_WEIGHT=$weight; fi
+    if [ "$arn" = "$GREEN_TG" ]; then GREEN_WEIGHT=$weight; fi
+  done < <(aws_out "$fallback" elbv2 describe-listeners --region "$REGION" \
+    --listener-arns "$LISTENER_ARN" \
+    --query 'Listeners[0].DefaultActions[0].ForwardConfig.TargetGroups[].[TargetGroupArn,Weight]' \
+    --output text)
+  [[ $BLUE_WEIGHT =~ ^[0-9]+$ && $GREEN_WEIGHT =~ ^[0-9]+$ ]] \
+    || die "the listener does not forward to both target groups (blue='$BLUE_WEIGHT' green='$GREEN_WEIGHT')"
+}
+
+# The colour carrying all traffic, or "split".
+live_colour() {
+  if [ "$BLUE_WEIGHT" -gt 0 ] && [ "$GREEN_WEIGHT" -eq 0 ]; then
+    echo blue
+  elif [ "$GREEN_WEIGHT" -gt 0 ] && [ "$BLUE_WEIGHT" -eq 0 ]; then
+    echo green
+  else
+    echo split
+  fi
+}
+
+set_weights() {
+  local blue=$1 green=$2 actions
+  actions=$(printf '[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":"%s","Weight":%d},{"TargetGroupArn":"%s","Weight":%d}],"TargetGroupStickinessConfig":{"Enabled":false}}}]' \
+    "$BLUE_TG" "$blue" "$GREEN_TG" "$green")
+  log "weights: blue=$blue green=$green"
+  aws_run elbv2 modify-listener --region "$REGION" --listener-arn "$LISTENER_ARN" \
+    --default-actions "$actions" >/dev/null
+}
+
+weights_for() { # <colour> <its weight> -> "blue green"
+  if [ "$1" = blue ]; then echo "$2 $((100 - $2))"; else echo "$((100 - $2)) $2"; fi
+}
+
+# Runs the deploy agent on a colour's instance through SSM and waits for it to finish.
+agent() {
+  local colour=$1 instance command_id
+  shift
+  instance=$(instance_of "$colour")
+  log "$colour ($instance): mechanica-deploy $*"
+  command_id=$(aws_out "$COMMAND_ID_PLACEHOLDER" ssm send-command --region "$REGION" \
+    --instance-ids "$instance" --document-name AWS-RunShellScript \
+    --comment "orders-api $colour: $*" \
+    --parameters "commands=[\"$AGENT $*\"]" \
+    --query Command.CommandId --output text)
+  if ! aws_run ssm wait command-executed --region "$REGION" --command-id "$command_id" \
+    --instance-id "$instance"; then
+    aws ssm get-command-invocation --region "$REGION" --command-id "$command_id" \
+      --instance-id "$instance" --query '[Status,StandardOutputContent,StandardErrorContent]' \
+      --output text >&2
+    die "mechanica-deploy $* failed on $colour ($instance)"
+  fi
+}
+
+wait_healthy() {
+  local colour=$1
+  log "waiting until $colour is healthy in its target group"
+  aws_run elbv2 wait target-in-service --region "$REGION" --target-group-arn "$(tg_of "$colour")" \
+    --targets "Id=$(instance_of "$colour"),Port=$APP_PORT" \
+    || die "$colour did not become healthy (GET /readyz) in its target group"
+}
+
+target_state() {
+  aws_out healthy elbv2 describe-target-health --region "$REGION" \
+    --target-group-arn "$(tg_of "$1")" --targets "Id=$(instance_of "$1"),Port=$APP_PORT" \
+    --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text
+}
+
+drain_seconds() {
+  local key value
+  if [ -n "$DRAIN" ]; then
+    echo "$DRAIN"
+    return
+  fi
+  while IFS=$'\t' read -r key value; do
+    if [ "$key" = deregistration_delay.timeout_seconds ]; then
+      echo "$value"
+      return
+    fi
+  done < <(aws_out "$(printf 'deregistration_delay.timeout_seconds\t30')" elbv2 \
+    describe-target-group-attributes --region "$REGION" --target-group-arn "$(tg_of "$1")" \
+    --query 'Attributes[].[Key,Value]' --output text)
+  die "cannot read the deregistration delay of the $1 target group"
+}
+
+validate_steps() {
+  local step previous=0
+  [[ $STEPS =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--steps must be comma-separated weights, e.g. 10,50,100"
+  IFS=, read -r -a STEP_LIST <<<"$STEPS"
+  for step in "${STEP_LIST[@]}"; do
+    if [ "$step" -le "$previous" ] || [ "$step" -gt 100 ]; then
+      die "--steps must increase, between 1 and 100: $STEPS"
+    fi
+    previous=$step
+  done
+  [ "$previous" -eq 100 ] || die "--steps must end at 100: $STEPS"
+}
+
+on_exit() {
+  local status=$?
+  if [ "$status" -ne 0 ] && [ -n "$SHIFT_FALLBACK" ]; then
+    log "cutover failed: moving all traffic back to $SHIFT_FALLBACK"
+    # shellcheck disable=SC2046 # two numbers
+    set_weights $(weights_for "$SHIFT_FALLBACK" 100)
+  fi
+  exit "$status"
+}
+
+cmd_deploy() {
+  local version=$1 live idle step state drain
+  [[ $version =~ ^[A-Za-z0-9._-]{1,128}$ ]] || die "invalid artifact version '$version'"
+  validate_steps
+  read_weights
+  live=$(live_colour)
+  [ "$live" != split ] \
+    || die "traffic is split (blue=$BLUE_WEIGHT green=$GREEN_WEIGHT): run 'rollback --to <colour>' first"
+  idle=$(other "$live")
+  log "live: $live; deploying $version to $idle"
+
+  agent "$idle" install "$version"
+  wait_healthy "$idle"
+
+  SHIFT_FALLBACK=$live
+  for step in "${STEP_LIST[@]}"; do
+    # shellcheck disable=SC2046 # two numbers
+    set_weights $(weights_for "$idle" "$step")
+    if [ "$step" -lt 100 ]; then
+      pause "$STEP_WAIT" "observing $idle at $step%"
+      state=$(target_state "$idle")
+      [ "$state" = healthy ] || die "$idle is $state at $step% of the traffic"
+    fi
+  done
+  SHIFT_FALLBACK=""
+
+  drain=$(drain_seconds "$live")
+  pause "$drain" "deregistration delay of $live"
+  agent "$live" stop
+  log "done: $version is live on $idle; $live is stopped (rollback: bluegreen.sh rollback)"
+}
+
+cmd_rollback() {
+  local live target old drain
+  read_weights
+  live=$(live_colour)
+  if [ -n "$ROLLBACK_TO" ]; then
+    target=$ROLLBACK_TO
+  elif [ "$live" = split ]; then
+    die "traffic is split (blue=$BLUE_WEIGHT green=$GREEN_WEIGHT): say where to go with --to blue|green"
+  else
+    target=$(other "$live")
+  fi
+  old=$(other "$target")
+  log "rolling back to $target"
+
+  agent "$target" start
+  wait_healthy "$target"
+  # shellcheck disable=SC2046 # two numbers
+  set_weights $(weights_for "$target" 100)
+  drain=$(drain_seconds "$old")
+  pause "$drain" "deregistration delay of $old"
+  agent "$old" stop
+  log "done: $target is live"
+}
+
+cmd_status() {
+  local colour weight
+  read_weights
+  printf 'live: %s\n' "$(live_colour)"
+  for colour in blue green; do
+    if [ "$colour" = blue ]; then weight=$BLUE_WEIGHT; else weight=$GREEN_WEIGHT; fi
+    printf '%-5s weight=%-3s instance=%s target=%s\n' "$colour" "$weight" \
+      "$(instance_of "$colour")" "$(target_state "$colour")"
+  done
+}
+
+main() {
+  local command="" args=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --region) REGION=${2:?--region needs a value}; shift 2 ;;
+      --listener-arn) LISTENER_ARN=${2:?--listener-arn needs a value}; shift 2 ;;
+      --blue-tg) BLUE_TG=${2:?--blue-tg needs a value}; shift 2 ;;
+      --green-tg) GREEN_TG=${2:?--green-tg needs a value}; shift 2 ;;
+      --blue-instance) BLUE_INSTANCE=${2:?--blue-instance needs a value}; shift 2 ;;
+      --green-instance) GREEN_INSTANCE=${2:?--green-instance needs a value}; shift 2 ;;
+      --app-port) APP_PORT=${2:?--app-port needs a value}; shift 2 ;;
+      --steps) STEPS=${2:?--steps needs a value}; shift 2 ;;
+      --step-wait) STEP_WAIT=${2:?--step-wait needs a value}; shift 2 ;;
+      --drain) DRAIN=${2:?--drain needs a value}; shift 2 ;;
+      --to) ROLLBACK_TO=${2:?--to needs a value}; shift 2 ;;
+      --current) CURRENT=${2:?--current needs a value}; shift 2 ;;
+      --dry-run) DRY_RUN=true; shift ;;
+      -h | --help) usage ;;
+      -*) die "unknown option $1 (see --help)" ;;
+      *)
+        if [ -z "$command" ]; then command=$1; else args+=("$1"); fi
+        shift
+        ;;
+    esac
+  done
+  [ -z "$ROLLBACK_TO" ] || [[ $ROLLBACK_TO =~ ^(blue|green)$ ]] || die "--to must be blue or green"
+
+  case "$command" in
+    deploy)
+      [ ${#args[@]} -eq 1 ] || die "usage: bluegreen.sh [options] deploy <artifact-version>"
+      require_config
+      trap on_exit EXIT
+      cmd_deploy "${args[0]}"
+      ;;
+    rollback)
+      [ ${#args[@]} -eq 0 ] || die "usage: bluegreen.sh [options] rollback"
+      require_config
+      cmd_rollback
+      ;;
+    status)
+      [ ${#args[@]} -eq 0 ] || die "usage: bluegreen.sh [options] status"
+      require_config
+      cmd_status
+      ;;
+    "") usage ;;
+    *) die "unknown command '$command' (deploy, rollback, status)" ;;
+  esac
+}
+
+main "$@"
