@@ -142,8 +142,10 @@ impl TestApp {
             queue: orders_api::config::QueueKind::Memory,
             sqs_queue_url: None,
             shutdown_drain_seconds: 0,
+            shutdown_timeout_seconds: 30,
             database_max_connections: 8,
             republish_overdue_seconds: 900,
+            rate_limit_per_second: 0,
         };
         configure(&mut config);
         if std::env::var_os("TEST_LOG").is_some() {
@@ -608,6 +610,20 @@ impl Process {
         let _ = self.child.wait();
     }
 
+    /// Waits for the process to exit on its own; fails unless it exits with success.
+    pub fn wait_success(&mut self) -> anyhow::Result<()> {
+        let status = self.child.wait()?;
+        if !status.success() {
+            bail!("process exited with {status}");
+        }
+        Ok(())
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM and waits for a clean exit.
     pub fn terminate(&mut self) -> anyhow::Result<()> {
         let status = Command::new("kill")
@@ -648,6 +664,7 @@ pub fn api_env(db: &TestDb, port: u16) -> Vec<(&'static str, String)> {
         ("WEBHOOK_ALLOW_LOOPBACK", "true".into()),
         ("WEBHOOK_RETRY_SCHEDULE", FAST_SCHEDULE.into()),
         ("WEBHOOK_TIMEOUT_MS", "2000".into()),
+        ("RATE_LIMIT_PER_SECOND", "0".into()),
     ]
 }
 

@@ -207,6 +207,7 @@ mod tests {
                 origin: address.clone(),
                 destination: address,
                 parcels: vec![],
+                shipping: crate::order::Shipping::default(),
             },
             at(9, 0),
         );

@@ -203,6 +203,44 @@ pub fn validate_reference(field: &str, reference: &str, errors: &mut FieldErrors
     }
 }
 
+/// The customer's own key/value pairs on an order.
+pub type Metadata = std::collections::BTreeMap<String, String>;
+
+/// The most metadata keys an order may carry.
+pub const MAX_METADATA_KEYS: usize = 20;
+
+/// Validates order metadata: at most 20 keys of 1–40 characters, values of at most 500.
+pub fn validate_metadata(field: &str, metadata: &Metadata, errors: &mut FieldErrors) {
+    if metadata.len() > MAX_METADATA_KEYS {
+        errors.add(field, format!("must have at most {MAX_METADATA_KEYS} keys"));
+    }
+    for (key, value) in metadata {
+        let path = validation::join(field, key);
+        if key.is_empty() || key.chars().count() > 40 || key.chars().any(char::is_control) {
+            errors.add(
+                &path,
+                "keys must be 1 to 40 characters without control characters",
+            );
+        }
+        if value.chars().count() > 500 {
+            errors.add(&path, "must be at most 500 characters");
+        }
+    }
+}
+
+/// Shipping details an order may carry besides its addresses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shipping {
+    /// The carrier handling it.
+    pub carrier: Option<String>,
+    /// The carrier's tracking number.
+    pub tracking_number: Option<String>,
+    /// When it is expected at the destination.
+    pub estimated_delivery_at: Option<DateTime<Utc>>,
+    /// The customer's own key/value pairs.
+    pub metadata: Metadata,
+}
+
 /// A validated request to place an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
@@ -214,6 +252,8 @@ pub struct NewOrder {
     pub destination: Address,
     /// Parcels, possibly none.
     pub parcels: Vec<Parcel>,
+    /// Carrier, tracking and metadata.
+    pub shipping: Shipping,
 }
 
 /// A shipping order.
@@ -235,6 +275,8 @@ pub struct Order {
     pub destination: Address,
     /// Parcels.
     pub parcels: Vec<Parcel>,
+    /// Carrier, tracking and metadata.
+    pub shipping: Shipping,
     /// When it was placed.
     pub created_at: DateTime<Utc>,
     /// When its status last changed (its creation for a new order).
@@ -277,6 +319,7 @@ impl Order {
                 origin: new.origin,
                 destination: new.destination,
                 parcels: new.parcels,
+                shipping: new.shipping,
                 created_at: now,
                 status_changed_at: now,
             },
@@ -363,6 +406,7 @@ mod tests {
                 origin: address(),
                 destination: address(),
                 parcels: vec![],
+                shipping: Shipping::default(),
             },
             crate::time::now(),
         )

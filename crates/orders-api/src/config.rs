@@ -36,9 +36,15 @@ pub struct Config {
     /// Seconds readiness reports 503 before the server stops accepting requests.
     #[arg(long, env = "SHUTDOWN_DRAIN_SECONDS", default_value_t = 0)]
     pub shutdown_drain_seconds: u64,
+    /// Once the listener closes, the most seconds in-flight requests get to finish.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub shutdown_timeout_seconds: u64,
     /// Largest number of database connections.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub database_max_connections: u32,
+    /// Requests per second per API key (bursts of twice that); 0 turns the limit off.
+    #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value_t = 50)]
+    pub rate_limit_per_second: u32,
     /// In SQS mode, pending deliveries overdue by this many seconds are published again.
     #[arg(long, env = "REPUBLISH_OVERDUE_SECONDS", default_value_t = 900)]
     pub republish_overdue_seconds: u64,

@@ -13,6 +13,7 @@ pub mod queue;
 pub mod relay;
 pub mod service;
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +42,7 @@ pub struct Application {
     relay: Relay,
     dispatcher: Option<(Dispatcher, Arc<Notify>)>,
     drain: Duration,
+    in_flight_deadline: Duration,
 }
 
 /// Connects to the configured database; in dev, creates and migrates it first.
@@ -58,6 +60,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<MySqlPool> {
 impl Application {
     /// Builds everything once and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        http::metrics::handle();
         let pool = connect(&config).await?;
         let keyring = Arc::new(config.common.keyring()?);
         let outbox = Arc::new(Notify::new());
@@ -100,6 +103,7 @@ impl Application {
             guard: TargetGuard::system(config.delivery.webhook_allow_loopback),
             outbox,
             draining: CancellationToken::new(),
+            rate_limiter: http::rate_limiter(config.rate_limit_per_second),
         });
         Ok(Self {
             listener,
@@ -107,6 +111,7 @@ impl Application {
             relay,
             dispatcher,
             drain: config.drain(),
+            in_flight_deadline: Duration::from_secs(config.shutdown_timeout_seconds),
         })
     }
 
@@ -137,14 +142,29 @@ impl Application {
         let drain = self.drain;
         let pool = self.state.pool.clone();
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
-        let served = axum::serve(self.listener, http::router(self.state))
-            .with_graceful_shutdown(async move {
+        let closed = CancellationToken::new();
+        let serve = axum::serve(self.listener, http::router(self.state)).with_graceful_shutdown({
+            let closed = closed.clone();
+            async move {
                 shutdown.cancelled().await;
                 draining.cancel();
                 tracing::info!(drain_seconds = drain.as_secs(), "draining");
                 tokio::time::sleep(drain).await;
-            })
-            .await;
+                closed.cancel();
+            }
+        });
+        // Once the listener closes, in-flight requests get `in_flight_deadline` to finish.
+        let in_flight_deadline = self.in_flight_deadline;
+        let served = tokio::select! {
+            served = serve.into_future() => served,
+            () = async {
+                closed.cancelled().await;
+                tokio::time::sleep(in_flight_deadline).await;
+            } => {
+                tracing::warn!("in-flight requests did not finish before the deadline");
+                Ok(())
+            }
+        };
         background.cancel();
         if let Err(error) = relay.await {
             tracing::error!(%error, "relay task failed");

@@ -67,6 +67,9 @@ impl Relay {
             }
         };
         outbox::settle_claim(&self.pool, &token, &accepted).await?;
+        #[expect(clippy::cast_precision_loss, reason = "batches are at most 100")]
+        metrics::histogram!("relay_batch_size").record(messages.len() as f64);
+        metrics::counter!("relay_published_total").increment(accepted.len() as u64);
         if accepted.len() < messages.len() {
             tracing::warn!(
                 claimed = messages.len(),

@@ -141,6 +141,14 @@ impl Dispatcher {
         }
         self.track_health(&work.endpoint_id, work.failing_since, started_at, &result)
             .await?;
+        let outcome = match next {
+            Next::Delivered => "delivered",
+            Next::Retry(_) => "retry",
+            Next::Failed(_) => "failed",
+        };
+        metrics::counter!("webhook_attempts_total", "outcome" => outcome).increment(1);
+        metrics::histogram!("webhook_attempt_duration_seconds")
+            .record(result.duration.as_secs_f64());
         tracing::info!(
             status = result.status,
             error_class = result.error_class.map(|c| c.as_str()),

@@ -6,6 +6,7 @@ mod dispatch;
 mod e2e_memory;
 mod e2e_sqs;
 mod faults;
+mod hardening;
 mod lambda;
 mod relay;
 mod ssrf;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use domain::ids::{CustomerId, DeliveryId, EndpointId};
-use domain::order::{Address, NewOrder};
+use domain::order::{Address, NewOrder, Shipping};
 use domain::secret_box::{DEV_SECRETS_KEY_BASE64, SecretKeyring, SecretsKey};
 use domain::signing::SigningSecret;
 use e2e::TestDb;
@@ -71,6 +71,7 @@ pub async fn seed(db: &TestDb, url: &str, orders: usize) -> Seeded {
             origin: address(),
             destination: address(),
             parcels: vec![],
+            shipping: Shipping::default(),
         };
         orders_api::service::place_order(&db.pool, customer.clone(), new)
             .await

@@ -96,3 +96,73 @@ pub async fn authenticate(
     };
     Ok(Some((id, role)))
 }
+
+/// An API key as listed (never the key itself).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyRow {
+    /// `key_…`
+    pub id: String,
+    /// The customer it belongs to; `None` for operator keys.
+    pub customer_id: Option<String>,
+    /// `customer` or `operator`.
+    pub role: String,
+    /// Its name.
+    pub name: Option<String>,
+    /// The first characters of the key, for recognition.
+    pub prefix: String,
+    /// Created at.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The live keys of one customer, or the operator keys (`None`), newest first.
+pub async fn list(
+    conn: &mut MySqlConnection,
+    owner: Option<&CustomerId>,
+) -> sqlx::Result<Vec<KeyRow>> {
+    let select = "select id, customer_id, role, name, prefix, created_at from api_keys where revoked_at is null";
+    match owner {
+        Some(customer) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{select} and customer_id = ? order by id desc"
+            )))
+            .bind(customer.as_str())
+            .fetch_all(conn)
+            .await
+        }
+        None => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{select} and role = 'operator' order by id desc"
+            )))
+            .fetch_all(conn)
+            .await
+        }
+    }
+}
+
+/// One live key, if `owner` may see it (`None`: an operator, who sees every key).
+pub async fn find(
+    conn: &mut MySqlConnection,
+    id: &ApiKeyId,
+    owner: Option<&CustomerId>,
+) -> sqlx::Result<Option<KeyRow>> {
+    let row: Option<KeyRow> = sqlx::query_as(
+        "select id, customer_id, role, name, prefix, created_at from api_keys where id = ? and revoked_at is null",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row
+        .filter(|row| owner.is_none_or(|owner| row.customer_id.as_deref() == Some(owner.as_str()))))
+}
+
+/// Revokes a key; it stops authenticating at once.
+pub async fn revoke(conn: &mut MySqlConnection, id: &ApiKeyId) -> sqlx::Result<bool> {
+    let revoked = sqlx::query(
+        "update api_keys set revoked_at = utc_timestamp(6) where id = ? and revoked_at is null",
+    )
+    .bind(id.as_str())
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(revoked == 1)
+}

@@ -19,3 +19,12 @@ pub async fn insert(
         .await?;
     Ok(())
 }
+
+/// Whether a customer exists.
+pub async fn exists(conn: &mut MySqlConnection, id: &CustomerId) -> sqlx::Result<bool> {
+    let found: Option<i32> = sqlx::query_scalar("select 1 from customers where id = ?")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}

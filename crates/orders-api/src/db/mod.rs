@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod customers;
 pub mod deliveries;
 pub mod endpoints;
+pub mod idempotency;
 pub mod orders;
 pub mod outbox;
 

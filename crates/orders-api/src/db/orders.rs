@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::ids::{CustomerId, OrderId};
-use domain::order::{Address, Order, OrderStatus, Parcel, StatusChange};
+use domain::order::{Address, Metadata, Order, OrderStatus, Parcel, Shipping, StatusChange};
 use sqlx::types::Json;
 use sqlx::{MySqlConnection, QueryBuilder};
 
@@ -21,12 +21,17 @@ struct OrderRow {
     origin: Json<Address>,
     destination: Json<Address>,
     parcels: Json<Vec<Parcel>>,
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+    estimated_delivery_at: Option<DateTime<Utc>>,
+    metadata: Option<Json<Metadata>>,
     created_at: DateTime<Utc>,
     status_changed_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, customer_id, reference, status, sequence, origin, destination, \
-                       parcels, created_at, status_changed_at";
+                       parcels, carrier, tracking_number, estimated_delivery_at, metadata, \
+                       created_at, status_changed_at";
 
 impl TryFrom<OrderRow> for Order {
     type Error = sqlx::Error;
@@ -41,6 +46,12 @@ impl TryFrom<OrderRow> for Order {
             origin: row.origin.0,
             destination: row.destination.0,
             parcels: row.parcels.0,
+            shipping: Shipping {
+                carrier: row.carrier,
+                tracking_number: row.tracking_number,
+                estimated_delivery_at: row.estimated_delivery_at,
+                metadata: row.metadata.map(|m| m.0).unwrap_or_default(),
+            },
             created_at: row.created_at,
             status_changed_at: row.status_changed_at,
         })
@@ -57,8 +68,9 @@ pub async fn insert(conn: &mut MySqlConnection, order: &Order) -> sqlx::Result<(
     sqlx::query(
         r"insert into orders
             (id, customer_id, reference, status, sequence, origin, destination, parcels,
+             carrier, tracking_number, estimated_delivery_at, metadata,
              created_at, updated_at, status_changed_at)
-          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(order.id.as_str())
     .bind(order.customer_id.as_str())
@@ -68,6 +80,10 @@ pub async fn insert(conn: &mut MySqlConnection, order: &Order) -> sqlx::Result<(
     .bind(Json(&order.origin))
     .bind(Json(&order.destination))
     .bind(Json(&order.parcels))
+    .bind(order.shipping.carrier.as_deref())
+    .bind(order.shipping.tracking_number.as_deref())
+    .bind(order.shipping.estimated_delivery_at)
+    .bind((!order.shipping.metadata.is_empty()).then_some(Json(&order.shipping.metadata)))
     .bind(order.created_at)
     .bind(order.created_at)
     .bind(order.status_changed_at)
@@ -147,7 +163,9 @@ pub struct ListFilter {
     pub scope: Scope,
     /// Only this status.
     pub status: Option<OrderStatus>,
-    /// Only ids below this one (the previous page's last id).
+    /// Only ids at or above this one (created at or after a time).
+    pub from: Option<OrderId>,
+    /// Only ids below this one (the previous page's last id, or created before a time).
     pub before: Option<OrderId>,
     /// Page size.
     pub limit: u32,
@@ -163,6 +181,11 @@ pub async fn list(conn: &mut MySqlConnection, filter: &ListFilter) -> sqlx::Resu
     }
     if let Some(status) = filter.status {
         query.push(" and status = ").push_bind(status.as_str());
+    }
+    if let Some(from) = &filter.from {
+        query
+            .push(" and id >= ")
+            .push_bind(from.as_str().to_owned());
     }
     if let Some(before) = &filter.before {
         query

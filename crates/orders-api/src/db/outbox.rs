@@ -81,14 +81,20 @@ pub async fn claim_unpublished(
     if claimed == 0 {
         return Ok((token, Vec::new()));
     }
-    let ids: Vec<String> =
-        sqlx::query_scalar("select id from webhook_deliveries where publish_token = ? order by id")
-            .bind(&token)
-            .fetch_all(pool)
-            .await?;
-    let ids = ids
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        r"select id, timestampdiff(microsecond, created_at, utc_timestamp(6))
+          from webhook_deliveries where publish_token = ? order by id",
+    )
+    .bind(&token)
+    .fetch_all(pool)
+    .await?;
+    if let Some(oldest_us) = rows.iter().map(|(_, age)| *age).max() {
+        #[expect(clippy::cast_precision_loss, reason = "a lag in seconds needs no more")]
+        metrics::histogram!("relay_lag_seconds").record(oldest_us as f64 / 1e6);
+    }
+    let ids = rows
         .iter()
-        .map(|id| DeliveryId::parse(id).map_err(bad_id))
+        .map(|(id, _)| DeliveryId::parse(id).map_err(bad_id))
         .collect::<sqlx::Result<_>>()?;
     Ok((token, ids))
 }

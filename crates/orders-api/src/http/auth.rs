@@ -50,6 +50,15 @@ impl FromRequestParts<AppState> for Caller {
         let (key_id, role) = api_keys::authenticate(&mut conn, key)
             .await?
             .ok_or(Error::Unauthorized)?;
+        if let Some(limiter) = &state.rate_limiter
+            && let Err(not_until) = limiter.check_key(&key_id)
+        {
+            use governor::clock::{Clock, DefaultClock};
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            return Err(Error::RateLimited {
+                retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            });
+        }
         let caller = Caller { key_id, role };
         if let Role::Customer(customer) = &caller.role {
             tracing::Span::current().record("customer_id", tracing::field::display(customer));

@@ -83,10 +83,7 @@ async fn list(
     let before =
         timestamp("created_before", query.created_before.as_deref())?.map(DeliveryId::floor);
     let cursor = pagination::decode(query.cursor.as_deref(), |id| DeliveryId::parse(id).ok())?;
-    let below = match (before, cursor) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    let below = pagination::lowest(before, cursor);
     let limit = pagination::limit(query.limit)?;
     let mut conn = state.pool.acquire().await?;
     endpoints::find(&mut conn, &customer.customer_id, &endpoint_id)

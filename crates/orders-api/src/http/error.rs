@@ -56,6 +56,12 @@ pub enum Error {
     /// The method is not declared for this path (405).
     #[error("this method is not allowed on this path")]
     MethodNotAllowed,
+    /// The API key sent too many requests (429).
+    #[error("too many requests with this API key; retry after {retry_after_seconds} s")]
+    RateLimited {
+        /// When a request will be accepted again.
+        retry_after_seconds: u64,
+    },
     /// Draining or the database is unreachable (503).
     #[error("the service is not ready")]
     Unavailable,
@@ -109,6 +115,11 @@ impl Error {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
                 "Method not allowed",
+            ),
+            Self::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
             ),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -166,6 +177,14 @@ impl IntoResponse for Error {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Self::RateLimited {
+            retry_after_seconds,
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
         response
     }
 }

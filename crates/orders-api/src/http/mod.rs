@@ -1,5 +1,6 @@
 //! The HTTP API: one router per resource, merged here under the tower-http layers.
 
+pub mod api_keys;
 pub mod auth;
 pub mod customers;
 pub mod deliveries;
@@ -7,6 +8,8 @@ pub mod endpoints;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
+pub mod metrics;
 pub mod orders;
 pub mod pagination;
 pub mod views;
@@ -54,6 +57,19 @@ pub struct StateInner {
     pub outbox: Arc<Notify>,
     /// Cancelled when the process starts draining (readiness turns 503).
     pub draining: CancellationToken,
+    /// Requests per API key, when limited.
+    pub rate_limiter: Option<RateLimiter>,
+}
+
+/// A per-API-key token bucket.
+pub type RateLimiter = Arc<governor::DefaultKeyedRateLimiter<domain::ids::ApiKeyId>>;
+
+/// A limiter allowing `per_second` requests per key (bursts of twice that), or none for 0.
+pub fn rate_limiter(per_second: u32) -> Option<RateLimiter> {
+    let rate = std::num::NonZeroU32::new(per_second)?;
+    let burst = rate.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1));
+    let quota = governor::Quota::per_second(rate).allow_burst(burst);
+    Some(Arc::new(governor::RateLimiter::keyed(quota)))
 }
 
 impl AppState {
@@ -127,10 +143,17 @@ pub fn router(state: AppState) -> Router {
         .merge(orders::router())
         .merge(endpoints::router())
         .merge(deliveries::router())
+        .merge(api_keys::router())
+        .route("/metrics", axum::routing::get(metrics::render))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
         .layer(middleware::from_fn(scope_request_id))
+        .route_layer(middleware::from_fn(metrics::track))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,

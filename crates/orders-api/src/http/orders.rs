@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use domain::ids::{CustomerId, OrderId};
-use domain::order::{self, Address, MAX_PARCELS, NewOrder, OrderStatus, Parcel};
+use domain::order::{
+    self, Address, MAX_PARCELS, Metadata, NewOrder, OrderStatus, Parcel, Shipping,
+};
 use domain::validation::{self, FieldErrors};
 use serde::Deserialize;
 
@@ -61,6 +63,10 @@ struct CreateOrder {
     origin: Option<AddressInput>,
     destination: Option<AddressInput>,
     parcels: Option<Vec<ParcelInput>>,
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+    estimated_delivery_at: Option<String>,
+    metadata: Option<Metadata>,
 }
 
 /// Takes a required field, recording its absence.
@@ -132,6 +138,28 @@ impl CreateOrder {
                 .map(|(i, p)| parcel(p, &format!("parcels[{i}]"), &mut errors))
                 .collect(),
         };
+        validation::optional_text(&mut errors, "carrier", self.carrier.as_deref(), 64);
+        validation::optional_text(
+            &mut errors,
+            "tracking_number",
+            self.tracking_number.as_deref(),
+            64,
+        );
+        let estimated_delivery_at = self.estimated_delivery_at.as_deref().and_then(|t| {
+            let parsed = chrono::DateTime::parse_from_rfc3339(t).ok();
+            if parsed.is_none() {
+                errors.add("estimated_delivery_at", "must be an RFC 3339 timestamp");
+            }
+            parsed.map(|t| t.with_timezone(&chrono::Utc))
+        });
+        let metadata = self.metadata.unwrap_or_default();
+        order::validate_metadata("metadata", &metadata, &mut errors);
+        let shipping = Shipping {
+            carrier: self.carrier,
+            tracking_number: self.tracking_number,
+            estimated_delivery_at,
+            metadata,
+        };
         match (reference, origin, destination, parcels) {
             (Some(reference), Some(origin), Some(destination), Some(parcels))
                 if errors.is_empty() =>
@@ -141,6 +169,7 @@ impl CreateOrder {
                     origin,
                     destination,
                     parcels,
+                    shipping,
                 })
             }
             _ => Err(errors),
@@ -164,6 +193,8 @@ async fn create(
 struct ListQuery {
     status: Option<String>,
     customer_id: Option<String>,
+    created_after: Option<String>,
+    created_before: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
 }
@@ -194,12 +225,18 @@ async fn list(
         })
         .transpose()?;
     let limit = pagination::limit(query.limit)?;
-    let before = pagination::decode(query.cursor.as_deref(), |id| OrderId::parse(id).ok())?;
+    let cursor = pagination::decode(query.cursor.as_deref(), |id| OrderId::parse(id).ok())?;
+    let from = super::deliveries::timestamp("created_after", query.created_after.as_deref())?
+        .map(OrderId::floor);
+    let created_before =
+        super::deliveries::timestamp("created_before", query.created_before.as_deref())?
+            .map(OrderId::floor);
     let mut conn = state.pool.acquire().await?;
     let filter = db::orders::ListFilter {
         scope,
         status,
-        before,
+        from,
+        before: pagination::lowest(created_before, cursor),
         limit: limit + 1,
     };
     let orders = db::orders::list(&mut conn, &filter).await?;

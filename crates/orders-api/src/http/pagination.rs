@@ -52,6 +52,14 @@ pub fn decode<Id>(
         .transpose()
 }
 
+/// The tighter of two upper bounds (a `created_before` time and a cursor).
+pub fn lowest<Id: Ord>(a: Option<Id>, b: Option<Id>) -> Option<Id> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Builds a page from `limit + 1` fetched items: the extra one only tells that more exist.
 pub fn page<I, T>(
     mut items: Vec<I>,

@@ -1,7 +1,7 @@
 //! Response bodies.
 
 use chrono::{DateTime, Utc};
-use domain::order::{Address, Order, OrderStatus, Parcel};
+use domain::order::{Address, Metadata, Order, OrderStatus, Parcel};
 use serde::Serialize;
 
 use crate::db::endpoints::Endpoint;
@@ -26,6 +26,15 @@ pub struct OrderView {
     pub destination: Address,
     /// Parcels.
     pub parcels: Vec<Parcel>,
+    /// The carrier handling it.
+    pub carrier: Option<String>,
+    /// The carrier's tracking number.
+    pub tracking_number: Option<String>,
+    /// When it is expected at the destination.
+    #[serde(with = "domain::time::millis::option")]
+    pub estimated_delivery_at: Option<DateTime<Utc>>,
+    /// The customer's own key/value pairs.
+    pub metadata: Metadata,
     /// Placed at.
     #[serde(with = "domain::time::millis")]
     pub created_at: DateTime<Utc>,
@@ -57,6 +66,10 @@ impl From<Order> for OrderView {
             origin: order.origin,
             destination: order.destination,
             parcels: order.parcels,
+            carrier: order.shipping.carrier,
+            tracking_number: order.shipping.tracking_number,
+            estimated_delivery_at: order.shipping.estimated_delivery_at,
+            metadata: order.shipping.metadata,
             created_at: order.created_at,
             status_changed_at: order.status_changed_at,
         }

@@ -1,0 +1,148 @@
+//! API keys: customers manage their own; operators any customer's (and operator keys).
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use domain::ids::{ApiKeyId, CustomerId};
+use domain::validation::{self, FieldErrors};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{Error, Result};
+use super::extract::{OptionalJson, Query};
+use super::pagination::Page;
+use crate::db::api_keys::{self, KeyRow, Role};
+use crate::db::customers;
+
+/// The API key routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/api-keys", get(list).post(create))
+        .route("/v1/api-keys/{id}", delete(revoke))
+}
+
+/// An API key as listed.
+#[derive(Debug, Serialize)]
+pub struct ApiKeyView {
+    id: String,
+    role: String,
+    customer_id: Option<String>,
+    name: Option<String>,
+    /// The first characters of the key, to recognise it.
+    prefix: String,
+    #[serde(with = "domain::time::millis")]
+    created_at: chrono::DateTime<chrono::Utc>,
+    /// The key itself: only in the response that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key: Option<String>,
+}
+
+impl From<KeyRow> for ApiKeyView {
+    fn from(row: KeyRow) -> Self {
+        Self {
+            id: row.id,
+            role: row.role,
+            customer_id: row.customer_id,
+            name: row.name,
+            prefix: row.prefix,
+            created_at: row.created_at,
+            api_key: None,
+        }
+    }
+}
+
+/// Whose keys an operator means: a customer's, or (without `customer_id`) the operators'.
+async fn owner(
+    state: &AppState,
+    caller: &Caller,
+    customer_id: Option<&str>,
+) -> Result<Option<CustomerId>> {
+    match (&caller.role, customer_id) {
+        (Role::Customer(own), None) => Ok(Some(own.clone())),
+        (Role::Customer(_), Some(_)) => Err(Error::field(
+            "customer_id",
+            "may only be used with an operator key",
+        )),
+        (Role::Operator, None) => Ok(None),
+        (Role::Operator, Some(raw)) => {
+            let id = CustomerId::parse(raw)
+                .map_err(|_| Error::field("customer_id", "is not a customer id"))?;
+            let mut conn = state.pool.acquire().await?;
+            if !customers::exists(&mut conn, &id).await? {
+                return Err(Error::field("customer_id", "no such customer"));
+            }
+            Ok(Some(id))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    customer_id: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<axum::Json<Page<ApiKeyView>>> {
+    let owner = owner(&state, &caller, query.customer_id.as_deref()).await?;
+    let mut conn = state.pool.acquire().await?;
+    let keys = api_keys::list(&mut conn, owner.as_ref()).await?;
+    Ok(axum::Json(Page {
+        data: keys.into_iter().map(ApiKeyView::from).collect(),
+        next_cursor: None,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateKey {
+    name: Option<String>,
+    customer_id: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    OptionalJson(body): OptionalJson<CreateKey>,
+) -> Result<(StatusCode, axum::Json<ApiKeyView>)> {
+    let body = body.unwrap_or_default();
+    let mut errors = FieldErrors::new();
+    validation::optional_text(&mut errors, "name", body.name.as_deref(), 200);
+    errors.finish(()).map_err(Error::Validation)?;
+    let role = match owner(&state, &caller, body.customer_id.as_deref()).await? {
+        Some(customer) => Role::Customer(customer),
+        None => Role::Operator,
+    };
+    let mut conn = state.pool.acquire().await?;
+    let key = api_keys::create(&mut conn, &role, body.name.as_deref()).await?;
+    let row = api_keys::find(&mut conn, &key.id, None)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a created key vanished")))?;
+    let mut view = ApiKeyView::from(row);
+    view.api_key = Some(key.secret.expose_secret().to_owned());
+    Ok((StatusCode::CREATED, axum::Json(view)))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let id = ApiKeyId::parse(&id).map_err(|_| Error::NotFound)?;
+    let owner = match &caller.role {
+        Role::Customer(own) => Some(own.clone()),
+        Role::Operator => None,
+    };
+    let mut conn = state.pool.acquire().await?;
+    api_keys::find(&mut conn, &id, owner.as_ref())
+        .await?
+        .ok_or(Error::NotFound)?;
+    api_keys::revoke(&mut conn, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,124 @@
+//! `Idempotency-Key` on POST requests.
+//!
+//! A retried request with the same key and the same body gets the first response again
+//! (marked `Idempotent-Replayed: true`) without running twice; the same key with a different
+//! request is a 422; a request racing another with its key is a 409. Keys are scoped to the
+//! API key that sent them and honoured for 24 h. Responses with a server error are not stored,
+//! so a retry runs again.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::Error;
+use crate::db::idempotency::{self, Begin};
+
+/// The request header.
+pub const HEADER: &str = "idempotency-key";
+
+fn problem(error: Error) -> Response {
+    error.into_response()
+}
+
+/// The middleware.
+pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let Some(key) = request.headers().get(HEADER) else {
+        return next.run(request).await;
+    };
+    let Some(key) = key
+        .to_str()
+        .ok()
+        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+    else {
+        return problem(Error::field(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        ));
+    };
+    // Unauthenticated requests are refused downstream; nothing to remember for them.
+    let Some(scope) = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|auth| Sha256::digest(auth.as_bytes()).to_vec())
+    else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, super::BODY_LIMIT).await else {
+        return problem(Error::PayloadTooLarge);
+    };
+    let mut fingerprint = Sha256::new();
+    fingerprint.update(parts.method.as_str().as_bytes());
+    fingerprint.update(b" ");
+    fingerprint.update(parts.uri.to_string().as_bytes());
+    fingerprint.update(b"\n");
+    fingerprint.update(&bytes);
+    let hash = fingerprint.finalize().to_vec();
+
+    match idempotency::begin(&state.pool, &scope, &key, &hash).await {
+        Err(error) => problem(Error::from(error)),
+        Ok(Begin::Mismatch) => problem(Error::field(
+            "Idempotency-Key",
+            "was already used with a different request",
+        )),
+        Ok(Begin::InProgress) => problem(Error::Conflict {
+            slug: "idempotency-conflict",
+            detail: "a request with this Idempotency-Key is in progress; retry later".into(),
+        }),
+        Ok(Begin::Replay { status, body }) => replay(status, body),
+        Ok(Begin::Started) => {
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            let (mut parts, body) = response.into_parts();
+            let body = match axum::body::to_bytes(body, usize::MAX).await {
+                Ok(body) => body,
+                Err(error) => {
+                    let _ = idempotency::abandon(&state.pool, &scope, &key).await;
+                    return problem(Error::Internal(anyhow::anyhow!(
+                        "reading a response: {error}"
+                    )));
+                }
+            };
+            let stored = if parts.status.is_server_error() {
+                idempotency::abandon(&state.pool, &scope, &key).await
+            } else {
+                idempotency::complete(&state.pool, &scope, &key, parts.status.as_u16(), &body).await
+            };
+            if let Err(error) = stored {
+                tracing::error!(%error, "could not record an idempotency key");
+            }
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(body))
+        }
+    }
+}
+
+fn replay(status: u16, body: Vec<u8>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let content_type = if body.is_empty() {
+        None
+    } else if status.is_success() {
+        Some("application/json")
+    } else {
+        Some("application/problem+json")
+    };
+    let mut response = (status, Bytes::from(body)).into_response();
+    if let Some(content_type) = content_type {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}

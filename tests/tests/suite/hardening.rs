@@ -1,0 +1,815 @@
+//! The hardened API: validation tables, pagination, idempotency, the tenant matrix, API keys,
+//! limits, metrics and the blue/green drain.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use e2e::{
+    Api, Process, TestApp, TestDb, api_env, eventually, free_port, order_body, str_field,
+    wait_ready,
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Sends `body` and expects 422 naming exactly `fields`, or success when `fields` is empty.
+async fn expect_fields(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Value,
+    fields: &[&str],
+) {
+    let (status, response) = app.call(method, path, Some(key), Some(body.clone())).await;
+    if fields.is_empty() {
+        assert!(status.is_success(), "{path} {body}: {status} {response}");
+        return;
+    }
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{path} {body}: {response}"
+    );
+    let reported: Vec<&str> = response["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(reported, fields, "{path} {body}");
+}
+
+fn with(mut body: Value, pointer: &str, value: Value) -> Value {
+    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
+    let target = body.pointer_mut(parent).expect("parent exists");
+    match target {
+        Value::Object(map) => {
+            if value.is_null() && key.starts_with('-') {
+                map.remove(&key[1..]);
+            } else {
+                map.insert(key.to_owned(), value);
+            }
+        }
+        Value::Array(items) => items[key.parse::<usize>().expect("index")] = value,
+        _ => panic!("{pointer}"),
+    }
+    body
+}
+
+#[tokio::test]
+async fn every_order_field_is_validated_and_rejections_write_nothing() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let (_, key) = app.customer("Acme").await;
+    let long = |n: usize| json!("x".repeat(n));
+    let cases: Vec<(&str, Value, Vec<&str>)> = vec![
+        ("/reference", json!(""), vec!["reference"]),
+        ("/reference", json!(" PO-1"), vec!["reference"]),
+        ("/reference", long(65), vec!["reference"]),
+        ("/reference", json!(42), vec!["reference"]),
+        ("/reference", json!("PO\u{7}1"), vec!["reference"]),
+        ("/origin/name", json!("  "), vec!["origin.name"]),
+        ("/origin/line1", long(201), vec!["origin.line1"]),
+        ("/origin/line2", long(201), vec!["origin.line2"]),
+        ("/origin/city", json!(""), vec!["origin.city"]),
+        ("/origin/region", long(101), vec!["origin.region"]),
+        ("/origin/postal_code", long(21), vec!["origin.postal_code"]),
+        ("/origin/country", json!("XX"), vec!["origin.country"]),
+        (
+            "/destination/country",
+            json!("de"),
+            vec!["destination.country"],
+        ),
+        ("/destination/-city", Value::Null, vec!["destination.city"]),
+        ("/destination/extra", json!(1), vec!["destination.extra"]),
+        (
+            "/parcels/0/weight_grams",
+            json!(0),
+            vec!["parcels[0].weight_grams"],
+        ),
+        (
+            "/parcels/0/length_mm",
+            json!(10_001),
+            vec!["parcels[0].length_mm"],
+        ),
+        (
+            "/parcels/0/width_mm",
+            json!(-1),
+            vec!["parcels[0].width_mm"],
+        ),
+        (
+            "/parcels/0/height_mm",
+            json!(1.5),
+            vec!["parcels[0].height_mm"],
+        ),
+        ("/parcels", json!([]), vec!["parcels"]),
+        (
+            "/parcels",
+            json!(vec![
+                json!({"weight_grams": 1, "length_mm": 1, "width_mm": 1, "height_mm": 1});
+                51
+            ]),
+            vec!["parcels"],
+        ),
+        ("/carrier", long(65), vec!["carrier"]),
+        ("/tracking_number", json!(""), vec!["tracking_number"]),
+        (
+            "/estimated_delivery_at",
+            json!("tomorrow"),
+            vec!["estimated_delivery_at"],
+        ),
+        ("/metadata", json!({"": "x"}), vec!["metadata."]),
+        (
+            "/metadata",
+            json!({"k": "x".repeat(501)}),
+            vec!["metadata.k"],
+        ),
+        ("/metadata", json!({"k": 1}), vec!["metadata.k"]),
+    ];
+    for (pointer, value, fields) in cases {
+        let body = with(order_body("PO-V"), pointer, value);
+        expect_fields(&app, "POST", "/v1/orders", &key, body, &fields).await;
+    }
+    for table in ["orders", "order_status_history", "webhook_events"] {
+        assert_eq!(
+            db.count(table).await,
+            0,
+            "{table} written by a rejected request"
+        );
+    }
+    let accepted = [
+        ("/reference", json!("x".repeat(64))),
+        ("/origin/country", json!("JP")),
+        (
+            "/parcels",
+            json!(vec![
+                json!({"weight_grams": 1, "length_mm": 1, "width_mm": 1, "height_mm": 1});
+                50
+            ]),
+        ),
+        ("/carrier", json!("DHL")),
+        ("/tracking_number", json!("JJD0099999999")),
+        ("/estimated_delivery_at", json!("2026-12-01T12:00:00+01:00")),
+        ("/metadata", json!({"warehouse": "R7", "priority": "high"})),
+        ("/-parcels", Value::Null),
+    ];
+    for (n, (pointer, value)) in accepted.into_iter().enumerate() {
+        let body = with(order_body(&format!("PO-OK-{n}")), pointer, value);
+        expect_fields(&app, "POST", "/v1/orders", &key, body, &[]).await;
+    }
+    let (_, listed) = app
+        .call("GET", "/v1/orders?limit=100", Some(&key), None)
+        .await;
+    let shipped = listed["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .find(|o| o["carrier"] == "DHL")
+        .expect("carrier stored");
+    assert_eq!(shipped["metadata"], json!({}));
+    let dated = listed["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .find(|o| !o["estimated_delivery_at"].is_null())
+        .expect("date stored");
+    assert_eq!(dated["estimated_delivery_at"], "2026-12-01T11:00:00.000Z");
+
+    let order = app.order(&key, "PO-S").await;
+    let status_path = format!("/v1/orders/{order}/status");
+    for (body, fields) in [
+        (json!({}), vec!["status"]),
+        (json!({"status": "shipped"}), vec!["status"]),
+        (
+            json!({"status": "confirmed", "detail": "x".repeat(501)}),
+            vec!["detail"],
+        ),
+        (
+            json!({"status": "confirmed", "location": ""}),
+            vec!["location"],
+        ),
+        (
+            json!({"status": "confirmed", "colour": "red"}),
+            vec!["colour"],
+        ),
+    ] {
+        expect_fields(&app, "POST", &status_path, &app.operator_key, body, &fields).await;
+    }
+    for (body, fields) in [
+        (json!({}), vec!["url"]),
+        (
+            json!({"url": "http://127.0.0.1:9/x", "description": "x".repeat(501)}),
+            vec!["description"],
+        ),
+        (
+            json!({"url": "http://127.0.0.1:9/x", "event_types": ["order.created", "order.created"]}),
+            vec!["event_types[1]"],
+        ),
+        (
+            json!({"url": "http://127.0.0.1:9/x", "event_types": ["order.lost"]}),
+            vec!["event_types[0]"],
+        ),
+        (json!({"url": "http://169.254.169.254/"}), vec!["url"]),
+    ] {
+        expect_fields(&app, "POST", "/v1/webhook-endpoints", &key, body, &fields).await;
+    }
+    expect_fields(
+        &app,
+        "POST",
+        "/v1/customers",
+        &app.operator_key,
+        json!({"name": ""}),
+        &["name"],
+    )
+    .await;
+    expect_fields(
+        &app,
+        "POST",
+        "/v1/api-keys",
+        &key,
+        json!({"name": "x".repeat(201)}),
+        &["name"],
+    )
+    .await;
+    app.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn pages_never_skip_or_repeat_while_orders_arrive() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let (_, key) = app.customer("Acme").await;
+    let mut expected = HashSet::new();
+    for n in 0..25 {
+        expected.insert(app.order(&key, &format!("PO-{n}")).await);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut n = 100;
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/v1/orders?limit=7&cursor={cursor}"),
+            None => "/v1/orders?limit=7".to_owned(),
+        };
+        let (status, page) = app.call("GET", &path, Some(&key), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(
+            page["data"]
+                .as_array()
+                .expect("data")
+                .iter()
+                .map(|o| str_field(o, "id")),
+        );
+        // Orders keep arriving between pages; they belong before the first page.
+        app.order(&key, &format!("PO-{n}")).await;
+        n += 1;
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let unique: HashSet<String> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "an order was repeated");
+    assert_eq!(unique, expected, "an order was skipped");
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, sorted, "newest first, stable");
+
+    let (_, none) = app
+        .call(
+            "GET",
+            "/v1/orders?created_after=2999-01-01T00:00:00Z",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(none["data"], json!([]));
+    let (_, all) = app
+        .call(
+            "GET",
+            "/v1/orders?created_before=2999-01-01T00:00:00Z&limit=100",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        all["data"].as_array().map(Vec::len),
+        Some(25 + seen.len().div_ceil(7))
+    );
+    for bad in [
+        "?limit=0",
+        "?limit=101",
+        "?cursor=abc",
+        "?status=lost",
+        "?created_after=soon",
+        "?unknown=1",
+    ] {
+        let (status, _) = app
+            .call("GET", &format!("/v1/orders{bad}"), Some(&key), None)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    app.stop().await;
+    db.drop_database().await;
+}
+
+async fn post_with_key(
+    app: &TestApp,
+    key: &str,
+    idempotency_key: &str,
+    body: &Value,
+) -> (StatusCode, Value, bool) {
+    let response = app
+        .http
+        .post(format!("{}/v1/orders", app.base))
+        .bearer_auth(key)
+        .header("idempotency-key", idempotency_key)
+        .json(body)
+        .send()
+        .await
+        .expect("sent");
+    let replayed = response.headers().get("idempotent-replayed").is_some();
+    let status = StatusCode::from_u16(response.status().as_u16()).expect("status");
+    (status, response.json().await.expect("json"), replayed)
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_refuse_mismatches_and_serialize_races() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let (_, key) = app.customer("Acme").await;
+    let (_, other) = app.customer("Other").await;
+    let body = order_body("PO-IDEM");
+
+    let (first_status, first, replayed) = post_with_key(&app, &key, "k-1", &body).await;
+    assert_eq!(
+        (first_status, replayed),
+        (StatusCode::CREATED, false),
+        "{first}"
+    );
+    let (again_status, again, replayed) = post_with_key(&app, &key, "k-1", &body).await;
+    assert_eq!((again_status, replayed), (StatusCode::CREATED, true));
+    assert_eq!(again, first, "the stored response is replayed");
+    assert_eq!(db.count("orders").await, 1);
+
+    let (status, problem, _) = post_with_key(&app, &key, "k-1", &order_body("PO-OTHER")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
+    // Keys are scoped to the caller: another customer's k-1 is its own.
+    let (status, _, replayed) = post_with_key(&app, &other, "k-1", &body).await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, false));
+    // A rejected request is replayed as rejected too.
+    let (status, _, _) = post_with_key(&app, &key, "k-bad", &json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _, replayed) = post_with_key(&app, &key, "k-bad", &json!({})).await;
+    assert_eq!((status, replayed), (StatusCode::UNPROCESSABLE_ENTITY, true));
+
+    // Concurrent duplicates create exactly one order.
+    let race = order_body("PO-RACE");
+    let attempts = (0..8).map(|_| post_with_key(&app, &key, "k-race", &race));
+    let results = futures::future::join_all(attempts).await;
+    let created = results
+        .iter()
+        .filter(|(s, _, replayed)| *s == StatusCode::CREATED && !replayed)
+        .count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        results.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    assert!(
+        results
+            .iter()
+            .all(|(s, _, _)| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT)
+    );
+    let orders: i64 = sqlx::query_scalar("select count(*) from orders where reference = 'PO-RACE'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(orders, 1);
+    app.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn the_tenant_matrix_holds_on_every_route() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let (_, alice) = app.customer("Alice").await;
+    let (_, bob) = app.customer("Bob").await;
+    let order = app.order(&alice, "A-1").await;
+    let (endpoint, _) = app.endpoint(&alice, "http://127.0.0.1:9/a", None).await;
+    let (_, created) = app
+        .call(
+            "POST",
+            &format!("/v1/webhook-endpoints/{endpoint}/test"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    let delivery = str_field(&created, "delivery_id");
+    let (_, key) = app
+        .call(
+            "POST",
+            "/v1/api-keys",
+            Some(&alice),
+            Some(json!({"name": "ci"})),
+        )
+        .await;
+    let alice_key_id = str_field(&key, "id");
+
+    let alices: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("/v1/orders/{order}"), None),
+        ("GET", format!("/v1/orders/{order}/history"), None),
+        ("POST", format!("/v1/orders/{order}/cancel"), None),
+        ("GET", format!("/v1/webhook-endpoints/{endpoint}"), None),
+        (
+            "PATCH",
+            format!("/v1/webhook-endpoints/{endpoint}"),
+            Some(json!({"description": "x"})),
+        ),
+        ("DELETE", format!("/v1/webhook-endpoints/{endpoint}"), None),
+        (
+            "POST",
+            format!("/v1/webhook-endpoints/{endpoint}/test"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/v1/webhook-endpoints/{endpoint}/rotate-secret"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/v1/webhook-endpoints/{endpoint}/recover"),
+            Some(json!({"since": "2000-01-01T00:00:00Z"})),
+        ),
+        (
+            "GET",
+            format!("/v1/webhook-endpoints/{endpoint}/deliveries"),
+            None,
+        ),
+        ("GET", format!("/v1/webhook-deliveries/{delivery}"), None),
+        (
+            "POST",
+            format!("/v1/webhook-deliveries/{delivery}/retry"),
+            None,
+        ),
+        ("DELETE", format!("/v1/api-keys/{alice_key_id}"), None),
+    ];
+    for (method, path, body) in &alices {
+        let (status, _) = app.call(method, path, Some(&bob), body.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "bob: {method} {path}");
+        let (status, _) = app.call(method, path, None, body.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "no key: {method} {path}");
+    }
+    let operator_only: Vec<(&str, String, Value)> = vec![
+        ("POST", "/v1/customers".into(), json!({"name": "x"})),
+        (
+            "POST",
+            format!("/v1/orders/{order}/status"),
+            json!({"status": "confirmed"}),
+        ),
+    ];
+    for (method, path, body) in &operator_only {
+        let (status, _) = app
+            .call(method, path, Some(&alice), Some(body.clone()))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "customer: {method} {path}");
+    }
+    let customer_only: Vec<(&str, String)> = vec![
+        ("POST", "/v1/orders".into()),
+        ("POST", format!("/v1/orders/{order}/cancel")),
+        ("GET", "/v1/webhook-endpoints".into()),
+        ("POST", "/v1/webhook-endpoints".into()),
+        ("GET", format!("/v1/webhook-endpoints/{endpoint}")),
+        ("GET", format!("/v1/webhook-deliveries/{delivery}")),
+    ];
+    for (method, path) in &customer_only {
+        let (status, _) = app
+            .call(method, path, Some(&app.operator_key), Some(json!({})))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "operator: {method} {path}");
+    }
+    for path in ["/v1/orders", "/v1/api-keys", "/v1/webhook-endpoints"] {
+        let (status, _) = app.call("GET", path, None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    // Nothing of alice's changed.
+    let (_, still) = app
+        .call("GET", &format!("/v1/orders/{order}"), Some(&alice), None)
+        .await;
+    assert_eq!(still["status"], "pending");
+    app.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn api_keys_are_listed_created_and_revoked() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let (customer, key) = app.customer("Acme").await;
+    let (status, created) = app
+        .call(
+            "POST",
+            "/v1/api-keys",
+            Some(&key),
+            Some(json!({"name": "ci"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let new_key = str_field(&created, "api_key");
+    assert!(new_key.starts_with(&str_field(&created, "prefix")));
+    let (_, listed) = app.call("GET", "/v1/api-keys", Some(&new_key), None).await;
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(2));
+    assert!(
+        listed["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .all(|k| k.get("api_key").is_none()),
+        "keys are never listed"
+    );
+    let stored: Vec<Vec<u8>> = sqlx::query_scalar("select key_hash from api_keys")
+        .fetch_all(&db.pool)
+        .await
+        .expect("hashes");
+    assert!(stored.iter().all(|h| {
+        h.len() == 32
+            && !h
+                .windows(new_key.len().min(32))
+                .any(|w| w == &new_key.as_bytes()[..w.len()])
+    }));
+
+    let (status, for_customer) = app
+        .call(
+            "POST",
+            "/v1/api-keys",
+            Some(&app.operator_key),
+            Some(json!({"customer_id": customer})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{for_customer}");
+    assert_eq!(for_customer["customer_id"], customer.as_str());
+    let (_, operator_listed) = app
+        .call(
+            "GET",
+            &format!("/v1/api-keys?customer_id={customer}"),
+            Some(&app.operator_key),
+            None,
+        )
+        .await;
+    assert_eq!(operator_listed["data"].as_array().map(Vec::len), Some(3));
+    let (status, _) = app
+        .call(
+            "GET",
+            "/v1/api-keys?customer_id=cus_01jd0000000000000000000000",
+            Some(&app.operator_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = app
+        .call(
+            "GET",
+            &format!("/v1/api-keys?customer_id={customer}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "customers cannot name a customer"
+    );
+
+    let id = str_field(&created, "id");
+    let (status, _) = app
+        .call("DELETE", &format!("/v1/api-keys/{id}"), Some(&key), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.call("GET", "/v1/orders", Some(&new_key), None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a revoked key stops working at once"
+    );
+    let (status, _) = app
+        .call("DELETE", &format!("/v1/api-keys/{id}"), Some(&key), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn limits_rate_and_size() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn_with(&db, |config| config.rate_limit_per_second = 2).await;
+    let (_, key) = app.customer("Acme").await;
+    let mut limited = None;
+    for _ in 0..20 {
+        let response = app
+            .http
+            .get(format!("{}/v1/orders", app.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("sent");
+        if response.status() == 429 {
+            limited = Some(response);
+            break;
+        }
+    }
+    let response = limited.expect("the limit applies within 20 requests");
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let problem: Value = response.json().await.expect("json");
+    assert!(
+        problem["type"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/rate-limited")
+    );
+
+    let huge = "x".repeat(1024 * 1024 + 1);
+    let (_, other) = app.customer("Big").await;
+    let response = app
+        .http
+        .post(format!("{}/v1/orders", app.base))
+        .bearer_auth(&other)
+        .header("content-type", "application/json")
+        .body(format!("{{\"reference\":\"{huge}\"}}"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    app.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn metrics_expose_the_named_series_after_traffic() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let receiver = e2e::Receiver::start().await;
+    let (_, key) = app.customer("Acme").await;
+    app.endpoint(&key, &receiver.url, None).await;
+    app.order(&key, "PO-1").await;
+    eventually(Duration::from_secs(10), "a delivery", || async {
+        (!receiver.received().is_empty()).then_some(())
+    })
+    .await;
+    let body = eventually(Duration::from_secs(10), "delivery metrics", || async {
+        let body = app
+            .http
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        body.contains("webhook_attempts_total").then_some(body)
+    })
+    .await;
+    for series in [
+        "http_requests_total{method=\"POST\",route=\"/v1/orders\",status=\"201\"}",
+        "http_request_duration_seconds_bucket",
+        "relay_published_total",
+        "relay_batch_size",
+        "relay_lag_seconds",
+        "webhook_attempts_total{outcome=\"delivered\"}",
+        "db_pool_connections{state=\"idle\"}",
+    ] {
+        assert!(body.contains(series), "{series} missing from:\n{body}");
+    }
+    app.stop().await;
+    db.drop_database().await;
+}
+
+/// A client hammers the API while it receives SIGTERM: every request sent before readiness
+/// turned 503 succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_drains_without_failing_accepted_requests() {
+    let db = TestDb::new().await;
+    let port = free_port();
+    let mut env = api_env(&db, port);
+    env.push(("SHUTDOWN_DRAIN_SECONDS", "2".into()));
+    let mut process = Process::start("orders-api", &[], &env).expect("orders-api starts");
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let mut conn = db.pool.acquire().await.expect("connection");
+    let key = orders_api::db::api_keys::create(
+        &mut conn,
+        &orders_api::db::api_keys::Role::Operator,
+        None,
+    )
+    .await
+    .expect("key");
+    drop(conn);
+    use secrecy::ExposeSecret;
+    let api = Api {
+        base: base.clone(),
+        operator_key: key.secret.expose_secret().to_owned(),
+        http: reqwest::Client::new(),
+    };
+    let (_, customer) = api.customer("Acme").await;
+
+    let started = Instant::now();
+    let flipped = std::sync::Arc::new(std::sync::Mutex::new(None::<Duration>));
+    let watcher = {
+        let (base, flipped) = (base.clone(), flipped.clone());
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            loop {
+                let at = started.elapsed();
+                match http.get(format!("{base}/readyz")).send().await {
+                    Ok(r) if r.status() == 503 => {
+                        *flipped.lock().expect("lock") = Some(at);
+                        return;
+                    }
+                    Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                    Err(_) => return,
+                }
+            }
+        })
+    };
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (base, customer) = (base.clone(), customer.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut results = Vec::new();
+                while started.elapsed() < Duration::from_secs(5) {
+                    let at = started.elapsed();
+                    let ok = http
+                        .get(format!("{base}/v1/orders"))
+                        .bearer_auth(&customer)
+                        .send()
+                        .await
+                        .map(|r| r.status().as_u16());
+                    results.push((at, ok.ok()));
+                    if results.last().is_some_and(|(_, s)| s.is_none()) {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }
+                results
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let signal = std::process::Command::new("kill")
+        .args(["-TERM", &process_id(&process)])
+        .status()
+        .expect("kill");
+    assert!(signal.success());
+    let results: Vec<(Duration, Option<u16>)> = futures::future::join_all(clients)
+        .await
+        .into_iter()
+        .flat_map(|r| r.expect("client"))
+        .collect();
+    watcher.await.expect("watcher");
+    let flipped = flipped
+        .lock()
+        .expect("lock")
+        .expect("readiness turned 503 during the drain");
+    let before: Vec<_> = results.iter().filter(|(at, _)| *at < flipped).collect();
+    assert!(
+        before.len() > 20,
+        "the client was busy before the flip ({})",
+        before.len()
+    );
+    let failed: Vec<_> = before
+        .iter()
+        .filter(|(_, status)| *status != Some(200))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} requests accepted before readiness flipped failed: {failed:?}",
+        failed.len(),
+        before.len()
+    );
+    let served_during_drain = results
+        .iter()
+        .filter(|(at, s)| *at >= flipped && *s == Some(200))
+        .count();
+    assert!(
+        served_during_drain > 0,
+        "requests are still served while draining"
+    );
+    process
+        .wait_success()
+        .expect("exits cleanly after the drain");
+    db.drop_database().await;
+}
+
+fn process_id(process: &Process) -> String {
+    process.id().to_string()
+}
