@@ -48,14 +48,22 @@ ensure_mariadb() {
   fi
   if mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -u root -e 'select 1' >/dev/null 2>&1; then
     DB_SERVER_URL="mysql://root@127.0.0.1:3306"
+    DB_CLIENT_ARGS=(-u root)
   else
     log "root cannot log in over TCP without a password; creating the local account 'mechanica'"
     as_root mariadb -u root -e "create user if not exists 'mechanica'@'127.0.0.1' identified by 'mechanica';
       grant all privileges on *.* to 'mechanica'@'127.0.0.1'; flush privileges;" \
       || die "cannot create the 'mechanica' account through the server socket"
     DB_SERVER_URL="mysql://mechanica:mechanica@127.0.0.1:3306"
+    DB_CLIENT_ARGS=(-u mechanica -pmechanica)
   fi
   export DB_SERVER_URL
+}
+
+# drop_database <name>: removes a database made for a run (after ensure_mariadb).
+drop_database() {
+  mariadb --protocol=tcp -h 127.0.0.1 -P 3306 "${DB_CLIENT_ARGS[@]}" \
+    -e "drop database if exists \`$1\`" >/dev/null
 }
 
 # ensure_venv <venv dir> <requirements file>: creates the virtualenv if needed and

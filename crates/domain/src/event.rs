@@ -20,6 +20,7 @@ use crate::order::{Address, OrderStatus, StatusChange};
 
 /// The kinds of event a webhook endpoint can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventType {
     /// An order was placed (`previous_status: null`, `sequence: 1`).
     #[serde(rename = "order.created")]

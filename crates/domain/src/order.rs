@@ -20,6 +20,7 @@ use crate::validation::{self, FieldErrors};
 
 /// Where an order is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Placed by the customer, not yet accepted.
@@ -111,6 +112,7 @@ impl fmt::Display for OrderStatus {
 
 /// A postal address: `{name, line1, line2?, city, region?, postal_code, country}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     /// Recipient or sender name.
     pub name: String,
@@ -147,8 +149,8 @@ impl Address {
     }
 }
 
-/// Assigned ISO 3166-1 alpha-2 codes.
-const COUNTRY_CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+/// Assigned ISO 3166-1 alpha-2 codes, space-separated.
+pub const COUNTRY_CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
 /// Whether `code` is an assigned ISO 3166-1 alpha-2 code (uppercase).
 pub fn is_country_code(code: &str) -> bool {
@@ -159,6 +161,7 @@ pub fn is_country_code(code: &str) -> bool {
 
 /// One parcel of an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Parcel {
     /// Weight in grams.
     pub weight_grams: u32,
@@ -172,8 +175,10 @@ pub struct Parcel {
 
 /// The most parcels one order may carry.
 pub const MAX_PARCELS: usize = 50;
-const MAX_WEIGHT_GRAMS: u32 = 1_000_000;
-const MAX_DIMENSION_MM: u32 = 10_000;
+/// The heaviest parcel, in grams.
+pub const MAX_WEIGHT_GRAMS: u32 = 1_000_000;
+/// The longest side of a parcel, in millimetres.
+pub const MAX_DIMENSION_MM: u32 = 10_000;
 
 impl Parcel {
     /// Records every problem with this parcel under `path` (`parcels[0]`).

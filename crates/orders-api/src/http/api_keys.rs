@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// An API key as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyView {
     id: String,
     role: String,
@@ -34,6 +34,7 @@ pub struct ApiKeyView {
     /// The first characters of the key, to recognise it.
     prefix: String,
     #[serde(with = "domain::time::millis")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: chrono::DateTime<chrono::Utc>,
     /// The key itself: only in the response that created it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,30 +63,40 @@ async fn owner(
 ) -> Result<Option<CustomerId>> {
     match (&caller.role, customer_id) {
         (Role::Customer(own), None) => Ok(Some(own.clone())),
-        (Role::Customer(_), Some(_)) => Err(Error::field(
-            "customer_id",
-            "may only be used with an operator key",
-        )),
+        (Role::Customer(own), Some(customer)) if own.as_str() == customer => Ok(Some(own.clone())),
+        (Role::Customer(_), Some(_)) => Err(Error::Forbidden),
         (Role::Operator, None) => Ok(None),
         (Role::Operator, Some(raw)) => {
             let id = CustomerId::parse(raw)
                 .map_err(|_| Error::field("customer_id", "is not a customer id"))?;
             let mut conn = state.pool.acquire().await?;
             if !customers::exists(&mut conn, &id).await? {
-                return Err(Error::field("customer_id", "no such customer"));
+                return Err(Error::NotFound);
             }
             Ok(Some(id))
         }
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Whose keys.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// Operators only: one customer's keys (without it, the operator keys).
+    #[param(pattern = r"^cus_[0-7][0-9a-hjkmnp-tv-z]{25}$")]
     customer_id: Option<String>,
 }
 
-async fn list(
+/// Lists live API keys (never the keys themselves).
+#[utoipa::path(
+    get,
+    path = "/v1/api-keys",
+    operation_id = "listApiKeys", tag = "customers", params(ListQuery),
+    responses((status = 200, description = "The keys", body = Page<ApiKeyView>),
+        super::openapi::Unauthorized,
+        super::openapi::Forbidden, super::openapi::NotFound, super::openapi::Unprocessable, super::openapi::TooManyRequests))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<ListQuery>,
@@ -99,14 +110,28 @@ async fn list(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// A new key.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateKey {
+pub(crate) struct CreateKey {
+    #[schema(schema_with = super::openapi::optional_text::<200>)]
     name: Option<String>,
+    /// Operators only: the customer the key is for (without it, an operator key).
+    #[schema(value_type = Option<String>, pattern = r"^cus_[0-7][0-9a-hjkmnp-tv-z]{25}$")]
     customer_id: Option<String>,
 }
 
-async fn create(
+/// Creates an API key; the key itself is shown only in this response.
+#[utoipa::path(
+    post,
+    path = "/v1/api-keys",
+    operation_id = "createApiKey", tag = "customers",
+    request_body(content = Option<CreateKey>, description = "Optional", content_type = "application/json"),
+    responses((status = 201, description = "The key with `api_key`", body = ApiKeyView),
+        super::openapi::BadRequest, super::openapi::Unauthorized,
+        super::openapi::Forbidden, super::openapi::NotFound, super::openapi::PayloadTooLarge, super::openapi::UnsupportedMediaType,
+        super::openapi::Unprocessable, super::openapi::TooManyRequests))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     OptionalJson(body): OptionalJson<CreateKey>,
@@ -129,7 +154,13 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(view)))
 }
 
-async fn revoke(
+/// Revokes an API key; it stops working at once.
+#[utoipa::path(
+    delete,
+    path = "/v1/api-keys/{id}",
+    operation_id = "revokeApiKey", tag = "customers", params(("id" = String, Path, description = "`key_…`")),
+    responses((status = 204, description = "Revoked"), super::openapi::Unauthorized, super::openapi::NotFound, super::openapi::TooManyRequests))]
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -21,23 +21,37 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/customers", post(create))
 }
 
-#[derive(Debug, Deserialize)]
+/// A new customer.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateCustomer {
+pub(crate) struct CreateCustomer {
+    #[schema(schema_with = super::openapi::text::<200>, required = true)]
     name: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct CreatedCustomer {
+/// A created customer with its first API key.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CreatedCustomer {
+    #[schema(value_type = String)]
     id: CustomerId,
     name: String,
-    /// Shown once.
+    /// The customer's API key, shown only here.
     api_key: String,
     #[serde(with = "domain::time::millis")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
-async fn create(
+/// Creates a customer and its first API key (operator keys).
+#[utoipa::path(
+    post,
+    path = "/v1/customers",
+    operation_id = "createCustomer", tag = "customers", request_body = CreateCustomer,
+    responses((status = 201, description = "The customer, with its API key (shown once)", body = CreatedCustomer),
+        super::openapi::BadRequest, super::openapi::Unauthorized, super::openapi::Forbidden,
+        super::openapi::PayloadTooLarge, super::openapi::UnsupportedMediaType, super::openapi::Unprocessable,
+        super::openapi::TooManyRequests))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     _operator: Operator,
     Json(body): Json<CreateCustomer>,

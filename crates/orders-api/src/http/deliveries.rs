@@ -42,18 +42,40 @@ pub fn timestamp(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc
         .transpose()
 }
 
-#[derive(Debug, Deserialize)]
+/// Filters and paging of the delivery log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// Only deliveries in this state.
+    #[param(value_type = Option<super::views::DeliveryStatus>)]
     status: Option<String>,
+    /// Only deliveries of this event type.
+    #[param(value_type = Option<EventType>)]
     event_type: Option<String>,
+    /// Only deliveries created at or after this time.
+    #[param(value_type = Option<String>, format = DateTime)]
     created_after: Option<String>,
+    /// Only deliveries created before this time.
+    #[param(value_type = Option<String>, format = DateTime)]
     created_before: Option<String>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^dlv_[0-7][0-9a-hjkmnp-tv-z]{25}$")]
     cursor: Option<String>,
 }
 
-async fn list(
+/// The delivery log of an endpoint, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/webhook-endpoints/{id}/deliveries",
+    operation_id = "listDeliveries", tag = "webhooks",
+    params(("id" = String, Path, description = "`ep_…`"), ListQuery),
+    responses((status = 200, description = "A page of deliveries", body = Page<DeliveryView>),
+        super::openapi::Unauthorized, super::openapi::Forbidden, super::openapi::NotFound, super::openapi::Unprocessable, super::openapi::TooManyRequests))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     customer: Customer,
     Path(id): Path<String>,
@@ -106,7 +128,14 @@ async fn list(
     )))
 }
 
-async fn fetch(
+/// One delivery with its payload and every attempt.
+#[utoipa::path(
+    get,
+    path = "/v1/webhook-deliveries/{id}",
+    operation_id = "getDelivery", tag = "webhooks", params(("id" = String, Path, description = "`dlv_…`")),
+    responses((status = 200, description = "The delivery", body = DeliveryView),
+        super::openapi::Unauthorized, super::openapi::Forbidden, super::openapi::NotFound, super::openapi::TooManyRequests))]
+pub(crate) async fn fetch(
     State(state): State<AppState>,
     customer: Customer,
     Path(id): Path<String>,
@@ -125,13 +154,23 @@ async fn fetch(
 }
 
 /// The answer to a retry: the delivery is queued.
-#[derive(Debug, Serialize)]
-struct Queued {
+/// A re-opened delivery.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Queued {
+    #[schema(value_type = String)]
     delivery_id: DeliveryId,
+    #[schema(value_type = super::views::DeliveryStatus)]
     status: &'static str,
 }
 
-async fn retry(
+/// Re-opens a delivery for one immediate attempt with the same `webhook-id`.
+#[utoipa::path(
+    post,
+    path = "/v1/webhook-deliveries/{id}/retry",
+    operation_id = "retryDelivery", tag = "webhooks", params(("id" = String, Path, description = "`dlv_…`")),
+    responses((status = 202, description = "Queued", body = Queued),
+        super::openapi::Unauthorized, super::openapi::Forbidden, super::openapi::NotFound, super::openapi::Conflict, super::openapi::PayloadTooLarge, super::openapi::TooManyRequests))]
+pub(crate) async fn retry(
     State(state): State<AppState>,
     customer: Customer,
     Path(id): Path<String>,

@@ -56,22 +56,35 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Deserialize)]
+/// A new webhook endpoint.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateEndpoint {
+pub(crate) struct CreateEndpoint {
+    /// An `http(s)` URL whose host resolves only to public addresses.
+    #[schema(schema_with = super::openapi::webhook_url, required = true)]
     url: Option<String>,
+    #[schema(schema_with = super::openapi::optional_text::<500>)]
     description: Option<String>,
+    #[schema(schema_with = super::openapi::event_types_schema)]
     event_types: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Changes to an endpoint; absent fields stay as they are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateEndpoint {
+pub(crate) struct UpdateEndpoint {
+    #[schema(schema_with = super::openapi::optional_webhook_url)]
     url: Option<String>,
+    /// `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = super::openapi::optional_text::<500>)]
     description: Option<Option<String>>,
+    /// `null` subscribes to every type.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = super::openapi::event_types_schema)]
     event_types: Option<Option<Vec<String>>>,
+    /// `false` disables it (its pending deliveries fail); `true` enables it again.
+    #[schema(value_type = Option<bool>)]
     enabled: Option<bool>,
 }
 
@@ -119,7 +132,15 @@ async fn url(state: &AppState, raw: &str, errors: &mut FieldErrors) -> Option<We
     Some(url)
 }
 
-async fn create(
+/// Registers a webhook endpoint; the signing secret is shown only in this response.
+#[utoipa::path(
+    post,
+    path = "/v1/webhook-endpoints",
+    operation_id = "createWebhookEndpoint", tag = "webhooks", request_body = CreateEndpoint,
+    responses((status = 201, description = "The endpoint with its `secret`", body = EndpointView),
+        super::openapi::BadRequest, super::openapi::Unauthorized, super::openapi::Forbidden, super::openapi::PayloadTooLarge, super::openapi::UnsupportedMediaType,
+        super::openapi::Unprocessable, super::openapi::TooManyRequests))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     customer: Customer,
     Json(body): Json<CreateEndpoint>,
@@ -165,14 +186,27 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(view)))
 }
 
-#[derive(Debug, Deserialize)]
+/// Paging of the endpoint list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^ep_[0-7][0-9a-hjkmnp-tv-z]{25}$")]
     cursor: Option<String>,
 }
 
-async fn list(
+/// Lists your endpoints, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/webhook-endpoints",
+    operation_id = "listWebhookEndpoints", tag = "webhooks", params(ListQuery),
+    responses((status = 200, description = "A page of endpoints", body = super::pagination::Page<EndpointView>),
+        super::openapi::Unauthorized, super::openapi::Forbidden, super::openapi::Unprocessable, super::openapi::TooManyRequests))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     customer: Customer,
     Query(query): Query<ListQuery>,
@@ -190,7 +224,14 @@ async fn list(
     )))
 }
 
-async fn fetch(
+/// One endpoint.
+#[utoipa::path(
+    get,
+    path = "/v1/webhook-endpoints/{id}",
+    operation_id = "getWebhookEndpoint", tag = "webhooks", params(("id" = String, Path, description = "`ep_…`")),
+    responses((status = 200, description = "The endpoint", body = EndpointView),
+        super::openapi::Unauthorized, super::openapi::Forbidden, super::openapi::NotFound, super::openapi::TooManyRequests))]
+pub(crate) async fn fetch(
     State(state): State<AppState>,
     customer: Customer,
     Path(id): Path<String>,
@@ -203,7 +244,15 @@ async fn fetch(
     Ok(axum::Json(endpoint.into()))
 }
 
-async fn update(
+/// Updates an endpoint.
+#[utoipa::path(
+    patch,
+    path = "/v1/webhook-endpoints/{id}",
+    operation_id = "updateWebhookEndpoint", tag = "webhooks", params(("id" = String, Path, description = "`ep_…`")), request_body = UpdateEndpoint,
+    responses((status = 200, description = "The endpoint", body = EndpointView),
+        super::openapi::BadRequest, super::openapi::Unauthorized, super::openapi::Forbidden, super::openapi::NotFound, super::openapi::PayloadTooLarge,
+        super::openapi::UnsupportedMediaType, super::openapi::Unprocessable, super::openapi::TooManyRequests))]
+pub(crate) async fn update(
     State(state): State<AppState>,
     customer: Customer,
     Path(id): Path<String>,
@@ -245,7 +294,14 @@ async fn update(
     Ok(axum::Json(endpoint.into()))
 }
 
-async fn remove(
+/// Deletes an endpoint; its pending deliveries fail with `endpoint_disabled`.
+#[utoipa::path(
+    delete,
+    path = "/v1/webhook-endpoints/{id}",
+    operation_id = "deleteWebhookEndpoint", tag = "webhooks", params(("id" = String, Path, description = "`ep_…`")),
+    responses((status = 204, description = "Deleted"),
+        super::openapi::Unauthorized, super::openapi::Forbidden, super::openapi::NotFound, super::openapi::TooManyRequests))]
+pub(crate) async fn remove(
     State(state): State<AppState>,
     customer: Customer,
     Path(id): Path<String>,
@@ -277,14 +333,23 @@ async fn usable_endpoint(
     Ok(endpoint)
 }
 
-#[derive(Debug, Serialize)]
-struct TestQueued {
+/// A queued test event.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct TestQueued {
     event_id: String,
+    #[schema(value_type = String)]
     delivery_id: DeliveryId,
 }
 
 /// Sends a `webhook.test` event to one endpoint, through the real pipeline.
-async fn send_test(
+/// Sends a `webhook.test` event to the endpoint through the real pipeline.
+#[utoipa::path(
+    post,
+    path = "/v1/webhook-endpoints/{id}/test",
+    operation_id = "sendTestEvent", tag = "webhooks", params(("id" = String, Path, description = "`ep_…`")),
+    responses((status = 202, description = "Queued", body = TestQueued),
+        super::openapi::Unauthorized, super::openapi::Forbidden, super::openapi::NotFound, super::openapi::Conflict, super::openapi::PayloadTooLarge, super::openapi::TooManyRequests))]
+pub(crate) async fn send_test(
     State(state): State<AppState>,
     customer: Customer,
     Path(id): Path<String>,
@@ -311,24 +376,39 @@ async fn send_test(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// How long the previous secret keeps signing.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RotateSecret {
+pub(crate) struct RotateSecret {
+    /// Seconds, 0–604800 (default 86400).
+    #[schema(value_type = Option<u64>, minimum = 0, maximum = 604_800)]
+    #[serde(default, deserialize_with = "super::extract::whole_number")]
     grace_period_seconds: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
-struct Rotated {
+/// A rotated secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Rotated {
     /// The new secret, shown once.
     secret: String,
     /// Until when the previous secrets keep signing.
     #[serde(with = "domain::time::millis")]
+    #[schema(value_type = String, format = DateTime)]
     previous_secret_expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Issues a new signing secret; the old ones keep signing during the grace period, so every
 /// delivery in between carries both signatures and receivers can switch without downtime.
-async fn rotate_secret(
+/// Issues a new signing secret; both sign until the grace period ends.
+#[utoipa::path(
+    post,
+    path = "/v1/webhook-endpoints/{id}/rotate-secret",
+    operation_id = "rotateWebhookSecret", tag = "webhooks", params(("id" = String, Path, description = "`ep_…`")),
+    request_body(content = Option<RotateSecret>, description = "Optional", content_type = "application/json"),
+    responses((status = 200, description = "The new secret", body = Rotated),
+        super::openapi::BadRequest, super::openapi::Unauthorized, super::openapi::Forbidden, super::openapi::NotFound, super::openapi::PayloadTooLarge,
+        super::openapi::UnsupportedMediaType, super::openapi::Unprocessable, super::openapi::TooManyRequests))]
+pub(crate) async fn rotate_secret(
     State(state): State<AppState>,
     customer: Customer,
     Path(id): Path<String>,
@@ -363,21 +443,33 @@ async fn rotate_secret(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// Which failed deliveries to re-open.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Recover {
+pub(crate) struct Recover {
+    /// Deliveries created at or after this time.
+    #[schema(schema_with = super::openapi::date_time, required = true)]
     since: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct Recovered {
+/// How many deliveries were re-opened.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Recovered {
     /// How many failed deliveries were re-opened.
     queued: u64,
 }
 
 /// Re-opens every failed delivery of the endpoint created since `since` (at most
 /// [`RECOVER_LIMIT`] per call), through the outbox.
-async fn recover(
+/// Re-opens every failed delivery of the endpoint since a time (10 000 per call).
+#[utoipa::path(
+    post,
+    path = "/v1/webhook-endpoints/{id}/recover",
+    operation_id = "recoverDeliveries", tag = "webhooks", params(("id" = String, Path, description = "`ep_…`")), request_body = Recover,
+    responses((status = 202, description = "Queued", body = Recovered),
+        super::openapi::BadRequest, super::openapi::Unauthorized, super::openapi::Forbidden, super::openapi::NotFound, super::openapi::Conflict, super::openapi::PayloadTooLarge,
+        super::openapi::UnsupportedMediaType, super::openapi::Unprocessable, super::openapi::TooManyRequests))]
+pub(crate) async fn recover(
     State(state): State<AppState>,
     customer: Customer,
     Path(id): Path<String>,

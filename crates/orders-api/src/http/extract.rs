@@ -47,7 +47,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
             return Err(Error::UnsupportedMediaType);
         }
         let bytes = read_body(req, state).await?;
-        parse_body(&bytes).map(|value| Self(Some(value)))
+        // `null` is the same as no body.
+        match json_value(&bytes)? {
+            serde_json::Value::Null => Ok(Self(None)),
+            _ => parse_body(&bytes).map(|value| Self(Some(value))),
+        }
     }
 }
 
@@ -77,9 +81,21 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body
 }
 
 /// Parses a body: 400 when it is not JSON, 422 with the field path when it has the wrong shape.
+/// Every request body is a JSON object.
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| Error::MalformedJson(format!("the request body is not valid JSON: {e}")))?;
+    let value = json_value(bytes)?;
+    if !value.is_object() {
+        return Err(Error::field("body", "must be a JSON object"));
+    }
+    deserialize(value)
+}
+
+fn json_value(bytes: &[u8]) -> Result<serde_json::Value, Error> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::MalformedJson(format!("the request body is not valid JSON: {e}")))
+}
+
+fn deserialize<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { "body".to_owned() } else { path };
@@ -110,4 +126,40 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
                 Error::field(field, e.into_inner().to_string())
             })
     }
+}
+
+/// Deserializes an optional whole number that may be written as `184` or `184.0` (JSON Schema
+/// counts both as integers), refusing fractions and values out of `T`'s range.
+pub fn whole_number<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::Deserialize;
+    use serde::de::Error as _;
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let whole = number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= 9_007_199_254_740_992.0)
+            .map(|f| {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "checked: a non-negative whole number within 2^53"
+                )]
+                let whole = f as u64;
+                whole
+            })
+    });
+    whole
+        .and_then(|w| T::try_from(w).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "invalid value: {number}, expected a whole number in range"
+            ))
+        })
 }

@@ -15,16 +15,35 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(readyz))
 }
 
-async fn greeting() -> &'static str {
+/// A greeting (the load balancer's health path).
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "greeting", tag = "operations", security(()),
+    responses((status = 200, description = "Greeting", content_type = "text/plain", body = String)))]
+pub(crate) async fn greeting() -> &'static str {
     "Mechanica orders API\n"
 }
 
-async fn livez() -> &'static str {
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/livez",
+    operation_id = "livez", tag = "operations", security(()),
+    responses((status = 200, description = "Alive", content_type = "text/plain", body = String)))]
+pub(crate) async fn livez() -> &'static str {
     "ok\n"
 }
 
 /// Ready while not draining and the database answers.
-async fn readyz(State(state): State<AppState>) -> Result<&'static str> {
+/// Readiness: not draining, and the database answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz", tag = "operations", security(()),
+    responses((status = 200, description = "Ready", content_type = "text/plain", body = String),
+        super::openapi::Unavailable))]
+pub(crate) async fn readyz(State(state): State<AppState>) -> Result<&'static str> {
     if state.draining.is_cancelled() {
         return Err(Error::Unavailable);
     }

@@ -63,6 +63,11 @@ pub async fn track(request: Request, next: Next) -> Response {
 }
 
 /// `GET /metrics` in the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus metrics", content_type = "text/plain", body = String)))]
 pub async fn render(State(state): State<AppState>) -> Response {
     let size = state.pool.size();
     let idle = u32::try_from(state.pool.num_idle()).unwrap_or(u32::MAX);

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod health;
 pub mod idempotency;
 pub mod metrics;
+pub mod openapi;
 pub mod orders;
 pub mod pagination;
 pub mod views;
@@ -145,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .merge(deliveries::router())
         .merge(api_keys::router())
         .route("/metrics", axum::routing::get(metrics::render))
+        .route("/openapi.json", axum::routing::get(openapi::openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

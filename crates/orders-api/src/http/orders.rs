@@ -11,14 +11,15 @@ use domain::order::{
 use domain::validation::{self, FieldErrors};
 use serde::Deserialize;
 
-use super::AppState;
 use super::auth::{Caller, Customer, Operator};
 use super::error::{Error, Result};
 use super::extract::{Json, Query};
 use super::pagination::{self, Page};
 use super::views::{HistoryView, OrderView};
+use super::{AppState, openapi};
 use crate::db::{self, Scope};
 use crate::service::{self, ChangeRequest};
+use utoipa::{IntoParams, ToSchema};
 
 /// The order routes.
 pub fn router() -> Router<AppState> {
@@ -35,37 +36,66 @@ fn order_id(raw: &str) -> Result<OrderId> {
     OrderId::parse(raw).map_err(|_| Error::NotFound)
 }
 
-#[derive(Debug, Deserialize)]
+/// A postal address.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AddressInput {
+#[schema(as = AddressInput)]
+pub(crate) struct AddressInput {
+    #[schema(schema_with = openapi::text::<200>, required = true)]
     name: Option<String>,
+    #[schema(schema_with = openapi::text::<200>, required = true)]
     line1: Option<String>,
+    #[schema(schema_with = openapi::optional_text::<200>)]
     line2: Option<String>,
+    #[schema(schema_with = openapi::text::<100>, required = true)]
     city: Option<String>,
+    #[schema(schema_with = openapi::optional_text::<100>)]
     region: Option<String>,
+    #[schema(schema_with = openapi::text::<20>, required = true)]
     postal_code: Option<String>,
+    #[schema(schema_with = openapi::country_schema, required = true)]
     country: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One parcel: weight in grams, dimensions in millimetres.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ParcelInput {
+pub(crate) struct ParcelInput {
+    #[schema(value_type = u32, required = true, minimum = 1, maximum = 1_000_000)]
+    #[serde(default, deserialize_with = "super::extract::whole_number")]
     weight_grams: Option<u32>,
+    #[schema(value_type = u32, required = true, minimum = 1, maximum = 10_000)]
+    #[serde(default, deserialize_with = "super::extract::whole_number")]
     length_mm: Option<u32>,
+    #[schema(value_type = u32, required = true, minimum = 1, maximum = 10_000)]
+    #[serde(default, deserialize_with = "super::extract::whole_number")]
     width_mm: Option<u32>,
+    #[schema(value_type = u32, required = true, minimum = 1, maximum = 10_000)]
+    #[serde(default, deserialize_with = "super::extract::whole_number")]
     height_mm: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A new order.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateOrder {
+pub(crate) struct CreateOrder {
+    /// Your own reference, unique among your orders.
+    #[schema(schema_with = openapi::reference, required = true)]
     reference: Option<String>,
+    #[schema(value_type = AddressInput, required = true)]
     origin: Option<AddressInput>,
+    #[schema(value_type = AddressInput, required = true)]
     destination: Option<AddressInput>,
+    /// 1 to 50 parcels, or absent.
+    #[schema(value_type = Option<Vec<ParcelInput>>, min_items = 1, max_items = 50)]
     parcels: Option<Vec<ParcelInput>>,
+    #[schema(schema_with = openapi::optional_text::<64>)]
     carrier: Option<String>,
+    #[schema(schema_with = openapi::optional_text::<64>)]
     tracking_number: Option<String>,
+    #[schema(schema_with = openapi::optional_date_time)]
     estimated_delivery_at: Option<String>,
+    #[schema(schema_with = openapi::metadata_schema)]
     metadata: Option<Metadata>,
 }
 
@@ -177,7 +207,15 @@ impl CreateOrder {
     }
 }
 
-async fn create(
+/// Places an order (customer keys).
+#[utoipa::path(
+    post,
+    path = "/v1/orders",
+    operation_id = "createOrder", tag = "orders", request_body = CreateOrder,
+    responses((status = 201, description = "The order, `pending` with sequence 1", body = OrderView),
+        openapi::BadRequest, openapi::Unauthorized, openapi::Forbidden, openapi::Conflict,
+        openapi::PayloadTooLarge, openapi::UnsupportedMediaType, openapi::Unprocessable, openapi::TooManyRequests))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     customer: Customer,
     Json(body): Json<CreateOrder>,
@@ -188,18 +226,40 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(order.into())))
 }
 
-#[derive(Debug, Deserialize)]
+/// Filters and paging of the order list.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// Only orders in this status.
+    #[param(value_type = Option<OrderStatus>)]
     status: Option<String>,
+    /// Operators only: one customer's orders.
+    #[param(pattern = r"^cus_[0-7][0-9a-hjkmnp-tv-z]{25}$")]
     customer_id: Option<String>,
+    /// Only orders placed at or after this time.
+    #[param(value_type = Option<String>, format = DateTime)]
     created_after: Option<String>,
+    /// Only orders placed before this time.
+    #[param(value_type = Option<String>, format = DateTime)]
     created_before: Option<String>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^ord_[0-7][0-9a-hjkmnp-tv-z]{25}$")]
     cursor: Option<String>,
 }
 
-async fn list(
+/// Lists orders, newest first (customers: their own; operators: all, or one customer's).
+#[utoipa::path(
+    get,
+    path = "/v1/orders",
+    operation_id = "listOrders", tag = "orders", params(ListQuery),
+    responses((status = 200, description = "A page of orders", body = Page<OrderView>),
+        openapi::Unauthorized,
+        openapi::Forbidden, openapi::Unprocessable, openapi::TooManyRequests))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<ListQuery>,
@@ -210,12 +270,8 @@ async fn list(
             CustomerId::parse(customer)
                 .map_err(|_| Error::field("customer_id", "is not a customer id"))?,
         ),
-        (Scope::Customer(_), Some(_)) => {
-            return Err(Error::field(
-                "customer_id",
-                "may only be used with an operator key",
-            ));
-        }
+        (Scope::Customer(own), Some(customer)) if own.as_str() == customer => Scope::Customer(own),
+        (Scope::Customer(_), Some(_)) => return Err(Error::Forbidden),
     };
     let status = query
         .status
@@ -248,7 +304,14 @@ async fn list(
     )))
 }
 
-async fn fetch(
+/// One order.
+#[utoipa::path(
+    get,
+    path = "/v1/orders/{id}",
+    operation_id = "getOrder", tag = "orders", params(("id" = String, Path, description = "`ord_…`")),
+    responses((status = 200, description = "The order", body = OrderView),
+        openapi::Unauthorized, openapi::NotFound, openapi::TooManyRequests))]
+pub(crate) async fn fetch(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -261,15 +324,30 @@ async fn fetch(
     Ok(axum::Json(order.into()))
 }
 
-#[derive(Debug, Deserialize)]
+/// A status change.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangeStatus {
+pub(crate) struct ChangeStatus {
+    #[schema(value_type = OrderStatus, required = true)]
     status: Option<String>,
+    /// Free text for the customer.
+    #[schema(schema_with = openapi::optional_text::<500>)]
     detail: Option<String>,
+    /// Where the order is.
+    #[schema(schema_with = openapi::optional_text::<200>)]
     location: Option<String>,
 }
 
-async fn change_status(
+/// Moves an order through its lifecycle (operator keys); a forbidden change is 409.
+#[utoipa::path(
+    post,
+    path = "/v1/orders/{id}/status",
+    operation_id = "changeOrderStatus", tag = "orders", request_body = ChangeStatus,
+    params(("id" = String, Path, description = "`ord_…`")),
+    responses((status = 200, description = "The order after the change", body = OrderView),
+        openapi::BadRequest, openapi::Unauthorized, openapi::Forbidden, openapi::NotFound, openapi::Conflict,
+        openapi::PayloadTooLarge, openapi::UnsupportedMediaType, openapi::Unprocessable, openapi::TooManyRequests))]
+pub(crate) async fn change_status(
     State(state): State<AppState>,
     Operator(caller): Operator,
     Path(id): Path<String>,
@@ -303,7 +381,15 @@ async fn change_status(
     Ok(axum::Json(order.into()))
 }
 
-async fn cancel(
+/// Cancels an order while `pending` or `confirmed` (customer keys); otherwise 409.
+#[utoipa::path(
+    post,
+    path = "/v1/orders/{id}/cancel",
+    operation_id = "cancelOrder", tag = "orders", params(("id" = String, Path, description = "`ord_…`")),
+    responses((status = 200, description = "The cancelled order", body = OrderView),
+        openapi::Unauthorized, openapi::Forbidden, openapi::NotFound, openapi::Conflict,
+        openapi::PayloadTooLarge, openapi::TooManyRequests))]
+pub(crate) async fn cancel(
     State(state): State<AppState>,
     customer: Customer,
     Path(id): Path<String>,
@@ -325,7 +411,14 @@ async fn cancel(
     Ok(axum::Json(order.into()))
 }
 
-async fn history(
+/// The status changes of an order, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/orders/{id}/history",
+    operation_id = "getOrderHistory", tag = "orders", params(("id" = String, Path, description = "`ord_…`")),
+    responses((status = 200, description = "Every status change", body = Page<HistoryView>),
+        openapi::Unauthorized, openapi::NotFound, openapi::TooManyRequests))]
+pub(crate) async fn history(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -2,9 +2,8 @@
 //!
 //! Items are ordered by id, newest first; ids are time-ordered, so a cursor is the last id of a
 //! page, and items inserted between pages can never shift one into a page already seen.
+//! Clients treat cursors as opaque.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
 use super::error::Error;
@@ -15,7 +14,7 @@ pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
 
 /// A page of items.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     /// The items.
     pub data: Vec<T>,
@@ -35,19 +34,14 @@ pub fn limit(requested: Option<u32>) -> Result<u32, Error> {
     }
 }
 
-/// Decodes a cursor into the id it carries.
+/// Parses a cursor: the last id of the previous page (opaque to clients).
 pub fn decode<Id>(
     cursor: Option<&str>,
     parse: impl Fn(&str) -> Option<Id>,
 ) -> Result<Option<Id>, Error> {
     cursor
         .map(|cursor| {
-            URL_SAFE_NO_PAD
-                .decode(cursor)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|id| parse(&id))
-                .ok_or_else(|| Error::field("cursor", "is not a cursor this API returned"))
+            parse(cursor).ok_or_else(|| Error::field("cursor", "is not a cursor this API returned"))
         })
         .transpose()
 }
@@ -70,7 +64,7 @@ pub fn page<I, T>(
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
     let next_cursor = more
-        .then(|| items.last().map(|last| URL_SAFE_NO_PAD.encode(id(last))))
+        .then(|| items.last().map(|last| id(last).to_owned()))
         .flatten();
     Page {
         data: items.into_iter().map(view).collect(),

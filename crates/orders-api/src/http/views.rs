@@ -8,7 +8,7 @@ use crate::db::endpoints::Endpoint;
 use crate::db::orders::HistoryRow;
 
 /// An order as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     /// `ord_…`
     pub id: String,
@@ -32,21 +32,24 @@ pub struct OrderView {
     pub tracking_number: Option<String>,
     /// When it is expected at the destination.
     #[serde(with = "domain::time::millis::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub estimated_delivery_at: Option<DateTime<Utc>>,
     /// The customer's own key/value pairs.
     pub metadata: Metadata,
     /// Placed at.
     #[serde(with = "domain::time::millis")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
     /// Last status change at.
     #[serde(with = "domain::time::millis")]
+    #[schema(value_type = String, format = DateTime)]
     pub status_changed_at: DateTime<Utc>,
     /// Related resources.
     pub links: OrderLinks,
 }
 
 /// Links of an order.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrderLinks {
     /// Its status history.
     pub history: String,
@@ -77,13 +80,15 @@ impl From<Order> for OrderView {
 }
 
 /// One status change of an order.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryView {
     /// The order's sequence after it.
     pub sequence: u32,
     /// New status.
+    #[schema(value_type = OrderStatus)]
     pub status: String,
     /// Previous status (`null` at creation).
+    #[schema(value_type = Option<OrderStatus>)]
     pub previous_status: Option<String>,
     /// Operator's detail.
     pub detail: Option<String>,
@@ -91,6 +96,7 @@ pub struct HistoryView {
     pub location: Option<String>,
     /// When.
     #[serde(with = "domain::time::millis")]
+    #[schema(value_type = String, format = DateTime)]
     pub changed_at: DateTime<Utc>,
 }
 
@@ -108,7 +114,7 @@ impl From<HistoryRow> for HistoryView {
 }
 
 /// A webhook endpoint as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EndpointView {
     /// `ep_…`
     pub id: String,
@@ -117,6 +123,7 @@ pub struct EndpointView {
     /// The customer's note.
     pub description: Option<String>,
     /// Subscribed types; `null` means every type.
+    #[schema(value_type = Option<Vec<domain::event::EventType>>)]
     pub event_types: Option<Vec<&'static str>>,
     /// Whether it receives deliveries.
     pub enabled: bool,
@@ -124,9 +131,11 @@ pub struct EndpointView {
     pub disabled_reason: Option<String>,
     /// Created at.
     #[serde(with = "domain::time::millis")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
     /// Last changed at.
     #[serde(with = "domain::time::millis")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
     /// The signing secret: present only in the response that created or rotated it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,7 +161,7 @@ impl From<Endpoint> for EndpointView {
 }
 
 /// A delivery in the log.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     /// `dlv_…`
     pub id: String,
@@ -161,26 +170,32 @@ pub struct DeliveryView {
     /// The endpoint.
     pub endpoint_id: String,
     /// The event's type.
+    #[schema(value_type = domain::event::EventType)]
     pub event_type: String,
     /// `pending`, `delivered` or `failed`.
+    #[schema(value_type = DeliveryStatus)]
     pub status: String,
     /// Attempts made.
     pub attempt_count: u32,
     /// When the next attempt is due; `null` unless pending.
     #[serde(with = "domain::time::millis::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Status code of the last response.
     pub last_status_code: Option<u16>,
     /// When the last attempt started.
     #[serde(with = "domain::time::millis::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// Why it failed (`attempts_exhausted`, `endpoint_disabled`, `endpoint_gone`).
     pub failure_reason: Option<String>,
     /// Created at.
     #[serde(with = "domain::time::millis")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
     /// The payload as sent (single delivery only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub payload: Option<serde_json::Value>,
     /// Every attempt (single delivery only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,12 +224,13 @@ impl From<crate::db::deliveries::DeliveryRow> for DeliveryView {
 }
 
 /// One attempt of a delivery.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
     /// 1-based attempt number.
     pub attempt: u32,
     /// When it started.
     #[serde(with = "domain::time::millis")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: DateTime<Utc>,
     /// How long it took.
     pub duration_ms: u32,
@@ -225,6 +241,7 @@ pub struct AttemptView {
     /// The failure, explained.
     pub error_message: Option<String>,
     /// Response headers, sensitive ones redacted.
+    #[schema(value_type = Option<Object>)]
     pub response_headers: Option<serde_json::Value>,
     /// The first 20 KB of the response body (UTF-8, lossy).
     pub response_body: Option<String>,
@@ -247,4 +264,16 @@ impl From<crate::db::deliveries::AttemptRow> for AttemptView {
                 .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
         }
     }
+}
+
+/// The state of a delivery.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    /// A receiver answered 2xx.
+    Delivered,
+    /// No further attempt will be made unless retried or recovered.
+    Failed,
 }
