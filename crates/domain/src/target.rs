@@ -208,6 +208,9 @@ const BLOCKED_V6: &[(u128, u32, Reason)] = &[
     (0x0100_0000_0000_0000 << 64, 64, BlockedReason::Reserved),
     (0x2001_0000 << 96, 32, BlockedReason::Reserved),
     (0x2001_0002 << 96, 48, BlockedReason::Reserved),
+    // NAT64 local-use 64:ff9b:1::/48 (RFC 8215): where the IPv4 address sits depends on the
+    // operator's prefix length, so none of it can be vetted.
+    (0x0064_ff9b_0001 << 80, 48, BlockedReason::Reserved),
     (0x2001_0db8 << 96, 32, BlockedReason::Documentation),
     (0x3fff << 112, 20, BlockedReason::Documentation),
     (0xfc00 << 112, 7, BlockedReason::UniqueLocal),
@@ -222,8 +225,6 @@ const EMBEDDING_V6: &[(u128, u32, u32)] = &[
     (0xffff << 32, 96, 0),
     // NAT64 well-known prefix 64:ff9b::/96 (RFC 6052)
     (0x0064_ff9b << 96, 96, 0),
-    // NAT64 local-use prefix 64:ff9b:1::/48 (RFC 8215), IPv4 in the last 32 bits
-    (0x0064_ff9b_0001 << 80, 48, 0),
     // 6to4 2002:a.b.c.d::/48 (RFC 3056), IPv4 in bits 16..48
     (0x2002 << 112, 16, 80),
 ];
@@ -393,8 +394,13 @@ mod tests {
             ("64:ff9b::a9fe:a9fe", Some(B::LinkLocal), Some(B::LinkLocal)),
             ("64:ff9b::7f00:1", Some(B::Loopback), Some(B::Loopback)),
             ("64:ff9b::808:808", None, None),
-            ("64:ff9b:1::a00:1", Some(B::Private), Some(B::Private)),
-            ("64:ff9b:1::808:808", None, None),
+            ("64:ff9b:1::a00:1", Some(B::Reserved), Some(B::Reserved)),
+            ("64:ff9b:1::808:808", Some(B::Reserved), Some(B::Reserved)),
+            (
+                "64:ff9b:1:a00:1::808:808",
+                Some(B::Reserved),
+                Some(B::Reserved),
+            ),
             // 6to4
             ("2002:a9fe:a9fe::", Some(B::LinkLocal), Some(B::LinkLocal)),
             ("2002:7f00:1::1", Some(B::Loopback), Some(B::Loopback)),

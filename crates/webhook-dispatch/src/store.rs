@@ -176,7 +176,8 @@ pub async fn claim_due(pool: &MySqlPool, limit: u32, lease: Duration) -> sqlx::R
 pub async fn next_due_in(pool: &MySqlPool) -> sqlx::Result<Option<Duration>> {
     let wait_us: Option<i64> = sqlx::query_scalar(
         r"select greatest(timestampdiff(microsecond, utc_timestamp(6), min(next_attempt_at)), 0)
-          from webhook_deliveries where status = 'pending'",
+          from webhook_deliveries
+          where status = 'pending' and (lease_until is null or lease_until < utc_timestamp(6))",
     )
     .fetch_one(pool)
     .await?;
@@ -265,13 +266,15 @@ pub async fn record_attempt(
     };
     let updated = sqlx::query(
         r"update webhook_deliveries
-          set status = ?, attempt_count = attempt_count + 1,
+          set status = if(status = 'failed' and ? = 'pending', 'failed', ?),
+              attempt_count = attempt_count + 1,
               next_attempt_at = utc_timestamp(6) + interval ? microsecond,
               lease_token = null, lease_until = null,
               last_status_code = ?, last_attempt_at = ?, failure_reason = ?,
               updated_at = utc_timestamp(6)
           where id = ? and lease_token = ?",
     )
+    .bind(status)
     .bind(status)
     .bind(micros(delay))
     .bind(result.status)

@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+/// The longest visibility set: SQS's 43 200 s ceiling less an hour.
+const MAX_VISIBILITY_SECONDS: u64 = 39_600;
+
 /// Makes a received message visible again after a delay.
 pub trait Visibility: Send + Sync {
     /// Sets the visibility timeout of the message behind `receipt_handle` to `delay`.
@@ -30,7 +33,9 @@ impl Visibility for SqsVisibility {
         Box::pin(async move {
             // Whole seconds, rounded up: a message must not return before its delivery is due.
             let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-            let seconds = i32::try_from(seconds.min(43_200)).unwrap_or(43_200);
+            // SQS counts its 12 h ceiling from when it handed the message out, so leave room
+            // for a batching window and the batch itself; an earlier return is only a NotDue.
+            let seconds = i32::try_from(seconds.min(MAX_VISIBILITY_SECONDS)).unwrap_or(0);
             self.client
                 .change_message_visibility()
                 .queue_url(&self.queue_url)

@@ -162,9 +162,9 @@ variable "dispatch_concurrency" {
 }
 
 variable "deadline_margin_ms" {
-  description = "DEADLINE_MARGIN_MS: no delivery starts later than this before the invocation deadline."
+  description = "DEADLINE_MARGIN_MS: no delivery starts later than this before the invocation deadline; at least one attempt (WEBHOOK_TIMEOUT_MS) plus recording it."
   type        = number
-  default     = 3000
+  default     = 20000
 }
 
 variable "rust_log" {

@@ -570,19 +570,19 @@ async fn api_keys_are_listed_created_and_revoked() {
             None,
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::NOT_FOUND, "an unknown customer");
     let (status, _) = app
         .call(
             "GET",
-            &format!("/v1/api-keys?customer_id={customer}"),
+            "/v1/api-keys?customer_id=cus_01jd0000000000000000000000",
             Some(&key),
             None,
         )
         .await;
     assert_eq!(
         status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "customers cannot name a customer"
+        StatusCode::FORBIDDEN,
+        "customers cannot name another customer"
     );
 
     let id = str_field(&created, "id");
@@ -812,4 +812,81 @@ async fn sigterm_drains_without_failing_accepted_requests() {
 
 fn process_id(process: &Process) -> String {
     process.id().to_string()
+}
+
+/// Stored responses can carry a signing secret or an API key: they rest sealed. Answers that
+/// say "try again" are not remembered.
+#[tokio::test]
+async fn idempotent_responses_rest_sealed_and_retryable_answers_are_not_kept() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn_with(&db, |config| config.rate_limit_per_second = 1).await;
+    let (_, key) = app.customer("Acme").await;
+    let create = || {
+        app.http
+            .post(format!("{}/v1/webhook-endpoints", app.base))
+            .bearer_auth(&key)
+            .header("idempotency-key", "endpoint-1")
+            .json(&json!({"url": "http://127.0.0.1:9/hooks"}))
+            .send()
+    };
+    // Empty the bucket (burst of 2) so the keyed request is refused with 429.
+    let mut empty = false;
+    for _ in 0..10 {
+        let response = app
+            .http
+            .get(format!("{}/v1/orders", app.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("sent");
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            empty = true;
+            break;
+        }
+    }
+    assert!(empty, "the rate limit applies");
+    let refused = create().await.expect("sent");
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        db.count("idempotency_keys").await,
+        0,
+        "a 429 is not remembered"
+    );
+    let first = eventually(Duration::from_secs(10), "the limit to pass", || async {
+        let response = create().await.ok()?;
+        (response.status() == StatusCode::CREATED
+            || response.headers().contains_key("idempotent-replayed"))
+        .then_some(response)
+    })
+    .await;
+    let first: Value = first.json().await.expect("json");
+    let secret = str_field(&first, "secret");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let again = create().await.expect("sent");
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(
+        str_field(&again, "secret"),
+        secret,
+        "the replay shows the same secret"
+    );
+    let bodies: Vec<Vec<u8>> = sqlx::query_scalar(
+        "select response_body from idempotency_keys where status_code is not null",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("bodies");
+    assert!(!bodies.is_empty());
+    for body in bodies {
+        assert!(
+            !body.windows(6).any(|w| w == b"whsec_"),
+            "a stored response holds a secret in clear"
+        );
+        assert!(
+            !body.windows(3).any(|w| w == b"mk_"),
+            "a stored response holds an API key in clear"
+        );
+    }
+    app.stop().await;
+    db.drop_database().await;
 }

@@ -160,8 +160,11 @@ pub enum Reopen {
     EndpointDisabled,
 }
 
+/// Pending, due now, and back in the outbox; a relay's claim on an earlier message is dropped so
+/// its settlement cannot mark this re-opening as published.
 const REOPEN: &str = "status = 'pending', next_attempt_at = utc_timestamp(6), failure_reason = null, \
-    publish_pending = true, updated_at = utc_timestamp(6)";
+    publish_pending = true, publish_token = null, publish_claimed_until = null, \
+    updated_at = utc_timestamp(6)";
 
 /// Re-opens one delivery for an immediate attempt with the same `webhook-id`.
 pub async fn reopen(

@@ -60,7 +60,19 @@ pub async fn begin(pool: &MySqlPool, scope: &[u8], key: &str, hash: &[u8]) -> sq
         let stale = row.try_get::<i64, _>("expired")? != 0
             || (status.is_none() && row.try_get::<i64, _>("abandoned")? != 0);
         if stale {
-            abandon(pool, scope, key).await?;
+            // Only the stale row: a request that replaced it meanwhile keeps its claim.
+            sqlx::query(
+                r"delete from idempotency_keys
+                  where scope = ? and idempotency_key = ?
+                    and (created_at < utc_timestamp(6) - interval ? second
+                         or (status_code is null and created_at < utc_timestamp(6) - interval ? second))",
+            )
+            .bind(scope)
+            .bind(key)
+            .bind(RETENTION_SECONDS)
+            .bind(ABANDONED_SECONDS)
+            .execute(pool)
+            .await?;
             continue;
         }
         let stored: Vec<u8> = row.try_get("request_hash")?;

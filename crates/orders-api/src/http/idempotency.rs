@@ -3,8 +3,9 @@
 //! A retried request with the same key and the same body gets the first response again
 //! (marked `Idempotent-Replayed: true`) without running twice; the same key with a different
 //! request is a 422; a request racing another with its key is a 409. Keys are scoped to the
-//! API key that sent them and honoured for 24 h. Responses with a server error are not stored,
-//! so a retry runs again.
+//! API key that sent them and honoured for 24 h. Answers that say "try again" (409, 429, 5xx)
+//! are not stored, so a retry runs again. Stored bodies are sealed with the secrets keyring:
+//! they can hold a signing secret or an API key, which never rest in clear.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -73,7 +74,13 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             slug: "idempotency-conflict",
             detail: "a request with this Idempotency-Key is in progress; retry later".into(),
         }),
-        Ok(Begin::Replay { status, body }) => replay(status, body),
+        Ok(Begin::Replay { status, body }) => match state.keyring.open(&owner(&scope, &key), &body)
+        {
+            Ok(body) => replay(status, body),
+            Err(error) => problem(Error::Internal(anyhow::anyhow!(
+                "a stored idempotent response cannot be opened: {error}"
+            ))),
+        },
         Ok(Begin::Started) => {
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
@@ -88,10 +95,19 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
                     )));
                 }
             };
-            let stored = if parts.status.is_server_error() {
-                idempotency::abandon(&state.pool, &scope, &key).await
-            } else {
-                idempotency::complete(&state.pool, &scope, &key, parts.status.as_u16(), &body).await
+            let retryable = parts.status.is_server_error()
+                || parts.status == StatusCode::CONFLICT
+                || parts.status == StatusCode::TOO_MANY_REQUESTS;
+            let stored = match state.keyring.seal(&owner(&scope, &key), &body) {
+                Ok(sealed) if !retryable => {
+                    idempotency::complete(&state.pool, &scope, &key, parts.status.as_u16(), &sealed)
+                        .await
+                }
+                Ok(_) => idempotency::abandon(&state.pool, &scope, &key).await,
+                Err(error) => {
+                    tracing::error!(%error, "could not seal an idempotent response");
+                    idempotency::abandon(&state.pool, &scope, &key).await
+                }
             };
             if let Err(error) = stored {
                 tracing::error!(%error, "could not record an idempotency key");
@@ -121,4 +137,10 @@ fn replay(status: u16, body: Vec<u8>) -> Response {
         .headers_mut()
         .insert("idempotent-replayed", HeaderValue::from_static("true"));
     response
+}
+
+/// The associated data sealing a stored response: the caller's scope and the key.
+fn owner(scope: &[u8], key: &str) -> String {
+    let scope: String = scope.iter().map(|b| format!("{b:02x}")).collect();
+    format!("idempotency:{scope}:{key}")
 }

@@ -23,8 +23,9 @@ struct Config {
     /// Records of one batch handled at once.
     #[arg(long, env = "DISPATCH_CONCURRENCY", default_value_t = 10)]
     concurrency: usize,
-    /// Stop starting deliveries this many milliseconds before the invocation deadline.
-    #[arg(long, env = "DEADLINE_MARGIN_MS", default_value_t = 3_000)]
+    /// Stop starting deliveries this many milliseconds before the invocation deadline: at
+    /// least one attempt (`WEBHOOK_TIMEOUT_MS`) plus recording it.
+    #[arg(long, env = "DEADLINE_MARGIN_MS", default_value_t = 20_000)]
     deadline_margin_ms: u64,
     /// The time a batch gets when an invocation carries no usable deadline (local emulators).
     #[arg(long, env = "FALLBACK_BUDGET_MS", default_value_t = 60_000)]
