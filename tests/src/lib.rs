@@ -188,6 +188,24 @@ impl TestApp {
 }
 
 impl Api {
+    /// A client of the API at `base` with a fresh operator key written to `db`.
+    pub async fn for_operator(db: &TestDb, base: String) -> Self {
+        let mut conn = db.pool.acquire().await.expect("connection");
+        let key = orders_api::db::api_keys::create(
+            &mut conn,
+            &orders_api::db::api_keys::Role::Operator,
+            None,
+        )
+        .await
+        .expect("operator key");
+        use secrecy::ExposeSecret;
+        Self {
+            base,
+            operator_key: key.secret.expose_secret().to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
     /// Sends a request; `body` is sent as JSON when present.
     pub async fn call(
         &self,
@@ -872,21 +890,7 @@ impl SqsStack {
             Process::start("orders-api", &[], &api_process_env).expect("orders-api starts");
         let worker = Process::start("webhook-dispatch-worker", &[], &env).expect("worker starts");
         wait_ready(&base).await;
-        let mut conn = db.pool.acquire().await.expect("connection");
-        let key = orders_api::db::api_keys::create(
-            &mut conn,
-            &orders_api::db::api_keys::Role::Operator,
-            None,
-        )
-        .await
-        .expect("operator key");
-        drop(conn);
-        use secrecy::ExposeSecret;
-        let api = Api {
-            base,
-            operator_key: key.secret.expose_secret().to_owned(),
-            http: reqwest::Client::new(),
-        };
+        let api = Api::for_operator(&db, base).await;
         Self {
             db,
             api,

@@ -705,21 +705,7 @@ async fn sigterm_drains_without_failing_accepted_requests() {
     let mut process = Process::start("orders-api", &[], &env).expect("orders-api starts");
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&base).await;
-    let mut conn = db.pool.acquire().await.expect("connection");
-    let key = orders_api::db::api_keys::create(
-        &mut conn,
-        &orders_api::db::api_keys::Role::Operator,
-        None,
-    )
-    .await
-    .expect("key");
-    drop(conn);
-    use secrecy::ExposeSecret;
-    let api = Api {
-        base: base.clone(),
-        operator_key: key.secret.expose_secret().to_owned(),
-        http: reqwest::Client::new(),
-    };
+    let api = Api::for_operator(&db, base.clone()).await;
     let (_, customer) = api.customer("Acme").await;
 
     let started = Instant::now();

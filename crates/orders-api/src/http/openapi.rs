@@ -15,12 +15,17 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 /// A required, human text field: 1–N characters, not only whitespace, no control characters.
 pub const TEXT_PATTERN: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
 
-fn string(max: usize, pattern: &str, nullable: bool) -> Schema {
-    let types = if nullable {
-        SchemaType::from_iter([Type::String, Type::Null])
+/// `t`, or `[t, "null"]` when `nullable`.
+fn maybe_null(t: Type, nullable: bool) -> SchemaType {
+    if nullable {
+        SchemaType::from_iter([t, Type::Null])
     } else {
-        SchemaType::new(Type::String)
-    };
+        SchemaType::new(t)
+    }
+}
+
+fn string(max: usize, pattern: &str, nullable: bool) -> Schema {
+    let types = maybe_null(Type::String, nullable);
     ObjectBuilder::new()
         .schema_type(types)
         .min_length(Some(1))
@@ -69,11 +74,7 @@ pub fn date_time() -> Schema {
 }
 
 fn url(nullable: bool) -> Schema {
-    let types = if nullable {
-        SchemaType::from_iter([Type::String, Type::Null])
-    } else {
-        SchemaType::new(Type::String)
-    };
+    let types = maybe_null(Type::String, nullable);
     ObjectBuilder::new()
         .schema_type(types)
         .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
@@ -129,11 +130,7 @@ pub fn metadata_schema() -> Schema {
 }
 
 fn event_types(nullable: bool) -> Schema {
-    let types = if nullable {
-        SchemaType::from_iter([Type::Array, Type::Null])
-    } else {
-        SchemaType::new(Type::Array)
-    };
+    let types = maybe_null(Type::Array, nullable);
     ArrayBuilder::new()
         .schema_type(types)
         .items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
