@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
 /// A new customer.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Acme Retail"}))]
 pub(crate) struct CreateCustomer {
     #[schema(schema_with = super::openapi::text::<200>, required = true)]
     name: Option<String>,

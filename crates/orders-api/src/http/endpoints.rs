@@ -59,6 +59,11 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 /// A new webhook endpoint.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "url": "https://hooks.example.com/mechanica",
+    "description": "Order updates for the ERP",
+    "event_types": ["order.created", "order.status_changed"]
+}))]
 pub(crate) struct CreateEndpoint {
     /// An `http(s)` URL whose host resolves only to public addresses.
     #[schema(schema_with = super::openapi::webhook_url, required = true)]

@@ -136,6 +136,7 @@ pub fn router(state: AppState) -> Router {
             path = %request.uri().path(),
             request_id,
             customer_id = tracing::field::Empty,
+            order_id = tracing::field::Empty,
         )
     });
     Router::new()

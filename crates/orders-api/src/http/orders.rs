@@ -31,9 +31,11 @@ pub fn router() -> Router<AppState> {
         .route("/v1/orders/{id}/history", get(history))
 }
 
-/// A malformed id is answered exactly like a missing order.
+/// A malformed id is answered exactly like a missing order. The id joins the request's span.
 fn order_id(raw: &str) -> Result<OrderId> {
-    OrderId::parse(raw).map_err(|_| Error::NotFound)
+    let id = OrderId::parse(raw).map_err(|_| Error::NotFound)?;
+    tracing::Span::current().record("order_id", tracing::field::display(&id));
+    Ok(id)
 }
 
 /// A postal address.
@@ -78,6 +80,14 @@ pub(crate) struct ParcelInput {
 /// A new order.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "reference": "PO-1234",
+    "origin": {"name": "Acme DC", "line1": "Kade 1", "city": "Rotterdam", "postal_code": "3011 AA", "country": "NL"},
+    "destination": {"name": "J. Jansen", "line1": "Hauptstr. 2", "city": "Berlin", "postal_code": "10115", "country": "DE"},
+    "parcels": [{"weight_grams": 1200, "length_mm": 300, "width_mm": 200, "height_mm": 100}],
+    "carrier": "DHL",
+    "metadata": {"warehouse": "R7"}
+}))]
 pub(crate) struct CreateOrder {
     /// Your own reference, unique among your orders.
     #[schema(schema_with = openapi::reference, required = true)]
@@ -222,6 +232,7 @@ pub(crate) async fn create(
 ) -> Result<(StatusCode, axum::Json<OrderView>)> {
     let new = body.parse().map_err(Error::Validation)?;
     let order = service::place_order(&state.pool, customer.customer_id, new).await?;
+    tracing::Span::current().record("order_id", tracing::field::display(&order.id));
     state.outbox.notify_one();
     Ok((StatusCode::CREATED, axum::Json(order.into())))
 }
@@ -327,6 +338,7 @@ pub(crate) async fn fetch(
 /// A status change.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "in_transit", "location": "Venlo hub"}))]
 pub(crate) struct ChangeStatus {
     #[schema(value_type = OrderStatus, required = true)]
     status: Option<String>,
