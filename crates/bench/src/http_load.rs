@@ -1,0 +1,278 @@
+//! P2 (status changes/s through HTTP vs the same transactions through sqlx) and P7 (the API's
+//! resident memory idle and under that load).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use domain::ids::{CustomerId, OrderId};
+use domain::order::{NewOrder, OrderStatus};
+use e2e::{Api, LIFECYCLE, order_body, str_field};
+use orders_api::db::Scope;
+use orders_api::service::{self, ChangeRequest};
+use sqlx::MySqlPool;
+
+use crate::receiver::Receiver;
+use crate::report::{Figure, series};
+use crate::stats::{Summary, median};
+use crate::{ApiUnderTest, CpuSplit, Settings, rss_kib};
+
+/// Concurrent clients of P2.
+pub const CLIENTS: usize = 16;
+
+/// A unique order reference.
+pub fn reference(tag: &str) -> String {
+    format!(
+        "{tag}-{}",
+        ulid::Ulid::generate().to_string().to_ascii_lowercase()
+    )
+}
+
+/// Places an order over HTTP with `key`; returns its id.
+pub async fn create_order(api: &Api, key: &str, tag: &str) -> anyhow::Result<String> {
+    let response = api
+        .http
+        .post(format!("{}/v1/orders", api.base))
+        .bearer_auth(key)
+        .json(&order_body(&reference(tag)))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().as_u16() == 201,
+        "order creation answered {}",
+        response.status()
+    );
+    let body: serde_json::Value = response.json().await?;
+    Ok(str_field(&body, "id"))
+}
+
+/// Moves an order to `status` over HTTP; returns the response body.
+pub async fn change(api: &Api, order_id: &str, status: &str) -> anyhow::Result<serde_json::Value> {
+    let response = api
+        .http
+        .post(format!("{}/v1/orders/{order_id}/status", api.base))
+        .bearer_auth(&api.operator_key)
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"status":"{status}"}}"#))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().as_u16() == 200,
+        "status change answered {}",
+        response.status()
+    );
+    Ok(response.json().await?)
+}
+
+/// Status changes per second of `CLIENTS` HTTP clients for `length`.
+pub async fn http_rate(api: &Api, key: &str, length: Duration) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let deadline = start + length;
+    let clients = (0..CLIENTS).map(|_| {
+        let (api, key) = (api.clone_client(), key.to_owned());
+        tokio::spawn(async move {
+            let mut changes = 0u64;
+            while Instant::now() < deadline {
+                let id = create_order(&api, &key, "p2").await?;
+                for status in LIFECYCLE {
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                    change(&api, &id, status).await?;
+                    changes += 1;
+                }
+            }
+            anyhow::Ok(changes)
+        })
+    });
+    let mut total = 0;
+    for result in futures::future::join_all(clients).await {
+        total += result??;
+    }
+    Ok(total as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Status changes per second of `CLIENTS` tasks calling the service layer directly.
+pub async fn direct_rate(
+    pool: &MySqlPool,
+    customer: &CustomerId,
+    length: Duration,
+) -> anyhow::Result<f64> {
+    let body = order_body("template");
+    let template = NewOrder {
+        reference: String::new(),
+        origin: serde_json::from_value(body["origin"].clone())?,
+        destination: serde_json::from_value(body["destination"].clone())?,
+        parcels: serde_json::from_value(body["parcels"].clone())?,
+        shipping: Default::default(),
+    };
+    let statuses: Vec<OrderStatus> = LIFECYCLE
+        .iter()
+        .map(|s| serde_json::from_value(serde_json::Value::String((*s).into())))
+        .collect::<Result<_, _>>()?;
+    let start = Instant::now();
+    let deadline = start + length;
+    let clients = (0..CLIENTS).map(|_| {
+        let (pool, customer, statuses) = (pool.clone(), customer.clone(), statuses.clone());
+        let mut new = template.clone();
+        tokio::spawn(async move {
+            let mut changes = 0u64;
+            while Instant::now() < deadline {
+                new.reference = reference("p2d");
+                let order = service::place_order(&pool, customer.clone(), new.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("place_order: {e:?}"))?;
+                let id: OrderId = order.id;
+                for to in &statuses {
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                    let request = ChangeRequest {
+                        to: *to,
+                        detail: None,
+                        location: None,
+                    };
+                    service::change_status(&pool, &Scope::All, &id, request)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("change_status: {e:?}"))?;
+                    changes += 1;
+                }
+            }
+            anyhow::Ok(changes)
+        })
+    });
+    let mut total = 0;
+    for result in futures::future::join_all(clients).await {
+        total += result??;
+    }
+    Ok(total as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Samples the RSS of `pid` every 50 ms until `stop`; returns the largest, in MiB.
+fn sample_rss(pid: u32, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<f64> {
+    tokio::spawn(async move {
+        let mut peak = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            peak = peak.max(rss_kib(pid).unwrap_or(0));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        peak as f64 / 1024.0
+    })
+}
+
+trait CloneClient {
+    fn clone_client(&self) -> Api;
+}
+
+impl CloneClient for Api {
+    fn clone_client(&self) -> Api {
+        Api {
+            base: self.base.clone(),
+            operator_key: self.operator_key.clone(),
+            http: self.http.clone(),
+        }
+    }
+}
+
+/// Runs P2 and P7; returns their figures.
+pub async fn run(settings: &Settings) -> anyhow::Result<(Figure, Figure, Figure)> {
+    let receiver = Receiver::start().await?;
+    let under_test = ApiUnderTest::start(settings, &[]).await?;
+    let api = &under_test.api;
+    let pid = under_test.process.id();
+    let (customer_id, key) = api.customer("bench").await;
+    api.endpoint(&key, &receiver.url, None).await;
+    let customer = CustomerId::parse(&customer_id).context("customer id")?;
+    let direct_pool = webhook_dispatch::database::pool(
+        <sqlx::mysql::MySqlConnectOptions as std::str::FromStr>::from_str(&under_test.db.url)?,
+        CLIENTS as u32,
+    );
+
+    // Idle: after start-up and the first requests, before any load.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut idle = Vec::new();
+    for _ in 0..10 {
+        idle.push(rss_kib(pid)? as f64 / 1024.0);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Warm-up of both paths (connections, caches), not counted.
+    http_rate(api, &key, Duration::from_millis(500)).await?;
+    direct_rate(&direct_pool, &customer, Duration::from_millis(500)).await?;
+
+    let (mut http, mut direct, mut ratios, mut peaks) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut cpu = Vec::new();
+    for _ in 0..settings.runs {
+        let stop = Arc::new(AtomicBool::new(false));
+        let sampler = sample_rss(pid, Arc::clone(&stop));
+        let c0 = CpuSplit::now(Some(pid));
+        let h = http_rate(api, &key, settings.run_length).await?;
+        let c1 = CpuSplit::now(Some(pid));
+        stop.store(true, Ordering::Relaxed);
+        peaks.push(sampler.await?);
+        let d = direct_rate(&direct_pool, &customer, settings.run_length).await?;
+        let c2 = CpuSplit::now(Some(pid));
+        let secs = settings.run_length.as_secs_f64();
+        cpu.push(format!(
+            "HTTP {} · direct {}",
+            c1.per_op_since(&c0, h * secs),
+            c2.per_op_since(&c1, d * secs)
+        ));
+        http.push(h);
+        direct.push(d);
+        ratios.push(h / d);
+    }
+    direct_pool.close().await;
+    under_test.finish().await;
+
+    let ratio = Summary::of(&ratios);
+    let p2 = Figure {
+        id: "P2",
+        what: format!("status changes/s through HTTP, {CLIENTS} clients"),
+        value: Summary::of(&http),
+        ceiling: Some((
+            "same transactions via sqlx, /s".into(),
+            Summary::of(&direct),
+        )),
+        ratio: Some(ratio),
+        budget: "≥ 0.7×",
+        met: ratio.median >= 0.7,
+        notes: format!(
+            "{} s runs, HTTP and direct alternating; HTTP {}; direct {}; ratios {}. One endpoint subscribed, so every change also writes a delivery, which the API's embedded dispatcher sends to a local receiver during both kinds of run. CPU ms per status change (orders-api / mariadbd / bench process, which is the load generator in HTTP runs and the service calls in direct runs), per run: {}",
+            settings.run_length.as_secs_f64(),
+            series(&http),
+            series(&direct),
+            series(&ratios),
+            cpu.join("; ")
+        ),
+    };
+    let idle_summary = Summary::of(&idle);
+    let p7_idle = Figure {
+        id: "P7",
+        what: "orders-api RSS idle, MiB".into(),
+        value: idle_summary,
+        ceiling: None,
+        ratio: None,
+        budget: "≤ 30 MB",
+        met: idle_summary.p99 <= 30.0,
+        notes: format!("idle samples (MiB): {}", series(&idle)),
+    };
+    let peak_summary = Summary::of(&peaks);
+    let p7_load = Figure {
+        id: "P7",
+        what: "orders-api RSS under the P2 load (peak per run), MiB".into(),
+        value: peak_summary,
+        ceiling: None,
+        ratio: None,
+        budget: "≤ 100 MB",
+        met: peak_summary.p99 <= 100.0,
+        notes: format!(
+            "peak VmRSS per P2 HTTP run (MiB, sampled every 50 ms): {}; median {:.1}",
+            series(&peaks),
+            median(&peaks)
+        ),
+    };
+    Ok((p2, p7_idle, p7_load))
+}

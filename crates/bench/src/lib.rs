@@ -1,0 +1,193 @@
+//! The performance benchmark suite of Mechanica order webhooks.
+//!
+//! Every figure is measured beside its ceiling in the same run (issue 6, `BENCHMARKS.md`):
+//! P1 lives in `benches/sign.rs` (criterion); the others are driven by the `bench` binary
+//! against the release binaries, MariaDB and moto, as `scripts/bench` sets them up.
+
+pub mod dispatch;
+pub mod http_load;
+pub mod lambda;
+pub mod latency;
+pub mod machine;
+pub mod receiver;
+pub mod report;
+pub mod signing;
+pub mod sqs;
+pub mod stats;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::Context;
+use e2e::{Api, Process, TestDb};
+
+/// Where the release binaries are, and how long each timed run lasts.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The directory holding `orders-api`, `bootstrap`, `webhook-dispatch-worker`.
+    pub bin_dir: PathBuf,
+    /// The criterion bench executable of P1.
+    pub sign_bench: Option<PathBuf>,
+    /// Repetitions of each timed run.
+    pub runs: usize,
+    /// Length of one throughput run.
+    pub run_length: Duration,
+}
+
+impl Settings {
+    /// The path of release binary `name`.
+    pub fn binary(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let path = self.bin_dir.join(name);
+        anyhow::ensure!(
+            path.exists(),
+            "{} is missing: build the release binaries first (scripts/bench does)",
+            path.display()
+        );
+        Ok(path)
+    }
+}
+
+/// Starts release binary `name` with `env` on top of a clean environment (PATH kept).
+pub fn start(settings: &Settings, name: &str, env: &[(&str, String)]) -> anyhow::Result<Process> {
+    let mut command = Command::new(settings.binary(name)?);
+    command.env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        command.env("PATH", path);
+    }
+    command.env("RUST_LOG", "error");
+    command.stderr(std::process::Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    Process::spawn(command, name)
+}
+
+/// An orders API child process on its own database, with an operator key.
+pub struct ApiUnderTest {
+    /// The database.
+    pub db: TestDb,
+    /// A client with the operator key.
+    pub api: Api,
+    /// The process.
+    pub process: Process,
+}
+
+impl ApiUnderTest {
+    /// Starts `orders-api` (memory queue unless `extra` says otherwise) on a fresh database.
+    pub async fn start(
+        settings: &Settings,
+        extra: &[(&'static str, String)],
+    ) -> anyhow::Result<Self> {
+        let db = TestDb::new().await;
+        let port = e2e::free_port();
+        let mut env = e2e::api_env(&db, port);
+        env.extend(extra.iter().cloned());
+        let process = start(settings, "orders-api", &env)?;
+        let base = format!("http://127.0.0.1:{port}");
+        e2e::wait_ready(&base).await;
+        let mut conn = db.pool.acquire().await.context("connection")?;
+        let key = orders_api::db::api_keys::create(
+            &mut conn,
+            &orders_api::db::api_keys::Role::Operator,
+            Some("bench"),
+        )
+        .await
+        .context("operator key")?;
+        drop(conn);
+        use secrecy::ExposeSecret;
+        let api = Api {
+            base,
+            operator_key: key.secret.expose_secret().to_owned(),
+            http: http_client(),
+        };
+        Ok(Self { db, api, process })
+    }
+
+    /// Stops the process and drops the database.
+    pub async fn finish(mut self) {
+        self.process.kill();
+        self.db.drop_database().await;
+    }
+}
+
+/// The load generator's HTTP client: one connection pool shared by every simulated client.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap_or_default()
+}
+
+/// Resident set size (`VmRSS`) of process `pid`, in KiB.
+pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS line")
+}
+
+/// Size of `path` in bytes.
+pub fn file_size(path: &Path) -> anyhow::Result<u64> {
+    Ok(std::fs::metadata(path)?.len())
+}
+
+/// CPU time (user + system) of process `pid` so far, in seconds (`/proc/<pid>/stat`).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The MariaDB server's process id, if it runs on this machine.
+pub fn mariadb_pid() -> Option<u32> {
+    let output = Command::new("pidof").arg("mariadbd").output().ok()?;
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// CPU seconds used by the API (if any), MariaDB and this process between two points.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuSplit {
+    /// The API process.
+    pub api: f64,
+    /// MariaDB.
+    pub db: f64,
+    /// This process (load generator, receiver, in-process dispatcher).
+    pub bench: f64,
+}
+
+impl CpuSplit {
+    /// A snapshot now.
+    pub fn now(api: Option<u32>) -> Self {
+        Self {
+            api: api.map_or(0.0, cpu_seconds),
+            db: mariadb_pid().map_or(0.0, cpu_seconds),
+            bench: cpu_seconds(std::process::id()),
+        }
+    }
+
+    /// CPU milliseconds per operation since `earlier`, as `api/db/bench` text.
+    pub fn per_op_since(&self, earlier: &Self, ops: f64) -> String {
+        let ms = |a: f64, b: f64| (a - b) * 1e3 / ops;
+        format!(
+            "api {:.2} / db {:.2} / bench {:.2}",
+            ms(self.api, earlier.api),
+            ms(self.db, earlier.db),
+            ms(self.bench, earlier.bench)
+        )
+    }
+}
