@@ -150,7 +150,8 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
         budget: "≥ 0.5×",
         met: ratio.median >= 0.5,
         notes: format!(
-            "{DELIVERIES} pending deliveries drained per run by `dispatch_due_once` (batch 64, 32 at once, every attempt recorded in MariaDB); dispatcher {}; wrk {}; ratios {}. CPU ms per delivery (mariadbd / bench process = dispatcher + receiver), per run: {}",
+            "{DELIVERIES} pending deliveries drained per run by `dispatch_due_once` (batches of {} claimed and attempted at once, every attempt recorded in MariaDB); dispatcher {}; wrk {}; ratios {}. CPU ms per delivery (mariadbd / bench process = dispatcher + receiver), per run: {}",
+            webhook_dispatch::embedded::BATCH,
             series(&rates),
             series(&ceilings),
             series(&ratios),

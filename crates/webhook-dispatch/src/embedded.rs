@@ -16,7 +16,7 @@ use crate::store;
 
 /// How many due deliveries one pass claims and attempts at once: all of them start right away,
 /// so none waits behind another while its lease runs.
-const BATCH: u32 = 32;
+pub const BATCH: u32 = 32;
 const CONCURRENCY: usize = BATCH as usize;
 /// The longest the loop sleeps without a wake-up.
 const MAX_IDLE: Duration = Duration::from_millis(500);
