@@ -10,7 +10,8 @@ use sqlx::MySqlPool;
 use tracing::{Instrument, info_span};
 
 use crate::client::{AttemptResult, ErrorClass, WebhookClient};
-use crate::store::{self, Claim, ClaimOutcome, Next};
+use crate::recorder::{RecordError, Recorder};
+use crate::store::{self, AttemptRecord, ClaimOutcome, Claimed, Next};
 
 /// What became of a delivery after the dispatcher looked at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,10 @@ pub enum DispatchError {
     /// A stored signing secret could not be opened with the configured keys.
     #[error("a signing secret of endpoint {0} cannot be opened")]
     Secret(String),
+    /// The attempt was made but its record was not written; the lease expires and the
+    /// delivery is attempted again.
+    #[error("the attempt could not be recorded")]
+    Record(#[from] RecordError),
 }
 
 /// Attempts deliveries.
@@ -45,6 +50,7 @@ pub struct Dispatcher {
     pool: MySqlPool,
     keyring: std::sync::Arc<SecretKeyring>,
     client: WebhookClient,
+    recorder: Recorder,
     schedule: RetrySchedule,
     lease: Duration,
     auto_disable_after: Duration,
@@ -61,6 +67,7 @@ impl Dispatcher {
         auto_disable_after: Duration,
     ) -> Self {
         Self {
+            recorder: Recorder::new(pool.clone()),
             pool,
             keyring,
             client,
@@ -83,7 +90,7 @@ impl Dispatcher {
     /// Claims `id` and, if won, attempts it (the queue-driven path).
     pub async fn deliver(&self, id: &DeliveryId) -> Result<Outcome, DispatchError> {
         match store::claim(&self.pool, id, self.lease).await? {
-            ClaimOutcome::Claimed(claim) => self.attempt(claim).await,
+            ClaimOutcome::Claimed(claimed) => self.attempt(*claimed).await,
             // Not due, or in someone else's hands: look again when that changes.
             ClaimOutcome::NotDue(wait) | ClaimOutcome::Leased(wait) => Ok(Outcome::NotDue(wait)),
             ClaimOutcome::Finished | ClaimOutcome::Missing => Ok(Outcome::Skipped),
@@ -91,21 +98,18 @@ impl Dispatcher {
     }
 
     /// Attempts a delivery whose claim is already won.
-    pub async fn attempt(&self, claim: Claim) -> Result<Outcome, DispatchError> {
+    pub async fn attempt(&self, claimed: Claimed) -> Result<Outcome, DispatchError> {
         let span = info_span!(
             "delivery",
-            delivery_id = %claim.delivery_id,
-            endpoint_id = tracing::field::Empty,
-            attempt = claim.attempt_count + 1,
+            delivery_id = %claimed.claim.delivery_id,
+            endpoint_id = %claimed.work.endpoint_id,
+            attempt = claimed.claim.attempt_count + 1,
         );
-        self.attempt_inner(claim).instrument(span).await
+        self.attempt_inner(claimed).instrument(span).await
     }
 
-    async fn attempt_inner(&self, claim: Claim) -> Result<Outcome, DispatchError> {
-        let Some(work) = store::load(&self.pool, &claim.delivery_id).await? else {
-            return Ok(Outcome::Skipped);
-        };
-        tracing::Span::current().record("endpoint_id", tracing::field::display(&work.endpoint_id));
+    async fn attempt_inner(&self, claimed: Claimed) -> Result<Outcome, DispatchError> {
+        let Claimed { claim, work } = claimed;
         if !work.endpoint_active {
             store::fail_claimed(&self.pool, &claim, store::reason::ENDPOINT_DISABLED).await?;
             tracing::info!("endpoint disabled; delivery failed");
@@ -135,24 +139,36 @@ impl Dispatcher {
         ];
         let result = self.client.post(&work.url, headers, work.payload).await;
         let next = self.next_state(claim.attempt_count + 1, &result);
-        if !store::record_attempt(&self.pool, &claim, started_at, &result, next).await? {
+        let (status, error_class, duration) = (result.status, result.error_class, result.duration);
+        let success = result.is_success();
+        let record = AttemptRecord {
+            claim,
+            started_at,
+            result,
+            next,
+        };
+        if !self.recorder.record(record).await? {
             tracing::warn!("lease lost before the attempt was recorded");
             return Ok(Outcome::Skipped);
         }
-        self.track_health(&work.endpoint_id, work.failing_since, started_at, &result)
-            .await?;
+        self.track_health(
+            &work.endpoint_id,
+            work.failing_since,
+            started_at,
+            (success, status),
+        )
+        .await?;
         let outcome = match next {
             Next::Delivered => "delivered",
             Next::Retry(_) => "retry",
             Next::Failed(_) => "failed",
         };
         metrics::counter!("webhook_attempts_total", "outcome" => outcome).increment(1);
-        metrics::histogram!("webhook_attempt_duration_seconds")
-            .record(result.duration.as_secs_f64());
+        metrics::histogram!("webhook_attempt_duration_seconds").record(duration.as_secs_f64());
         tracing::info!(
-            status = result.status,
-            error_class = result.error_class.map(|c| c.as_str()),
-            duration_ms = u64::try_from(result.duration.as_millis()).unwrap_or(u64::MAX),
+            status,
+            error_class = error_class.map(|c| c.as_str()),
+            duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
             next = ?next,
             "attempt recorded"
         );
@@ -170,7 +186,7 @@ impl Dispatcher {
         endpoint_id: &EndpointId,
         failing_since: Option<chrono::DateTime<chrono::Utc>>,
         started_at: chrono::DateTime<chrono::Utc>,
-        result: &AttemptResult,
+        (success, status): (bool, Option<u16>),
     ) -> Result<(), DispatchError> {
         let disable = |reason: &'static str| async move {
             let mut conn = self.pool.acquire().await?;
@@ -178,10 +194,10 @@ impl Dispatcher {
             tracing::warn!(%endpoint_id, reason, "endpoint disabled");
             Ok::<_, DispatchError>(())
         };
-        match (result.is_success(), failing_since) {
+        match (success, failing_since) {
             (true, None) => {}
             (true, Some(_)) => store::set_failing_since(&self.pool, endpoint_id, None).await?,
-            (false, _) if result.status == Some(410) => disable("gone").await?,
+            (false, _) if status == Some(410) => disable("gone").await?,
             (false, None) => {
                 store::set_failing_since(&self.pool, endpoint_id, Some(started_at)).await?;
             }

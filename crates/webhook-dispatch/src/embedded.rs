@@ -26,8 +26,8 @@ pub async fn dispatch_due_once(dispatcher: &Dispatcher) -> Result<usize, sqlx::E
     let claims = store::claim_due(dispatcher.pool(), BATCH, dispatcher.lease()).await?;
     let count = claims.len();
     futures::stream::iter(claims)
-        .for_each_concurrent(CONCURRENCY, |claim| async move {
-            if let Err(error) = dispatcher.attempt(claim).await {
+        .for_each_concurrent(CONCURRENCY, |claimed| async move {
+            if let Err(error) = dispatcher.attempt(claimed).await {
                 // The lease expires and the row is claimed again.
                 tracing::error!(error = %format!("{:#}", anyhow::Error::from(error)), "delivery not attempted");
             }

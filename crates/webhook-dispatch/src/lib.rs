@@ -19,6 +19,7 @@ pub mod database;
 pub mod dispatcher;
 pub mod embedded;
 pub mod handler;
+pub mod recorder;
 pub mod store;
 pub mod visibility;
 pub mod worker;

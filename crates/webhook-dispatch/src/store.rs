@@ -1,10 +1,13 @@
 //! The dispatcher's SQL: claiming a delivery row, loading what to send, recording the attempt.
 //!
 //! A consumer sends only after winning a conditional claim on the row (status `pending`, due,
-//! lease free). The claim is a single-row compare-and-set, so a duplicate or stale message loses
-//! it. The attempt and the row's next state are written together, and only while the lease is
-//! still ours.
+//! lease free). The claim is a compare-and-set, so a duplicate or stale message loses it. The
+//! claimed rows are loaded by their lease token in the same pass (two queries however many rows
+//! one pass takes). The attempt and the row's next state are written together, and only while
+//! the lease is still ours, many attempts per transaction ([`crate::recorder`]).
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -46,11 +49,20 @@ pub struct Claim {
     pub attempt_count: u32,
 }
 
+/// A won claim with everything its attempt needs, read in the same pass.
+#[derive(Debug)]
+pub struct Claimed {
+    /// The claim.
+    pub claim: Claim,
+    /// What to send, and where.
+    pub work: Work,
+}
+
 /// What a claim attempt found.
 #[derive(Debug)]
 pub enum ClaimOutcome {
     /// The row is ours until the lease expires.
-    Claimed(Claim),
+    Claimed(Box<Claimed>),
     /// The delivery is pending but not due for this long.
     NotDue(Duration),
     /// Delivered or failed: nothing to do.
@@ -70,7 +82,14 @@ fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
 
-/// Tries to claim one delivery for `lease`.
+/// `?, ?, …` for `n` values.
+fn placeholders(n: usize) -> String {
+    let mut list = "?, ".repeat(n);
+    list.truncate(list.len().saturating_sub(2));
+    list
+}
+
+/// Tries to claim one delivery for `lease` and, if won, loads it.
 pub async fn claim(
     pool: &MySqlPool,
     id: &DeliveryId,
@@ -92,18 +111,14 @@ pub async fn claim(
     .await?
     .rows_affected();
     if claimed == 1 {
-        let attempt_count: u32 = sqlx::query_scalar(
-            "select attempt_count from webhook_deliveries where id = ? and lease_token = ?",
-        )
-        .bind(id.as_str())
-        .bind(&token)
-        .fetch_one(pool)
-        .await?;
-        return Ok(ClaimOutcome::Claimed(Claim {
-            delivery_id: id.clone(),
-            token,
-            attempt_count,
-        }));
+        // Only a vanished event or endpoint row (impossible under the foreign keys) leaves
+        // nothing to load; the lease then simply expires.
+        return Ok(load_claimed(pool, &token)
+            .await?
+            .pop()
+            .map_or(ClaimOutcome::Missing, |c| {
+                ClaimOutcome::Claimed(Box::new(c))
+            }));
     }
     let row = sqlx::query(
         r"select status,
@@ -133,8 +148,13 @@ pub async fn claim(
     })
 }
 
-/// Claims up to `limit` due deliveries at once (the embedded dispatcher's queue).
-pub async fn claim_due(pool: &MySqlPool, limit: u32, lease: Duration) -> sqlx::Result<Vec<Claim>> {
+/// Claims up to `limit` due deliveries at once and loads them (the embedded dispatcher's
+/// queue): three statements however many rows it takes.
+pub async fn claim_due(
+    pool: &MySqlPool,
+    limit: u32,
+    lease: Duration,
+) -> sqlx::Result<Vec<Claimed>> {
     let token = token();
     let claimed = sqlx::query(
         r"update webhook_deliveries
@@ -154,22 +174,7 @@ pub async fn claim_due(pool: &MySqlPool, limit: u32, lease: Duration) -> sqlx::R
     if claimed == 0 {
         return Ok(Vec::new());
     }
-    let rows =
-        sqlx::query("select id, attempt_count from webhook_deliveries where lease_token = ?")
-            .bind(&token)
-            .fetch_all(pool)
-            .await?;
-    rows.into_iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            Ok(Claim {
-                delivery_id: DeliveryId::parse(&id)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                token: token.clone(),
-                attempt_count: row.try_get("attempt_count")?,
-            })
-        })
-        .collect()
+    load_claimed(pool, &token).await
 }
 
 /// The seconds until the earliest pending delivery is due, if any is pending.
@@ -199,43 +204,68 @@ pub struct Work {
     pub endpoint_active: bool,
     /// When the endpoint's current run of failures began (`None` while healthy).
     pub failing_since: Option<DateTime<Utc>>,
-    /// Sealed signing secrets that are still active, newest first.
-    pub sealed_secrets: Vec<Vec<u8>>,
+    /// Sealed signing secrets that are still active, newest first (shared by every delivery
+    /// of the endpoint in one claim).
+    pub sealed_secrets: Arc<[Vec<u8>]>,
 }
 
-/// Loads the event, endpoint and active secrets of a claimed delivery.
-pub async fn load(pool: &MySqlPool, id: &DeliveryId) -> sqlx::Result<Option<Work>> {
-    let row = sqlx::query(
-        r"select d.event_id, d.endpoint_id, e.payload, ep.url, ep.failing_since,
-                 (ep.enabled and ep.deleted_at is null) as active
+/// Loads the event, endpoint and active secrets of every delivery leased with `token`: one
+/// join for the deliveries, one query for the secrets of all their endpoints.
+async fn load_claimed(pool: &MySqlPool, token: &str) -> sqlx::Result<Vec<Claimed>> {
+    let rows = sqlx::query(
+        r"select d.id, d.attempt_count, d.event_id, d.endpoint_id, e.payload, ep.url,
+                 ep.failing_since, (ep.enabled and ep.deleted_at is null) as active
           from webhook_deliveries d
           join webhook_events e on e.id = d.event_id
           join webhook_endpoints ep on ep.id = d.endpoint_id
-          where d.id = ?",
+          where d.lease_token = ?
+          order by d.next_attempt_at",
     )
-    .bind(id.as_str())
-    .fetch_optional(pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let decode = |e: domain::ids::IdParseError| sqlx::Error::Decode(Box::new(e));
-    let endpoint_id = EndpointId::parse(row.try_get("endpoint_id")?).map_err(decode)?;
-    let sealed_secrets = sqlx::query_scalar(
-        r"select ciphertext from webhook_endpoint_secrets
-          where endpoint_id = ? and (expires_at is null or expires_at > utc_timestamp(6))
-          order by created_at desc",
-    )
-    .bind(endpoint_id.as_str())
+    .bind(token)
     .fetch_all(pool)
     .await?;
-    Ok(Some(Work {
-        event_id: EventId::parse(row.try_get("event_id")?).map_err(decode)?,
-        payload: row.try_get("payload")?,
-        endpoint_id,
-        url: row.try_get("url")?,
-        endpoint_active: row.try_get::<i64, _>("active")? != 0,
-        failing_since: row.try_get("failing_since")?,
-        sealed_secrets,
-    }))
+    let secret_rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        r"select endpoint_id, ciphertext from webhook_endpoint_secrets
+          where endpoint_id in (select endpoint_id from webhook_deliveries where lease_token = ?)
+            and (expires_at is null or expires_at > utc_timestamp(6))
+          order by endpoint_id, created_at desc",
+    )
+    .bind(token)
+    .fetch_all(pool)
+    .await?;
+    let mut grouped: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
+    for (endpoint_id, ciphertext) in secret_rows {
+        grouped.entry(endpoint_id).or_default().push(ciphertext);
+    }
+    let secrets: HashMap<String, Arc<[Vec<u8>]>> = grouped
+        .into_iter()
+        .map(|(endpoint_id, sealed)| (endpoint_id, sealed.into()))
+        .collect();
+    let decode = |e: domain::ids::IdParseError| sqlx::Error::Decode(Box::new(e));
+    rows.into_iter()
+        .map(|row| {
+            let endpoint_id: String = row.try_get("endpoint_id")?;
+            let sealed_secrets = secrets
+                .get(&endpoint_id)
+                .map_or_else(|| Arc::from(Vec::new()), Arc::clone);
+            Ok(Claimed {
+                claim: Claim {
+                    delivery_id: DeliveryId::parse(row.try_get("id")?).map_err(decode)?,
+                    token: token.to_owned(),
+                    attempt_count: row.try_get("attempt_count")?,
+                },
+                work: Work {
+                    event_id: EventId::parse(row.try_get("event_id")?).map_err(decode)?,
+                    payload: row.try_get("payload")?,
+                    endpoint_id: EndpointId::parse(&endpoint_id).map_err(decode)?,
+                    url: row.try_get("url")?,
+                    endpoint_active: row.try_get::<i64, _>("active")? != 0,
+                    failing_since: row.try_get("failing_since")?,
+                    sealed_secrets,
+                },
+            })
+        })
+        .collect()
 }
 
 /// The row's state after an attempt.
@@ -249,65 +279,147 @@ pub enum Next {
     Failed(&'static str),
 }
 
-/// Records an attempt and moves the row to `next`, if the lease is still ours.
-/// Returns `false` (and writes nothing) when the lease was lost.
-pub async fn record_attempt(
+/// One finished attempt, to be written with the row's next state.
+#[derive(Debug)]
+pub struct AttemptRecord {
+    /// The claim it was made under.
+    pub claim: Claim,
+    /// When the request started.
+    pub started_at: DateTime<Utc>,
+    /// What it observed.
+    pub result: AttemptResult,
+    /// The row's next state.
+    pub next: Next,
+}
+
+/// Records attempts and moves their rows to their next state, each only if its lease is still
+/// held, in one transaction of four statements however many records there are. Returns, per
+/// record, whether it was written (`false`: the lease was lost and nothing was written).
+pub async fn record_attempts(
     pool: &MySqlPool,
-    claim: &Claim,
-    started_at: DateTime<Utc>,
-    result: &AttemptResult,
-    next: Next,
-) -> sqlx::Result<bool> {
-    let mut tx = pool.begin().await?;
-    let (status, delay, reason) = match next {
-        Next::Delivered => (status::DELIVERED, Duration::ZERO, None),
-        Next::Retry(delay) => (status::PENDING, delay, None),
-        Next::Failed(reason) => (status::FAILED, Duration::ZERO, Some(reason)),
-    };
-    let updated = sqlx::query(
-        r"update webhook_deliveries
-          set status = if(status = 'failed' and ? = 'pending', 'failed', ?),
-              attempt_count = attempt_count + 1,
-              next_attempt_at = utc_timestamp(6) + interval ? microsecond,
-              lease_token = null, lease_until = null,
-              last_status_code = ?, last_attempt_at = ?, failure_reason = ?,
-              updated_at = utc_timestamp(6)
-          where id = ? and lease_token = ?",
-    )
-    .bind(status)
-    .bind(status)
-    .bind(micros(delay))
-    .bind(result.status)
-    .bind(started_at)
-    .bind(reason)
-    .bind(claim.delivery_id.as_str())
-    .bind(&claim.token)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if updated != 1 {
-        tx.rollback().await?;
-        return Ok(false);
+    records: &[AttemptRecord],
+) -> sqlx::Result<Vec<bool>> {
+    if records.is_empty() {
+        return Ok(Vec::new());
     }
-    sqlx::query(
-        r"insert into webhook_attempts
-            (delivery_id, attempt, started_at, duration_ms, status_code, error_class,
-             error_message, response_headers, response_excerpt)
-          values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(claim.delivery_id.as_str())
-    .bind(claim.attempt_count + 1)
-    .bind(started_at)
-    .bind(u32::try_from(result.duration.as_millis()).unwrap_or(u32::MAX))
-    .bind(result.status)
-    .bind(result.error_class.map(|c| c.as_str()))
-    .bind(result.error_message.as_deref().map(|m| truncate(m, 1000)))
-    .bind(result.response_headers.as_deref())
-    .bind(&result.response_excerpt)
-    .execute(&mut *tx)
-    .await?;
+    let mut tx = pool.begin().await?;
+    let mut locking = sqlx::query_as::<_, (String, Option<String>, String, Option<String>)>(
+        sqlx::AssertSqlSafe(format!(
+            "select id, lease_token, status, failure_reason from webhook_deliveries
+             where id in ({}) order by id for update",
+            placeholders(records.len())
+        )),
+    );
+    for record in records {
+        locking = locking.bind(record.claim.delivery_id.as_str());
+    }
+    let current: HashMap<String, (Option<String>, String, Option<String>)> = locking
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(id, token, status, reason)| (id, (token, status, reason)))
+        .collect();
+    // (record, stored status, stored failure reason) for every lease still held.
+    let held: Vec<(&AttemptRecord, &str, Option<&str>)> = records
+        .iter()
+        .filter_map(|record| {
+            let (token, status, reason) = current.get(record.claim.delivery_id.as_str())?;
+            (token.as_deref() == Some(record.claim.token.as_str()))
+                .then(|| next_columns(record.next, status, reason.as_deref()))
+                .map(|(status, reason)| (record, status, reason))
+        })
+        .collect();
+    if held.is_empty() {
+        tx.rollback().await?;
+        return Ok(vec![false; records.len()]);
+    }
+
+    // One `case id when ? then ? … end` per column: a single statement updates every row.
+    let case = format!("case id{} end", " when ? then ?".repeat(held.len()));
+    let update = format!(
+        "update webhook_deliveries
+         set status = {case}, attempt_count = attempt_count + 1,
+             next_attempt_at = utc_timestamp(6) + interval ({case}) microsecond,
+             lease_token = null, lease_until = null,
+             last_status_code = {case}, last_attempt_at = {case}, failure_reason = {case},
+             updated_at = utc_timestamp(6)
+         where id in ({})",
+        placeholders(held.len()),
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(update));
+    for (record, status, _) in &held {
+        query = query.bind(record.claim.delivery_id.as_str()).bind(*status);
+    }
+    for (record, ..) in &held {
+        let delay = match record.next {
+            Next::Retry(delay) => delay,
+            Next::Delivered | Next::Failed(_) => Duration::ZERO,
+        };
+        query = query
+            .bind(record.claim.delivery_id.as_str())
+            .bind(micros(delay));
+    }
+    for (record, ..) in &held {
+        query = query
+            .bind(record.claim.delivery_id.as_str())
+            .bind(record.result.status);
+    }
+    for (record, ..) in &held {
+        query = query
+            .bind(record.claim.delivery_id.as_str())
+            .bind(record.started_at);
+    }
+    for (record, _, reason) in &held {
+        query = query.bind(record.claim.delivery_id.as_str()).bind(*reason);
+    }
+    for (record, ..) in &held {
+        query = query.bind(record.claim.delivery_id.as_str());
+    }
+    query.execute(&mut *tx).await?;
+
+    let insert = format!(
+        "insert into webhook_attempts
+           (delivery_id, attempt, started_at, duration_ms, status_code, error_class,
+            error_message, response_headers, response_excerpt)
+         values {}",
+        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; held.len()].join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(insert));
+    for (record, ..) in &held {
+        let result = &record.result;
+        query = query
+            .bind(record.claim.delivery_id.as_str())
+            .bind(record.claim.attempt_count + 1)
+            .bind(record.started_at)
+            .bind(u32::try_from(result.duration.as_millis()).unwrap_or(u32::MAX))
+            .bind(result.status)
+            .bind(result.error_class.map(|c| c.as_str()))
+            .bind(result.error_message.as_deref().map(|m| truncate(m, 1000)))
+            .bind(result.response_headers.as_deref())
+            .bind(&result.response_excerpt);
+    }
+    query.execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(records
+        .iter()
+        .map(|record| held.iter().any(|(r, ..)| std::ptr::eq(*r, record)))
+        .collect())
+}
+
+/// The status and failure reason a row moves to after an attempt whose outcome is `next`,
+/// given what is stored now. A delivery failed while its attempt was in flight (its endpoint
+/// was disabled) stays failed, with its reason, rather than being scheduled again.
+fn next_columns<'a>(
+    next: Next,
+    stored_status: &'a str,
+    stored_reason: Option<&'a str>,
+) -> (&'a str, Option<&'a str>) {
+    match next {
+        Next::Retry(_) if stored_status == status::FAILED => (status::FAILED, stored_reason),
+        Next::Retry(_) => (status::PENDING, None),
+        Next::Delivered => (status::DELIVERED, None),
+        Next::Failed(reason) => (status::FAILED, Some(reason)),
+    }
 }
 
 /// Marks a claimed delivery failed without an attempt (its endpoint is gone or disabled).

@@ -8,6 +8,7 @@ mod e2e_sqs;
 mod faults;
 mod hardening;
 mod lambda;
+mod recording;
 mod relay;
 mod ssrf;
 mod support;

@@ -1,0 +1,114 @@
+//! Group commit of attempt records.
+//!
+//! Attempts finish one by one but are written together: whatever records are waiting when the
+//! writer becomes free go into one transaction ([`store::record_attempts`]). Under a light load
+//! that is one transaction per attempt, as if each were written on its own; under a heavy one the
+//! commits, round trips and statements per attempt fall with the batch size. Each attempt still
+//! waits for its own record to be committed before it reports an outcome. A batch that fails is
+//! written again record by record, so that one bad row cannot fail the others.
+
+use std::sync::{Arc, OnceLock};
+
+use sqlx::MySqlPool;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::{self, AttemptRecord};
+
+/// The most records written in one transaction.
+pub const MAX_BATCH: usize = 32;
+
+struct Entry {
+    record: AttemptRecord,
+    reply: oneshot::Sender<sqlx::Result<bool>>,
+}
+
+/// Why a record got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The statement or the connection failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// The writer stopped before answering (its runtime is shutting down).
+    #[error("the attempt writer stopped before the record was written")]
+    WriterStopped,
+}
+
+/// Hands attempt records to a writer task, started on first use on the caller's runtime and
+/// ended when the last clone is dropped.
+#[derive(Clone)]
+pub struct Recorder {
+    pool: MySqlPool,
+    sender: Arc<OnceLock<mpsc::Sender<Entry>>>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("started", &self.sender.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Recorder {
+    /// A recorder writing through `pool`.
+    pub fn new(pool: MySqlPool) -> Self {
+        Self {
+            pool,
+            sender: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Writes `record` together with whatever else is waiting. `Ok(false)`: the lease was lost
+    /// and nothing was written.
+    pub async fn record(&self, record: AttemptRecord) -> Result<bool, RecordError> {
+        let sender = self.sender.get_or_init(|| {
+            let (sender, receiver) = mpsc::channel(MAX_BATCH * 4);
+            tokio::spawn(write(self.pool.clone(), receiver));
+            sender
+        });
+        let (reply, answer) = oneshot::channel();
+        if let Err(mpsc::error::SendError(entry)) = sender.send(Entry { record, reply }).await {
+            // The writer has gone with its runtime: write this record here.
+            return Ok(write_one(&self.pool, &entry.record).await?);
+        }
+        Ok(answer.await.map_err(|_| RecordError::WriterStopped)??)
+    }
+}
+
+/// The writer: one transaction per batch of waiting records.
+async fn write(pool: MySqlPool, mut receiver: mpsc::Receiver<Entry>) {
+    let mut entries = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut entries, MAX_BATCH).await > 0 {
+        let (records, replies): (Vec<_>, Vec<_>) =
+            entries.drain(..).map(|e| (e.record, e.reply)).unzip();
+        #[expect(clippy::cast_precision_loss, reason = "batches are at most MAX_BATCH")]
+        metrics::histogram!("attempt_record_batch_size").record(records.len() as f64);
+        match store::record_attempts(&pool, &records).await {
+            Ok(written) => {
+                for (reply, written) in replies.into_iter().zip(written) {
+                    // A caller that gave up waiting no longer needs the answer.
+                    let _ = reply.send(Ok(written));
+                }
+            }
+            Err(error) if records.len() == 1 => {
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(error));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, records = records.len(), "writing a batch of attempts failed; writing them one by one");
+                for (record, reply) in records.iter().zip(replies) {
+                    let _ = reply.send(write_one(&pool, record).await);
+                }
+            }
+        }
+    }
+}
+
+async fn write_one(pool: &MySqlPool, record: &AttemptRecord) -> sqlx::Result<bool> {
+    Ok(store::record_attempts(pool, std::slice::from_ref(record))
+        .await?
+        .first()
+        .copied()
+        .unwrap_or(false))
+}
