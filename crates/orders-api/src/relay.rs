@@ -4,7 +4,8 @@
 //! two API instances never publish the same row in a quiet run and no lock is held across a
 //! network call), publishes outside any transaction, then marks exactly what the queue
 //! accepted. A crash between publish and mark only republishes: the dispatcher's claim makes
-//! the duplicate harmless. It is woken right after each commit and polls as a fallback.
+//! the duplicate harmless. It is woken right after each commit (paced by
+//! [`webhook_dispatch::pacing`]) and polls as a fallback.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,6 +85,7 @@ impl Relay {
     pub async fn run(self, shutdown: CancellationToken) {
         let mut last_sweep = Instant::now();
         while !shutdown.is_cancelled() {
+            let pass = Instant::now();
             let more = match self.relay_once().await {
                 Ok(n) => n >= BATCH as usize,
                 Err(error) => {
@@ -104,11 +106,7 @@ impl Relay {
             if more {
                 continue;
             }
-            tokio::select! {
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(POLL) => {}
-                () = shutdown.cancelled() => {}
-            }
+            webhook_dispatch::pacing::wait_for_work(&self.wake, POLL, pass, &shutdown).await;
         }
     }
 }

@@ -5,14 +5,14 @@
 //! left behind by a crash expires and the row is claimed again.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatcher::Dispatcher;
-use crate::store;
+use crate::{pacing, store};
 
 /// How many due deliveries one pass claims and attempts at once: all of them start right away,
 /// so none waits behind another while its lease runs.
@@ -39,6 +39,7 @@ pub async fn dispatch_due_once(dispatcher: &Dispatcher) -> Result<usize, sqlx::E
 /// Runs until `shutdown`: dispatches due deliveries, sleeping until woken or the next is due.
 pub async fn run(dispatcher: Dispatcher, wake: Arc<Notify>, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
+        let pass = Instant::now();
         let idle = match dispatch_due_once(&dispatcher).await {
             Ok(n) if n as u32 >= BATCH => continue,
             Ok(_) => store::next_due_in(dispatcher.pool())
@@ -51,10 +52,6 @@ pub async fn run(dispatcher: Dispatcher, wake: Arc<Notify>, shutdown: Cancellati
                 Duration::from_secs(1)
             }
         };
-        tokio::select! {
-            () = wake.notified() => {}
-            () = tokio::time::sleep(idle) => {}
-            () = shutdown.cancelled() => {}
-        }
+        pacing::wait_for_work(&wake, idle, pass, &shutdown).await;
     }
 }

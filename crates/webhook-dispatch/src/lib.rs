@@ -19,6 +19,7 @@ pub mod database;
 pub mod dispatcher;
 pub mod embedded;
 pub mod handler;
+pub mod pacing;
 pub mod recorder;
 pub mod store;
 pub mod visibility;
