@@ -71,8 +71,16 @@ pub enum Error {
 }
 
 impl From<sqlx::Error> for Error {
+    /// A lost or unobtainable connection is the database being unavailable (503, worth a
+    /// retry); anything else is an internal error.
     fn from(error: sqlx::Error) -> Self {
-        Self::Internal(error.into())
+        match error {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                tracing::warn!(%error, "database unavailable");
+                Self::Unavailable
+            }
+            error => Self::Internal(error.into()),
+        }
     }
 }
 
