@@ -4,8 +4,9 @@
 //! writer becomes free go into one transaction ([`store::record_attempts`]). Under a light load
 //! that is one transaction per attempt, as if each were written on its own; under a heavy one the
 //! commits, round trips and statements per attempt fall with the batch size. Each attempt still
-//! waits for its own record to be committed before it reports an outcome. A batch that fails is
-//! written again record by record, so that one bad row cannot fail the others.
+//! waits for its own record to be committed before it reports an outcome. A batch the server
+//! refuses (a deadlock, a row it rejects) is written again record by record, so that one bad row
+//! cannot fail the others; a lost connection fails the whole batch at once.
 
 use std::sync::{Arc, OnceLock};
 
@@ -19,7 +20,7 @@ pub const MAX_BATCH: usize = 32;
 
 struct Entry {
     record: AttemptRecord,
-    reply: oneshot::Sender<sqlx::Result<bool>>,
+    reply: oneshot::Sender<Result<bool, RecordError>>,
 }
 
 /// Why a record got no answer.
@@ -28,6 +29,9 @@ pub enum RecordError {
     /// The statement or the connection failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// The batch it was part of could not be written (the database could not be reached).
+    #[error("the batch of attempt records failed: {0}")]
+    Batch(String),
     /// The writer stopped before answering (its runtime is shutting down).
     #[error("the attempt writer stopped before the record was written")]
     WriterStopped,
@@ -71,7 +75,7 @@ impl Recorder {
             // The writer has gone with its runtime: write this record here.
             return Ok(write_one(&self.pool, &entry.record).await?);
         }
-        Ok(answer.await.map_err(|_| RecordError::WriterStopped)??)
+        answer.await.map_err(|_| RecordError::WriterStopped)?
     }
 }
 
@@ -92,13 +96,19 @@ async fn write(pool: MySqlPool, mut receiver: mpsc::Receiver<Entry>) {
             }
             Err(error) if records.len() == 1 => {
                 if let Some(reply) = replies.into_iter().next() {
-                    let _ = reply.send(Err(error));
+                    let _ = reply.send(Err(error.into()));
+                }
+            }
+            Err(error @ sqlx::Error::Database(_)) => {
+                tracing::warn!(%error, records = records.len(), "the server refused a batch of attempts; writing them one by one");
+                for (record, reply) in records.iter().zip(replies) {
+                    let _ = reply.send(write_one(&pool, record).await.map_err(Into::into));
                 }
             }
             Err(error) => {
-                tracing::warn!(%error, records = records.len(), "writing a batch of attempts failed; writing them one by one");
-                for (record, reply) in records.iter().zip(replies) {
-                    let _ = reply.send(write_one(&pool, record).await);
+                let message = error.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(RecordError::Batch(message.clone())));
                 }
             }
         }

@@ -319,19 +319,28 @@ pub async fn record_attempts(
         .into_iter()
         .map(|(id, token, status, reason)| (id, (token, status, reason)))
         .collect();
-    // (record, stored status, stored failure reason) for every lease still held.
+    let written: Vec<bool> = records
+        .iter()
+        .map(|record| {
+            current
+                .get(record.claim.delivery_id.as_str())
+                .is_some_and(|(token, ..)| token.as_deref() == Some(record.claim.token.as_str()))
+        })
+        .collect();
+    // (record, new status, new failure reason) for every lease still held.
     let held: Vec<(&AttemptRecord, &str, Option<&str>)> = records
         .iter()
-        .filter_map(|record| {
-            let (token, status, reason) = current.get(record.claim.delivery_id.as_str())?;
-            (token.as_deref() == Some(record.claim.token.as_str()))
-                .then(|| next_columns(record.next, status, reason.as_deref()))
-                .map(|(status, reason)| (record, status, reason))
+        .zip(&written)
+        .filter(|(_, held)| **held)
+        .filter_map(|(record, _)| {
+            let (_, status, reason) = current.get(record.claim.delivery_id.as_str())?;
+            let (status, reason) = next_columns(record.next, status, reason.as_deref());
+            Some((record, status, reason))
         })
         .collect();
     if held.is_empty() {
         tx.rollback().await?;
-        return Ok(vec![false; records.len()]);
+        return Ok(written);
     }
 
     // One `case id when ? then ? … end` per column: a single statement updates every row.
@@ -400,10 +409,7 @@ pub async fn record_attempts(
     }
     query.execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok(records
-        .iter()
-        .map(|record| held.iter().any(|(r, ..)| std::ptr::eq(*r, record)))
-        .collect())
+    Ok(written)
 }
 
 /// The status and failure reason a row moves to after an attempt whose outcome is `next`,
