@@ -18,9 +18,9 @@ use crate::http_load::{CLIENTS, reference};
 use crate::receiver::Receiver;
 use crate::report::{Figure, series};
 use crate::stats::Summary;
-use crate::{ApiUnderTest, CpuSplit, Settings};
+use crate::{ApiUnderTest, CpuSplit, Settings, statements};
 
-/// Deliveries made pending before each timed dispatch run.
+/// Deliveries made pending before each timed dispatch run, unless `--deliveries` says otherwise.
 pub const DELIVERIES: usize = 2_000;
 /// Connections `wrk` keeps open: the embedded dispatcher's concurrency.
 pub const WRK_CONNECTIONS: usize = 32;
@@ -109,19 +109,23 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
     let (mut rates, mut ceilings, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let mut cpu = Vec::new();
     for _ in 0..settings.runs {
-        seed(&pool, &customer, DELIVERIES).await?;
+        seed(&pool, &customer, settings.deliveries).await?;
+        eprintln!("bench: P3 draining {} deliveries", settings.deliveries);
         let before = receiver.count();
-        let c0 = CpuSplit::now(None);
+        let (c0, q0) = (CpuSplit::now(None), statements(&pool).await?);
         let start = Instant::now();
         while webhook_dispatch::embedded::dispatch_due_once(&dispatcher).await? > 0 {}
         let rate = (receiver.count() - before) as f64 / start.elapsed().as_secs_f64();
-        let c1 = CpuSplit::now(None);
-        cpu.push(
-            c1.per_op_since(&c0, (receiver.count() - before) as f64)
-                .replace("api 0.00 / ", ""),
-        );
+        let (c1, q1) = (CpuSplit::now(None), statements(&pool).await?);
+        eprintln!("bench: P3 drained");
+        let delivered = (receiver.count() - before) as f64;
+        cpu.push(format!(
+            "{}, {:.2} statements",
+            c1.per_op_since(&c0, delivered).replace("api 0.00 / ", ""),
+            (q1 - q0) as f64 / delivered
+        ));
         anyhow::ensure!(
-            receiver.count() - before >= DELIVERIES as u64,
+            receiver.count() - before >= settings.deliveries as u64,
             "not every delivery arrived"
         );
         let ceiling = wrk_rate(
@@ -150,7 +154,8 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
         budget: "≥ 0.5×",
         met: ratio.median >= 0.5,
         notes: format!(
-            "{DELIVERIES} pending deliveries drained per run by `dispatch_due_once` (batches of {} claimed and attempted at once, every attempt recorded in MariaDB); dispatcher {}; wrk {}; ratios {}. CPU ms per delivery (mariadbd / bench process = dispatcher + receiver), per run: {}",
+            "{} pending deliveries drained per run by `dispatch_due_once` (batches of {} claimed and attempted at once, every attempt recorded in MariaDB); dispatcher {}; wrk {}; ratios {}. CPU ms and MariaDB statements per delivery (mariadbd / bench process = dispatcher + receiver), per run: {}",
+            settings.deliveries,
             webhook_dispatch::embedded::BATCH,
             series(&rates),
             series(&ceilings),

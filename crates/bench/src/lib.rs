@@ -33,6 +33,8 @@ pub struct Settings {
     pub runs: usize,
     /// Length of one throughput run.
     pub run_length: Duration,
+    /// Pending deliveries each P3 run drains.
+    pub deliveries: usize,
 }
 
 impl Settings {
@@ -157,6 +159,35 @@ pub fn mariadb_pid() -> Option<u32> {
         .next()?
         .parse()
         .ok()
+}
+
+/// Statements the MariaDB server has executed so far (`Questions`, all clients together).
+pub async fn statements(pool: &sqlx::MySqlPool) -> anyhow::Result<u64> {
+    let (_, value): (String, String) = sqlx::query_as("show global status like 'Questions'")
+        .fetch_one(pool)
+        .await?;
+    Ok(value.parse()?)
+}
+
+/// Waits until every delivery is settled (none pending or unpublished), so that one timed run
+/// never pays for the dispatching left over from the previous one.
+pub async fn drain(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let busy: i64 = sqlx::query_scalar(
+            "select count(*) from webhook_deliveries where status = 'pending' or publish_pending",
+        )
+        .fetch_one(pool)
+        .await?;
+        if busy == 0 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "{busy} deliveries still pending after 120 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// CPU seconds used by the API (if any), MariaDB and this process between two points.

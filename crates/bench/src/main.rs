@@ -31,6 +31,10 @@ struct Args {
     /// Seconds of each throughput run.
     #[arg(long, default_value_t = 4)]
     run_seconds: u64,
+    /// Pending deliveries each P3 run drains (raise it to profile the dispatcher: the run
+    /// announces on stderr when draining starts and ends).
+    #[arg(long, default_value_t = bench::dispatch::DELIVERIES)]
+    deliveries: usize,
     /// Only these figures (comma-separated, e.g. `P2,P6`); all by default.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -45,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
         sign_bench: args.sign_bench.clone(),
         runs: args.runs.max(1),
         run_length: Duration::from_secs(args.run_seconds.max(1)),
+        deliveries: args.deliveries.max(1),
     };
     let wanted =
         |id: &str| args.only.is_empty() || args.only.iter().any(|o| o.eq_ignore_ascii_case(id));
