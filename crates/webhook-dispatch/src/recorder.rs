@@ -6,7 +6,9 @@
 //! commits, round trips and statements per attempt fall with the batch size. Each attempt still
 //! waits for its own record to be committed before it reports an outcome. A batch the server
 //! refuses (a deadlock, a row it rejects) is written again record by record, so that one bad row
-//! cannot fail the others; a lost connection fails the whole batch at once.
+//! cannot fail the others; any other failure (a lost connection) is retried once for the whole
+//! batch. Retrying is safe: a batch whose commit did land finds its leases released and writes
+//! nothing the second time.
 
 use std::sync::{Arc, OnceLock};
 
@@ -87,7 +89,14 @@ async fn write(pool: MySqlPool, mut receiver: mpsc::Receiver<Entry>) {
             entries.drain(..).map(|e| (e.record, e.reply)).unzip();
         #[expect(clippy::cast_precision_loss, reason = "batches are at most MAX_BATCH")]
         metrics::histogram!("attempt_record_batch_size").record(records.len() as f64);
-        match store::record_attempts(&pool, &records).await {
+        let mut result = store::record_attempts(&pool, &records).await;
+        if let Err(error) = &result
+            && !matches!(error, sqlx::Error::Database(_))
+        {
+            tracing::warn!(%error, records = records.len(), "writing a batch of attempts failed; retrying it once");
+            result = store::record_attempts(&pool, &records).await;
+        }
+        match result {
             Ok(written) => {
                 for (reply, written) in replies.into_iter().zip(written) {
                     // A caller that gave up waiting no longer needs the answer.
