@@ -206,7 +206,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<(Figure, Figure, Figure)
     let mut cpu = Vec::new();
     for _ in 0..settings.runs {
         let secs = settings.run_length.as_secs_f64();
-        drain(&direct_pool).await?;
+        drain(&direct_pool).await;
         let stop = Arc::new(AtomicBool::new(false));
         let sampler = sample_rss(pid, Arc::clone(&stop));
         let (c0, q0) = (CpuSplit::now(Some(pid)), statements(&direct_pool).await?);
@@ -214,7 +214,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<(Figure, Figure, Figure)
         let (c1, q1) = (CpuSplit::now(Some(pid)), statements(&direct_pool).await?);
         stop.store(true, Ordering::Relaxed);
         peaks.push(sampler.await?);
-        drain(&direct_pool).await?;
+        drain(&direct_pool).await;
         let (c2, q2) = (CpuSplit::now(Some(pid)), statements(&direct_pool).await?);
         let d = direct_rate(&direct_pool, &customer, settings.run_length).await?;
         let (c3, q3) = (CpuSplit::now(Some(pid)), statements(&direct_pool).await?);

@@ -171,23 +171,21 @@ pub async fn statements(pool: &sqlx::MySqlPool) -> anyhow::Result<u64> {
 
 /// Waits until every delivery is settled (none pending or unpublished), so that one timed run
 /// never pays for the dispatching left over from the previous one.
-pub async fn drain(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
-        let busy: i64 = sqlx::query_scalar(
+pub async fn drain(pool: &sqlx::MySqlPool) {
+    e2e::eventually(
+        Duration::from_secs(120),
+        "every delivery to be settled",
+        || async {
+            let busy: i64 = sqlx::query_scalar(
             "select count(*) from webhook_deliveries where status = 'pending' or publish_pending",
         )
         .fetch_one(pool)
-        .await?;
-        if busy == 0 {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "{busy} deliveries still pending after 120 s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        .await
+        .ok()?;
+            (busy == 0).then_some(())
+        },
+    )
+    .await;
 }
 
 /// CPU seconds used by the API (if any), MariaDB and this process between two points.
