@@ -170,7 +170,7 @@ impl TestApp {
             api: Api {
                 base,
                 operator_key: key.secret.expose_secret().to_owned(),
-                http: reqwest::Client::new(),
+                http: http_client(),
             },
             shutdown,
             task,
@@ -202,7 +202,7 @@ impl Api {
         Self {
             base,
             operator_key: key.secret.expose_secret().to_owned(),
-            http: reqwest::Client::new(),
+            http: http_client(),
         }
     }
 
@@ -480,6 +480,7 @@ pub fn aws_env() -> Vec<(&'static str, String)> {
 /// An SQS client on moto.
 pub async fn sqs() -> aws_sdk_sqs::Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(webhook_dispatch::tls::aws_http_client())
         .endpoint_url(moto_endpoint())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(
@@ -686,9 +687,16 @@ pub fn api_env(db: &TestDb, port: u16) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A plain HTTP client for talking to the API under test (on rustls with ring, as every client
+/// of the workspace).
+pub fn http_client() -> reqwest::Client {
+    webhook_dispatch::tls::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 /// Waits until `GET base/readyz` answers 200.
 pub async fn wait_ready(base: &str) {
-    let http = reqwest::Client::new();
+    let http = http_client();
     eventually(Duration::from_secs(30), "the API to become ready", || {
         let http = http.clone();
         async move {

@@ -296,6 +296,9 @@ impl Client {
             HeaderValue::from_str(&format!("{token_id}:{}", token.expose_secret()))
                 .map_err(|_| Error::InvalidToken)?;
         authorization.set_sensitive(true);
+        // reqwest is built without a crypto provider of its own (see the workspace manifest):
+        // make ring the process's default, unless one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .user_agent(concat!("mechanica-migrate/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))

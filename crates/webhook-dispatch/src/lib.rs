@@ -22,6 +22,7 @@ pub mod handler;
 pub mod pacing;
 pub mod recorder;
 pub mod store;
+pub mod tls;
 pub mod visibility;
 pub mod worker;
 
@@ -64,7 +65,10 @@ pub fn build_dispatcher_with_pool(
 
 /// An SQS client from the environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials chain).
 pub async fn sqs_client() -> aws_sdk_sqs::Client {
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(tls::aws_http_client())
+        .load()
+        .await;
     aws_sdk_sqs::Client::new(&config)
 }
 

@@ -60,7 +60,7 @@ async fn every_change_arrives_verified_even_across_a_kill() {
     let api = Api {
         base: base.clone(),
         operator_key: operator_key(&env),
-        http: reqwest::Client::new(),
+        http: e2e::http_client(),
     };
     let (_, key) = api.customer("Acme").await;
     let (_, secret) = api

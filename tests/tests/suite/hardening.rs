@@ -713,7 +713,7 @@ async fn sigterm_drains_without_failing_accepted_requests() {
     let watcher = {
         let (base, flipped) = (base.clone(), flipped.clone());
         tokio::spawn(async move {
-            let http = reqwest::Client::new();
+            let http = e2e::http_client();
             loop {
                 let at = started.elapsed();
                 match http.get(format!("{base}/readyz")).send().await {
@@ -731,7 +731,7 @@ async fn sigterm_drains_without_failing_accepted_requests() {
         .map(|_| {
             let (base, customer) = (base.clone(), customer.clone());
             tokio::spawn(async move {
-                let http = reqwest::Client::new();
+                let http = e2e::http_client();
                 let mut results = Vec::new();
                 while started.elapsed() < Duration::from_secs(5) {
                     let at = started.elapsed();
