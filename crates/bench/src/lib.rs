@@ -115,6 +115,7 @@ impl ApiUnderTest {
 
 /// The load generator's HTTP client: one connection pool shared by every simulated client.
 pub fn http_client() -> reqwest::Client {
+    webhook_dispatch::tls::install_crypto_provider();
     reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()
@@ -159,6 +160,26 @@ pub fn mariadb_pid() -> Option<u32> {
         .next()?
         .parse()
         .ok()
+}
+
+/// The process id of the `moto_server` listening on the port of `endpoint`, if it runs here.
+pub fn moto_pid(endpoint: &str) -> Option<u32> {
+    let port = endpoint
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()?
+        .as_bytes()
+        .to_vec();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(Result::ok)
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let mut args = cmdline.split(|b| *b == 0);
+            let is_moto = args.clone().any(|a| a.ends_with(b"moto_server"));
+            (is_moto && args.any(|a| a == port.as_slice())).then_some(pid)
+        })
 }
 
 /// Statements the MariaDB server has executed so far (`Questions`, all clients together).

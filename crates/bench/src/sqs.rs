@@ -12,15 +12,20 @@ use crate::http_load::{CLIENTS, change, create_order};
 use crate::receiver::Receiver;
 use crate::report::{Figure, series};
 use crate::stats::Summary;
-use crate::{ApiUnderTest, Settings, start};
+use crate::{ApiUnderTest, CpuSplit, Settings, cpu_seconds, moto_pid, start};
 
 /// Orders each client creates and takes through the lifecycle per run.
 pub const ORDERS_PER_CLIENT: usize = 3;
 /// Concurrent loops of the ceiling: the worker's default `WORKER_POLLERS`.
 pub const LOOPS: usize = 4;
 
-/// Messages/s moto sends, receives and deletes for `length` with `LOOPS` loops.
-async fn moto_rate(sqs: &aws_sdk_sqs::Client, url: &str, length: Duration) -> anyhow::Result<f64> {
+/// Messages/s moto sends, receives and deletes for `length` with `LOOPS` loops, and how many
+/// messages that was.
+async fn moto_rate(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    length: Duration,
+) -> anyhow::Result<(f64, u64)> {
     let start = Instant::now();
     let deadline = start + length;
     let loops = (0..LOOPS).map(|l| {
@@ -79,7 +84,28 @@ async fn moto_rate(sqs: &aws_sdk_sqs::Client, url: &str, length: Duration) -> an
     for result in futures::future::join_all(loops).await {
         total += result??;
     }
-    Ok(total as f64 / start.elapsed().as_secs_f64())
+    Ok((total as f64 / start.elapsed().as_secs_f64(), total))
+}
+
+/// Puts `count` messages on `url` that stay invisible for the next 15 minutes.
+async fn hold_delayed(sqs: &aws_sdk_sqs::Client, url: &str, count: u64) -> anyhow::Result<()> {
+    for batch in 0..count.div_ceil(10) {
+        let entries = (0..10)
+            .map(|i| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(format!("h{i}"))
+                    .message_body(format!(r#"{{"delivery_id":"dlv_held_{batch}_{i}"}}"#))
+                    .delay_seconds(900)
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        sqs.send_message_batch()
+            .queue_url(url)
+            .set_entries(Some(entries))
+            .send()
+            .await?;
+    }
+    Ok(())
 }
 
 /// Runs P5 (needs `MOTO_ENDPOINT`).
@@ -99,16 +125,24 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
     let under_test = ApiUnderTest::start(settings, &api_extra).await?;
     let mut worker_env = e2e::api_env(&under_test.db, 0);
     worker_env.extend(extra);
-    let _worker = start(settings, "webhook-dispatch-worker", &worker_env)?;
+    let worker = start(settings, "webhook-dispatch-worker", &worker_env)?;
+    let (api_pid, worker_pid) = (under_test.process.id(), worker.id());
+    let moto = moto_pid(&e2e::moto_endpoint()).context("the moto_server process")?;
     let api = &under_test.api;
     let (_, key) = api.customer("bench").await;
     api.endpoint(&key, &receiver.url, None).await;
 
     let events = (CLIENTS * ORDERS_PER_CLIENT * (1 + LIFECYCLE.len())) as u64;
     let (mut rates, mut ceilings, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let mut cpu = Vec::new();
     for _ in 0..settings.runs {
         let before = receiver.count();
         receiver.record(true);
+        let (c0, m0, w0) = (
+            CpuSplit::now(Some(api_pid)),
+            cpu_seconds(moto),
+            cpu_seconds(worker_pid),
+        );
         let start = Instant::now();
         let clients = (0..CLIENTS).map(|_| {
             let api = e2e::Api {
@@ -143,11 +177,34 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
         );
         let last = receiver.last_arrival().context("an arrival")?;
         let rate = events as f64 / last.duration_since(start).as_secs_f64();
-        let ceiling = moto_rate(&sqs, &ceiling_queue.url, settings.run_length).await?;
+        let (c1, m1, w1) = (
+            CpuSplit::now(Some(api_pid)),
+            cpu_seconds(moto),
+            cpu_seconds(worker_pid),
+        );
+        let moto_started = cpu_seconds(moto);
+        let (ceiling, moved) = moto_rate(&sqs, &ceiling_queue.url, settings.run_length).await?;
+        let per = |a: f64, b: f64, n: f64| (a - b) * 1e3 / n;
+        cpu.push(format!(
+            "moto {:.2} / worker {:.2} / {} per event, moto {:.2} per message of its own loop",
+            per(m1, m0, events as f64),
+            per(w1, w0, events as f64),
+            c1.per_op_since(&c0, events as f64),
+            per(cpu_seconds(moto), moto_started, moved as f64),
+        ));
         rates.push(rate);
         ceilings.push(ceiling);
         ratios.push(rate / ceiling);
     }
+    // moto scans every message of a queue on each receive and delete, so its cost per message
+    // grows with the queue's depth; the end-to-end queue holds up to a run's events at once.
+    let deep_queue = e2e::create_queue(&sqs, 30, 20)
+        .await
+        .context("a queue on moto")?;
+    hold_delayed(&sqs, &deep_queue.url, events).await?;
+    let deep_started = cpu_seconds(moto);
+    let (deep_rate, deep_moved) = moto_rate(&sqs, &deep_queue.url, settings.run_length).await?;
+    let deep_cpu = (cpu_seconds(moto) - deep_started) * 1e3 / deep_moved.max(1) as f64;
     under_test.finish().await;
     let ratio = Summary::of(&ratios);
     Ok(Figure {
@@ -162,10 +219,11 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
         budget: "≥ 0.5×",
         met: ratio.median >= 0.5,
         notes: format!(
-            "{events} events per run ({CLIENTS} clients × {ORDERS_PER_CLIENT} orders × created + 5 changes) from the first request to the last arrival, API (QUEUE=sqs) + webhook-dispatch-worker; end to end {}; moto loop ({LOOPS} loops of SendMessageBatch 10 → ReceiveMessage 10 → DeleteMessageBatch) {}; ratios {}",
+            "{events} events per run ({CLIENTS} clients × {ORDERS_PER_CLIENT} orders × created + 5 changes) from the first request to the last arrival, API (QUEUE=sqs) + webhook-dispatch-worker; end to end {}; moto loop ({LOOPS} loops of SendMessageBatch 10 → ReceiveMessage 10 → DeleteMessageBatch) {}; ratios {}. CPU ms per event end to end (moto / worker / orders-api / mariadbd / bench process = load generator and receiver), and moto's per message of its own loop, per run: {}. The same moto loop on a queue that also holds {events} delayed messages (as deep as one run's backlog): {deep_rate:.0} msgs/s, moto {deep_cpu:.2} CPU ms per message",
             series(&rates),
             series(&ceilings),
-            series(&ratios)
+            series(&ratios),
+            cpu.join("; ")
         ),
     })
 }
