@@ -15,6 +15,8 @@ use sqlx::MySqlPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use webhook_dispatch::database::retry_lock_conflicts;
+
 use crate::db::outbox;
 use crate::queue::EventPublisher;
 
@@ -55,7 +57,9 @@ impl Relay {
 
     /// Publishes one batch; returns how many deliveries the queue accepted.
     pub async fn relay_once(&self) -> anyhow::Result<usize> {
-        let (token, ids) = outbox::claim_unpublished(&self.pool, BATCH, CLAIM_TTL).await?;
+        let (token, ids) =
+            retry_lock_conflicts(|| outbox::claim_unpublished(&self.pool, BATCH, CLAIM_TTL))
+                .await?;
         if ids.is_empty() {
             return Ok(0);
         }
@@ -67,7 +71,8 @@ impl Relay {
                 Vec::new()
             }
         };
-        outbox::settle_claim(&self.pool, &token, &accepted).await?;
+        // A claim left unsettled holds its rows until it expires: run it again on a deadlock.
+        retry_lock_conflicts(|| outbox::settle_claim(&self.pool, &token, &accepted)).await?;
         #[expect(clippy::cast_precision_loss, reason = "batches are at most 100")]
         metrics::histogram!("relay_batch_size").record(messages.len() as f64);
         metrics::counter!("relay_published_total").increment(accepted.len() as u64);

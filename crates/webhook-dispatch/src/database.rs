@@ -3,6 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::{Connection, MySqlPool};
@@ -44,4 +45,50 @@ pub fn pool(options: MySqlConnectOptions, max_connections: u32) -> MySqlPool {
         .idle_timeout(Duration::from_secs(300))
         .max_lifetime(Duration::from_secs(30 * 60))
         .connect_lazy_with(options)
+}
+
+/// How often work the server rolled back for a lock conflict is tried again.
+const LOCK_CONFLICT_RETRIES: u32 = 5;
+
+/// Whether the server rolled the statement (or its whole transaction) back so that another
+/// could go on: a deadlock (1213) or a lock wait timeout (1205). Nothing of it was applied, so
+/// the same work can simply run again.
+pub fn is_lock_conflict(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::Database(db)
+            if db
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .is_some_and(|e| matches!(e.number(), 1205 | 1213))
+    )
+}
+
+/// Runs `work`, and runs it again (up to [`LOCK_CONFLICT_RETRIES`] times, after 2, 4, 8 … ms)
+/// while it fails with a lock conflict. InnoDB resolves a deadlock by rolling one transaction
+/// back and expects the application to retry it; the outbox relay, the claims and the attempt
+/// records run concurrently on the same rows, so they do. `work` must be a whole statement or
+/// transaction, safe to run again.
+///
+/// The future is boxed: it wraps statements deep inside the handler's future, whose type would
+/// otherwise nest beyond the compiler's layout depth limit.
+pub fn retry_lock_conflicts<'a, T, F, Fut>(mut work: F) -> BoxFuture<'a, sqlx::Result<T>>
+where
+    F: FnMut() -> Fut + Send + 'a,
+    Fut: Future<Output = sqlx::Result<T>> + Send + 'a,
+    T: Send + 'a,
+{
+    Box::pin(async move {
+        let mut retries = 0;
+        loop {
+            match work().await {
+                Err(error) if retries < LOCK_CONFLICT_RETRIES && is_lock_conflict(&error) => {
+                    retries += 1;
+                    metrics::counter!("database_lock_conflicts_total").increment(1);
+                    tracing::debug!(%error, retries, "lock conflict; running the work again");
+                    tokio::time::sleep(Duration::from_millis(1 << retries)).await;
+                }
+                result => return result,
+            }
+        }
+    })
 }

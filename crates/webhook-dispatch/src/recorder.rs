@@ -4,17 +4,19 @@
 //! writer becomes free go into one transaction ([`store::record_attempts`]). Under a light load
 //! that is one transaction per attempt, as if each were written on its own; under a heavy one the
 //! commits, round trips and statements per attempt fall with the batch size. Each attempt still
-//! waits for its own record to be committed before it reports an outcome. A batch the server
-//! refuses (a deadlock, a row it rejects) is written again record by record, so that one bad row
-//! cannot fail the others; any other failure (a lost connection) is retried once for the whole
-//! batch. Retrying is safe: a batch whose commit did land finds its leases released and writes
-//! nothing the second time.
+//! waits for its own record to be committed before it reports an outcome. A lock conflict (a
+//! deadlock with the relay or a claim) runs the same transaction again
+//! ([`database::retry_lock_conflicts`]). A batch the server refuses otherwise (a row it rejects)
+//! is written again record by record, so that one bad row cannot fail the others; any other
+//! failure (a lost connection) is retried once for the whole batch. Retrying is safe: a batch
+//! whose commit did land finds its leases released and writes nothing the second time.
 
 use std::sync::{Arc, OnceLock};
 
 use sqlx::MySqlPool;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::database;
 use crate::store::{self, AttemptRecord};
 
 /// The most records written in one transaction.
@@ -89,12 +91,12 @@ async fn write(pool: MySqlPool, mut receiver: mpsc::Receiver<Entry>) {
             entries.drain(..).map(|e| (e.record, e.reply)).unzip();
         #[expect(clippy::cast_precision_loss, reason = "batches are at most MAX_BATCH")]
         metrics::histogram!("attempt_record_batch_size").record(records.len() as f64);
-        let mut result = store::record_attempts(&pool, &records).await;
+        let mut result = write_batch(&pool, &records).await;
         if let Err(error) = &result
             && !matches!(error, sqlx::Error::Database(_))
         {
             tracing::warn!(%error, records = records.len(), "writing a batch of attempts failed; retrying it once");
-            result = store::record_attempts(&pool, &records).await;
+            result = write_batch(&pool, &records).await;
         }
         match result {
             Ok(written) => {
@@ -124,8 +126,13 @@ async fn write(pool: MySqlPool, mut receiver: mpsc::Receiver<Entry>) {
     }
 }
 
+/// Writes `records` in one transaction, again if the server rolls it back for a lock conflict.
+async fn write_batch(pool: &MySqlPool, records: &[AttemptRecord]) -> sqlx::Result<Vec<bool>> {
+    database::retry_lock_conflicts(|| store::record_attempts(pool, records)).await
+}
+
 async fn write_one(pool: &MySqlPool, record: &AttemptRecord) -> sqlx::Result<bool> {
-    Ok(store::record_attempts(pool, std::slice::from_ref(record))
+    Ok(write_batch(pool, std::slice::from_ref(record))
         .await?
         .first()
         .copied()

@@ -149,29 +149,43 @@ pub async fn claim(
 }
 
 /// Claims up to `limit` due deliveries at once and loads them (the embedded dispatcher's
-/// queue): three statements however many rows it takes.
+/// queue). The candidates are read without locks, then claimed by id with the same conditions
+/// as a compare-and-set: a claim locks only the rows it takes. (An `update … order by … limit`
+/// would lock every row its index scan passes, leased ones and the gaps between them included,
+/// and deadlock with the attempt records moving rows through that index.)
 pub async fn claim_due(
     pool: &MySqlPool,
     limit: u32,
     lease: Duration,
 ) -> sqlx::Result<Vec<Claimed>> {
-    let token = token();
-    let claimed = sqlx::query(
-        r"update webhook_deliveries
-          set lease_token = ?, lease_until = utc_timestamp(6) + interval ? microsecond,
-              updated_at = utc_timestamp(6)
+    let candidates: Vec<String> = sqlx::query_scalar(
+        r"select id from webhook_deliveries
           where status = 'pending' and next_attempt_at <= utc_timestamp(6)
             and (lease_until is null or lease_until < utc_timestamp(6))
           order by next_attempt_at
           limit ?",
     )
-    .bind(&token)
-    .bind(micros(lease))
     .bind(limit)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    if claimed == 0 {
+    .fetch_all(pool)
+    .await?;
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let token = token();
+    let mut claim = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "update webhook_deliveries
+         set lease_token = ?, lease_until = utc_timestamp(6) + interval ? microsecond,
+             updated_at = utc_timestamp(6)
+         where id in ({}) and status = 'pending' and next_attempt_at <= utc_timestamp(6)
+           and (lease_until is null or lease_until < utc_timestamp(6))",
+        placeholders(candidates.len())
+    )))
+    .bind(&token)
+    .bind(micros(lease));
+    for id in &candidates {
+        claim = claim.bind(id);
+    }
+    if claim.execute(pool).await?.rows_affected() == 0 {
         return Ok(Vec::new());
     }
     load_claimed(pool, &token).await

@@ -57,28 +57,45 @@ pub async fn insert_deliveries(
 }
 
 /// Claims up to `limit` unpublished deliveries for `ttl`; returns the claim token and ids.
-/// The claim is one short statement: no lock is held while publishing.
+/// The candidates are read without locks, then claimed by id with the same conditions as a
+/// compare-and-set, so that a claim locks only the rows it takes (an `update … order by …
+/// limit` locks every row its index scan passes, and deadlocked with the transactions writing
+/// deliveries). No lock is held while publishing.
 pub async fn claim_unpublished(
     pool: &MySqlPool,
     limit: u32,
     ttl: Duration,
 ) -> sqlx::Result<(String, Vec<DeliveryId>)> {
     let token = ulid::Ulid::generate().to_string().to_ascii_lowercase();
-    let claimed = sqlx::query(
-        r"update webhook_deliveries
-          set publish_token = ?, publish_claimed_until = utc_timestamp(6) + interval ? microsecond
+    let candidates: Vec<String> = sqlx::query_scalar(
+        r"select id from webhook_deliveries
           where publish_pending = true
             and (publish_claimed_until is null or publish_claimed_until < utc_timestamp(6))
           order by publish_pending, publish_claimed_until
           limit ?",
     )
-    .bind(&token)
-    .bind(i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX))
     .bind(limit)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    if claimed == 0 {
+    .fetch_all(pool)
+    .await?;
+    if candidates.is_empty() {
+        return Ok((token, Vec::new()));
+    }
+    let mut claim = QueryBuilder::new("update webhook_deliveries set publish_token = ");
+    claim
+        .push_bind(token.clone())
+        .push(", publish_claimed_until = utc_timestamp(6) + interval ")
+        .push_bind(i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX))
+        .push(
+            " microsecond where publish_pending = true \
+             and (publish_claimed_until is null or publish_claimed_until < utc_timestamp(6)) \
+             and id in (",
+        );
+    let mut ids = claim.separated(", ");
+    for id in &candidates {
+        ids.push_bind(id.clone());
+    }
+    ids.push_unseparated(")");
+    if claim.build().execute(pool).await?.rows_affected() == 0 {
         return Ok((token, Vec::new()));
     }
     let rows: Vec<(String, i64)> = sqlx::query_as(
