@@ -3,16 +3,13 @@
 //! the same receiver.
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use domain::ids::CustomerId;
 use domain::order::NewOrder;
 use e2e::order_body;
-use secrecy::SecretString;
 use sqlx::mysql::MySqlConnectOptions;
-use webhook_dispatch::config::{AppEnv, CommonArgs};
 
 use crate::http_load::{CLIENTS, reference};
 use crate::receiver::Receiver;
@@ -23,7 +20,7 @@ use crate::{ApiUnderTest, CpuSplit, Settings, statements};
 /// Deliveries made pending before each timed dispatch run, unless `--deliveries` says otherwise.
 pub const DELIVERIES: usize = 2_000;
 /// Connections `wrk` keeps open: the embedded dispatcher's concurrency.
-pub const WRK_CONNECTIONS: usize = 32;
+pub const WRK_CONNECTIONS: usize = webhook_dispatch::embedded::CONCURRENCY;
 
 /// Places `count` orders directly, each making one pending delivery.
 async fn seed(pool: &sqlx::MySqlPool, customer: &CustomerId, count: usize) -> anyhow::Result<()> {
@@ -91,20 +88,9 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
     under_test.api.endpoint(&key, &receiver.url, None).await;
     under_test.process.kill();
     let customer = CustomerId::parse(&customer_id).context("customer id")?;
-    let url = SecretString::from(under_test.db.url.clone());
     let pool =
         webhook_dispatch::database::pool(MySqlConnectOptions::from_str(&under_test.db.url)?, 16);
-    let common = CommonArgs {
-        app_env: AppEnv::Dev,
-        database_url: Some(url),
-        dsn: None,
-        secrets_key: None,
-    };
-    let dispatcher = webhook_dispatch::build_dispatcher_with_pool(
-        pool.clone(),
-        Arc::new(common.keyring()?),
-        &e2e::delivery_args(e2e::FAST_SCHEDULE),
-    )?;
+    let dispatcher = crate::dispatcher(&under_test.db, pool.clone())?;
 
     let (mut rates, mut ceilings, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let mut cpu = Vec::new();
@@ -154,9 +140,10 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
         budget: "≥ 0.5×",
         met: ratio.median >= 0.5,
         notes: format!(
-            "{} pending deliveries drained per run by `dispatch_due_once` (batches of {} claimed and attempted at once, every attempt recorded in MariaDB); dispatcher {}; wrk {}; ratios {}. CPU ms and MariaDB statements per delivery (mariadbd / bench process = dispatcher + receiver), per run: {}",
+            "{} pending deliveries drained per run by `dispatch_due_once` (the embedded loop's window: up to {} attempts in flight, refilled {} at a time while deliveries are backed up; every attempt recorded in MariaDB); dispatcher {}; wrk {}; ratios {}. CPU ms and MariaDB statements per delivery (mariadbd / bench process = dispatcher + receiver), per run: {}",
             settings.deliveries,
-            webhook_dispatch::embedded::BATCH,
+            webhook_dispatch::embedded::CONCURRENCY,
+            webhook_dispatch::embedded::REFILL,
             series(&rates),
             series(&ceilings),
             series(&ratios),

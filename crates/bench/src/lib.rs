@@ -113,6 +113,19 @@ impl ApiUnderTest {
     }
 }
 
+/// A dispatcher in this process on `pool`, configured as the API under test on `db` configures
+/// its embedded one (development secrets key, loopback targets allowed).
+pub fn dispatcher(
+    db: &TestDb,
+    pool: sqlx::MySqlPool,
+) -> anyhow::Result<webhook_dispatch::dispatcher::Dispatcher> {
+    webhook_dispatch::build_dispatcher_with_pool(
+        pool,
+        std::sync::Arc::new(e2e::common_args(db).keyring()?),
+        &e2e::delivery_args(e2e::FAST_SCHEDULE),
+    )
+}
+
 /// The load generator's HTTP client: one connection pool shared by every simulated client.
 pub fn http_client() -> reqwest::Client {
     webhook_dispatch::tls::install_crypto_provider();

@@ -167,6 +167,52 @@ async fn the_delivery_log_lists_filters_and_shows_attempts() {
 }
 
 #[tokio::test]
+async fn a_slow_endpoint_does_not_hold_back_deliveries_to_others() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn_with(&db, |config| config.delivery.webhook_timeout_ms = 60_000).await;
+    let slow = Receiver::start_with(|_| Reply {
+        delay: Duration::from_secs(20),
+        ..Reply::status(200)
+    })
+    .await;
+    let fast = Receiver::start().await;
+    let (_, slow_key) = app.customer("Slow").await;
+    let (_, fast_key) = app.customer("Fast").await;
+    let (slow_endpoint, _) = app.endpoint(&slow_key, &slow.url, None).await;
+    app.endpoint(&fast_key, &fast.url, None).await;
+
+    app.order(&slow_key, "PO-slow").await;
+    eventually(
+        Duration::from_secs(30),
+        "the slow endpoint's request",
+        || async { (slow.received().len() == 1).then_some(()) },
+    )
+    .await;
+    // The slow endpoint now holds its request for 20 s; an order placed meanwhile reaches
+    // the other endpoint without waiting for that attempt to end.
+    app.order(&fast_key, "PO-fast").await;
+    eventually(
+        Duration::from_secs(30),
+        "the fast endpoint's request",
+        || async { (fast.received().len() == 1).then_some(()) },
+    )
+    .await;
+    let slow_attempts: i64 = sqlx::query_scalar(
+        "select count(*) from webhook_attempts a
+         join webhook_deliveries d on d.id = a.delivery_id where d.endpoint_id = ?",
+    )
+    .bind(&slow_endpoint)
+    .fetch_one(&db.pool)
+    .await
+    .expect("attempts");
+    assert_eq!(
+        slow_attempts, 0,
+        "the other delivery was sent only after the slow attempt ended"
+    );
+    db.drop_database().await;
+}
+
+#[tokio::test]
 async fn failed_deliveries_can_be_retried_and_recovered_with_the_same_webhook_id() {
     let db = TestDb::new().await;
     let app = TestApp::spawn_with(&db, |config| {
