@@ -48,6 +48,9 @@ impl InFlight {
     /// Claims due deliveries into the free slots and starts their attempts; returns how many
     /// it claimed. Under a backlog it claims nothing until [`REFILL`] slots are free.
     pub async fn refill(&mut self) -> Result<usize, sqlx::Error> {
+        while let Some(finished) = self.attempts.try_join_next() {
+            report_panic(finished);
+        }
         let free = CONCURRENCY - self.attempts.len().min(CONCURRENCY);
         if free == 0 || (self.backlog && free < REFILL) {
             return Ok(0);
@@ -80,11 +83,10 @@ impl InFlight {
     /// Waits until one attempt finishes; `false` at once if none is in flight.
     pub async fn finish_one(&mut self) -> bool {
         match self.attempts.join_next().await {
-            Some(Err(error)) => {
-                tracing::error!(%error, "a delivery attempt panicked");
+            Some(finished) => {
+                report_panic(finished);
                 true
             }
-            Some(Ok(())) => true,
             None => false,
         }
     }
@@ -103,6 +105,12 @@ impl InFlight {
     }
 }
 
+fn report_panic(finished: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = finished {
+        tracing::error!(%error, "a delivery attempt panicked");
+    }
+}
+
 /// Attempts every due delivery with the loop's own window of attempts in flight, until none is
 /// due and none is in flight; returns how many were attempted (the step the tests and the
 /// benchmark drive).
@@ -110,9 +118,9 @@ pub async fn dispatch_due_once(dispatcher: &Dispatcher) -> Result<usize, sqlx::E
     InFlight::new(dispatcher.clone()).run_until_idle().await
 }
 
-/// Runs until `shutdown`, then lets the attempts in flight finish. Claims whenever slots are
-/// free and deliveries are due; otherwise sleeps until woken, until an attempt finishes (it may
-/// have scheduled a retry), or until the next delivery is due.
+/// Runs until `shutdown`, then lets the attempts in flight finish. While deliveries are backed
+/// up it claims as slots free up; otherwise it sleeps until woken or until the next delivery is
+/// due (a retry an attempt schedules is found then, within half a second).
 pub async fn run(dispatcher: Dispatcher, wake: Arc<Notify>, shutdown: CancellationToken) {
     let pool = dispatcher.pool().clone();
     let mut in_flight = InFlight::new(dispatcher);
@@ -134,10 +142,7 @@ pub async fn run(dispatcher: Dispatcher, wake: Arc<Notify>, shutdown: Cancellati
                 Duration::from_secs(1)
             }
         };
-        tokio::select! {
-            () = pacing::wait_for_work(&wake, idle, pass, &shutdown) => {}
-            true = in_flight.finish_one() => pacing::pace(pass, &shutdown).await,
-        }
+        pacing::wait_for_work(&wake, idle, pass, &shutdown).await;
     }
     while in_flight.finish_one().await {}
 }

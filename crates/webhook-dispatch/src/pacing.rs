@@ -25,11 +25,6 @@ pub async fn wait_for_work(
         () = tokio::time::sleep(idle) => return,
         () = shutdown.cancelled() => return,
     }
-    pace(last_pass, shutdown).await;
-}
-
-/// Waits out what is left of [`MIN_PASS_INTERVAL`] since `last_pass` began (or `shutdown`).
-pub async fn pace(last_pass: Instant, shutdown: &CancellationToken) {
     let rest = MIN_PASS_INTERVAL.saturating_sub(last_pass.elapsed());
     if !rest.is_zero() {
         tokio::select! {
