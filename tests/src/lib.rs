@@ -438,6 +438,14 @@ impl Receiver {
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().expect("lock").clone()
     }
+
+    /// Waits (30 s at most) until at least `count` requests have arrived.
+    pub async fn wait_for(&self, count: usize, what: &str) {
+        eventually(Duration::from_secs(30), what, || async {
+            (self.received.lock().expect("lock").len() >= count).then_some(())
+        })
+        .await;
+    }
 }
 
 /// Polls `check` until it returns `Some`, failing the test after `timeout`.

@@ -182,21 +182,11 @@ async fn a_slow_endpoint_does_not_hold_back_deliveries_to_others() {
     app.endpoint(&fast_key, &fast.url, None).await;
 
     app.order(&slow_key, "PO-slow").await;
-    eventually(
-        Duration::from_secs(30),
-        "the slow endpoint's request",
-        || async { (slow.received().len() == 1).then_some(()) },
-    )
-    .await;
+    slow.wait_for(1, "the slow endpoint's request").await;
     // The slow endpoint now holds its request for 20 s; an order placed meanwhile reaches
     // the other endpoint without waiting for that attempt to end.
     app.order(&fast_key, "PO-fast").await;
-    eventually(
-        Duration::from_secs(30),
-        "the fast endpoint's request",
-        || async { (fast.received().len() == 1).then_some(()) },
-    )
-    .await;
+    fast.wait_for(1, "the fast endpoint's request").await;
     let slow_attempts: i64 = sqlx::query_scalar(
         "select count(*) from webhook_attempts a
          join webhook_deliveries d on d.id = a.delivery_id where d.endpoint_id = ?",

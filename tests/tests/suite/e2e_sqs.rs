@@ -36,12 +36,7 @@ async fn deliveries_flow_through_sqs_and_survive_a_receiver_outage() {
 
     let order = api.order(&customer_key, "PO-1").await;
     api.advance(&order, "confirmed").await;
-    eventually(
-        Duration::from_secs(30),
-        "two deliveries through SQS",
-        || async { (receiver.received().len() >= 2).then_some(()) },
-    )
-    .await;
+    receiver.wait_for(2, "two deliveries through SQS").await;
 
     // The receiver goes down: the message comes back after the scheduled delay, and the
     // delivery succeeds once the receiver recovers.
