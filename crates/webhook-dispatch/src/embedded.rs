@@ -112,8 +112,8 @@ fn report_panic(finished: Result<(), tokio::task::JoinError>) {
 }
 
 /// Attempts every due delivery with the loop's own window of attempts in flight, until none is
-/// due and none is in flight; returns how many were attempted (the step the tests and the
-/// benchmark drive).
+/// due and none is in flight; returns how many were attempted (the step a test or the
+/// benchmark drives instead of the loop).
 pub async fn dispatch_due_once(dispatcher: &Dispatcher) -> Result<usize, sqlx::Error> {
     InFlight::new(dispatcher.clone()).run_until_idle().await
 }
