@@ -8,8 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::{Connection, MySqlPool};
 
-/// Prepared statements kept per connection. The dispatcher's batched statements have one text
-/// per batch size (up to 3 × 32), on top of the API's fixed ones.
+/// Prepared statements kept per connection. Batched statements have one text per batch size
+/// (the attempt records' up to 3 × 32, the claims' up to 32, the relay's up to 100), on top of
+/// the API's fixed ones.
 const STATEMENT_CACHE: usize = 512;
 
 /// A connection idle for longer than this is pinged before it is handed out: after a Lambda

@@ -3,8 +3,9 @@
 //! A consumer sends only after winning a conditional claim on the row (status `pending`, due,
 //! lease free). The claim is a compare-and-set by id, so a duplicate or stale message loses it,
 //! and it locks only the rows it takes. The claimed rows are loaded by their lease token in the
-//! same pass (two queries however many rows one pass takes). The attempt and the row's next state are written together, and only while
-//! the lease is still ours, many attempts per transaction ([`crate::recorder`]).
+//! same pass (two queries however many rows one pass takes). The attempt and the row's next
+//! state are written together, and only while the lease is still ours, many attempts per
+//! transaction ([`crate::recorder`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
