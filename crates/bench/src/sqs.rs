@@ -33,16 +33,7 @@ async fn moto_rate(
         tokio::spawn(async move {
             let mut received = 0u64;
             while Instant::now() < deadline {
-                let entries = (0..10)
-                    .map(|i| {
-                        SendMessageBatchRequestEntry::builder()
-                            .id(format!("m{i}"))
-                            .message_body(format!(
-                                r#"{{"delivery_id":"dlv_bench_{l}_{i}","attempt":1}}"#
-                            ))
-                            .build()
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
+                let entries = batch_entries(&format!("bench_{l}"), 0)?;
                 sqs.send_message_batch()
                     .queue_url(&url)
                     .set_entries(Some(entries))
@@ -87,18 +78,27 @@ async fn moto_rate(
     Ok((total as f64 / start.elapsed().as_secs_f64(), total))
 }
 
+/// A full `SendMessageBatch` of 10 small delivery messages named after `tag`, each invisible
+/// for `delay_seconds`.
+fn batch_entries(
+    tag: &str,
+    delay_seconds: i32,
+) -> Result<Vec<SendMessageBatchRequestEntry>, aws_sdk_sqs::error::BuildError> {
+    (0..10)
+        .map(|i| {
+            SendMessageBatchRequestEntry::builder()
+                .id(format!("m{i}"))
+                .message_body(format!(r#"{{"v":1,"delivery_id":"dlv_{tag}_{i}"}}"#))
+                .delay_seconds(delay_seconds)
+                .build()
+        })
+        .collect()
+}
+
 /// Puts `count` messages on `url` that stay invisible for the next 15 minutes.
 async fn hold_delayed(sqs: &aws_sdk_sqs::Client, url: &str, count: u64) -> anyhow::Result<()> {
     for batch in 0..count.div_ceil(10) {
-        let entries = (0..10)
-            .map(|i| {
-                SendMessageBatchRequestEntry::builder()
-                    .id(format!("h{i}"))
-                    .message_body(format!(r#"{{"delivery_id":"dlv_held_{batch}_{i}"}}"#))
-                    .delay_seconds(900)
-                    .build()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let entries = batch_entries(&format!("held_{batch}"), 900)?;
         sqs.send_message_batch()
             .queue_url(url)
             .set_entries(Some(entries))
@@ -182,7 +182,6 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
             cpu_seconds(moto),
             cpu_seconds(worker_pid),
         );
-        let moto_started = cpu_seconds(moto);
         let (ceiling, moved) = moto_rate(&sqs, &ceiling_queue.url, settings.run_length).await?;
         let per = |a: f64, b: f64, n: f64| (a - b) * 1e3 / n;
         cpu.push(format!(
@@ -190,7 +189,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
             per(m1, m0, events as f64),
             per(w1, w0, events as f64),
             c1.per_op_since(&c0, events as f64),
-            per(cpu_seconds(moto), moto_started, moved as f64),
+            per(cpu_seconds(moto), m1, moved as f64),
         ));
         rates.push(rate);
         ceilings.push(ceiling);
