@@ -131,6 +131,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let background = CancellationToken::new();
         let relay = tokio::spawn(self.relay.run(background.clone()));
+        let upkeep = tokio::spawn(http::metrics::upkeep(background.clone()));
         let dispatcher = self.dispatcher.map(|(dispatcher, wake)| {
             tokio::spawn(webhook_dispatch::embedded::run(
                 dispatcher,
@@ -168,6 +169,9 @@ impl Application {
         background.cancel();
         if let Err(error) = relay.await {
             tracing::error!(%error, "relay task failed");
+        }
+        if let Err(error) = upkeep.await {
+            tracing::error!(%error, "metrics upkeep task failed");
         }
         if let Some(dispatcher) = dispatcher
             && let Err(error) = dispatcher.await

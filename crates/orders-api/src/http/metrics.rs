@@ -6,13 +6,14 @@
 //! `webhook_attempt_duration_seconds`, `db_pool_connections{state}`.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio_util::sync::CancellationToken;
 
 use super::AppState;
 
@@ -43,6 +44,21 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
             }
         })
         .as_ref()
+}
+
+/// How often [`upkeep`] folds recorded samples into the histograms.
+pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Folds the histograms' recorded samples into their buckets every [`UPKEEP_INTERVAL`] until
+/// `stop`. The recorder keeps every sample until then: without this, a process nobody scrapes
+/// would hold every request's latency in memory (`install_recorder` leaves upkeep to its caller).
+pub async fn upkeep(stop: CancellationToken) {
+    let Some(handle) = handle() else { return };
+    let mut ticks = tokio::time::interval(UPKEEP_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while stop.run_until_cancelled(ticks.tick()).await.is_some() {
+        handle.run_upkeep();
+    }
 }
 
 /// Records the route, status and latency of every request.
