@@ -146,6 +146,7 @@ impl TestApp {
             database_max_connections: 8,
             republish_overdue_seconds: 900,
             rate_limit_per_second: 0,
+            api_key_cache_seconds: 5,
         };
         configure(&mut config);
         if std::env::var_os("TEST_LOG").is_some() {

@@ -45,6 +45,10 @@ pub struct Config {
     /// Requests per second per API key (bursts of twice that); 0 turns the limit off.
     #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value_t = 50)]
     pub rate_limit_per_second: u32,
+    /// Seconds an API key that authenticated is remembered, not looked up again; a key revoked
+    /// elsewhere (another instance) keeps working here for at most that long; 0: not at all.
+    #[arg(long, env = "API_KEY_CACHE_SECONDS", default_value_t = 5)]
+    pub api_key_cache_seconds: u64,
     /// In SQS mode, pending deliveries overdue by this many seconds are published again.
     #[arg(long, env = "REPUBLISH_OVERDUE_SECONDS", default_value_t = 900)]
     pub republish_overdue_seconds: u64,

@@ -104,6 +104,7 @@ impl Application {
             outbox,
             draining: CancellationToken::new(),
             rate_limiter: http::rate_limiter(config.rate_limit_per_second),
+            keys: http::auth::KeyCache::new(Duration::from_secs(config.api_key_cache_seconds)),
         });
         Ok(Self {
             listener,

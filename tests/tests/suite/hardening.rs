@@ -604,6 +604,58 @@ async fn api_keys_are_listed_created_and_revoked() {
     db.drop_database().await;
 }
 
+/// Revokes every key of `customer` behind the API's back, as another instance would.
+async fn revoke_elsewhere(db: &TestDb, customer: &str) {
+    let revoked =
+        sqlx::query("update api_keys set revoked_at = utc_timestamp(6) where customer_id = ?")
+            .bind(customer)
+            .execute(&db.pool)
+            .await
+            .expect("revoked")
+            .rows_affected();
+    assert_eq!(revoked, 1);
+}
+
+#[tokio::test]
+async fn a_key_revoked_by_another_instance_stops_working_within_the_cache_time() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn_with(&db, |config| config.api_key_cache_seconds = 1).await;
+    let (customer, key) = app.customer("Acme").await;
+    let (status, _) = app.call("GET", "/v1/orders", Some(&key), None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the key authenticates, and is remembered"
+    );
+    revoke_elsewhere(&db, &customer).await;
+    // Remembered for 1 s from the lookup above: refused well before the 5 s default would be.
+    eventually(
+        Duration::from_secs(4),
+        "the revoked key to be refused",
+        || async {
+            let (status, _) = app.call("GET", "/v1/orders", Some(&key), None).await;
+            (status == StatusCode::UNAUTHORIZED).then_some(())
+        },
+    )
+    .await;
+    app.stop().await;
+
+    // Without the cache, at once.
+    let app = TestApp::spawn_with(&db, |config| config.api_key_cache_seconds = 0).await;
+    let (customer, key) = app.customer("Globex").await;
+    let (status, _) = app.call("GET", "/v1/orders", Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK);
+    revoke_elsewhere(&db, &customer).await;
+    let (status, _) = app.call("GET", "/v1/orders", Some(&key), None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "API_KEY_CACHE_SECONDS=0 looks every key up"
+    );
+    app.stop().await;
+    db.drop_database().await;
+}
+
 #[tokio::test]
 async fn limits_rate_and_size() {
     let db = TestDb::new().await;

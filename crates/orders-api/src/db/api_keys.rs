@@ -28,8 +28,16 @@ pub struct NewKey {
 const KEY_PREFIX: &str = "mk_";
 const DISPLAY_PREFIX_LEN: usize = 11;
 
-fn hash(key: &str) -> Vec<u8> {
-    Sha256::digest(key.as_bytes()).to_vec()
+/// The SHA-256 of a key: what is stored, and what a key is looked up by.
+pub type KeyHash = [u8; 32];
+
+fn hash(key: &str) -> KeyHash {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// The hash to look `key` up by; `None` when it cannot be one of our keys.
+pub fn key_hash(key: &str) -> Option<KeyHash> {
+    key.starts_with(KEY_PREFIX).then(|| hash(key))
 }
 
 /// Creates a key for `role`.
@@ -59,7 +67,7 @@ pub async fn create(
     .bind(role_name)
     .bind(name)
     .bind(&prefix)
-    .bind(hash(&secret))
+    .bind(hash(&secret).as_slice())
     .execute(conn)
     .await?;
     Ok(NewKey {
@@ -69,18 +77,15 @@ pub async fn create(
     })
 }
 
-/// The key id and role of an unrevoked key, if `key` is one.
+/// The key id and role of the unrevoked key whose hash is `hash`, if there is one.
 pub async fn authenticate(
     conn: &mut MySqlConnection,
-    key: &str,
+    hash: &KeyHash,
 ) -> sqlx::Result<Option<(ApiKeyId, Role)>> {
-    if !key.starts_with(KEY_PREFIX) {
-        return Ok(None);
-    }
     let row = sqlx::query(
         "select id, role, customer_id from api_keys where key_hash = ? and revoked_at is null",
     )
-    .bind(hash(key))
+    .bind(hash.as_slice())
     .fetch_optional(conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -155,7 +160,8 @@ pub async fn find(
         .filter(|row| owner.is_none_or(|owner| row.customer_id.as_deref() == Some(owner.as_str()))))
 }
 
-/// Revokes a key; it stops authenticating at once.
+/// Revokes a key; it stops authenticating at once (an API process that cached it forgets it
+/// within `API_KEY_CACHE_SECONDS`, see `http::auth::KeyCache`).
 pub async fn revoke(conn: &mut MySqlConnection, id: &ApiKeyId) -> sqlx::Result<bool> {
     let revoked = sqlx::query(
         "update api_keys set revoked_at = utc_timestamp(6) where id = ? and revoked_at is null",

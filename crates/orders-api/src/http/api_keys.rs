@@ -154,7 +154,6 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, axum::Json(view)))
 }
 
-/// Revokes an API key; it stops working at once.
 #[utoipa::path(
     delete,
     path = "/v1/api-keys/{id}",
@@ -175,5 +174,6 @@ pub(crate) async fn revoke(
         .await?
         .ok_or(Error::NotFound)?;
     api_keys::revoke(&mut conn, &id).await?;
+    state.keys.revoked();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,14 +1,91 @@
 //! Authentication: `Authorization: Bearer <api key>`, resolved to a role.
 
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use domain::ids::{ApiKeyId, CustomerId};
+use sqlx::MySqlPool;
 
 use super::AppState;
 use super::error::Error;
 use crate::db::Scope;
-use crate::db::api_keys::{self, Role};
+use crate::db::api_keys::{self, KeyHash, Role};
+
+/// The most keys a [`KeyCache`] remembers.
+const KEY_CACHE_CAPACITY: u64 = 10_000;
+
+/// Keys that authenticated recently, so that a client's requests do not each look its key up:
+/// for `API_KEY_CACHE_SECONDS` after the lookup (none at 0), by the key's SHA-256, never the
+/// key. Only keys that authenticated are remembered. A key revoked through this process stops
+/// working at once, because a revocation empties the cache; one revoked by another process
+/// (another instance, the database) works here for at most that long.
+pub struct KeyCache {
+    keys: Option<moka::sync::Cache<KeyHash, (ApiKeyId, Role)>>,
+    /// Counts revocations; a lookup that raced one is not remembered.
+    revocations: Mutex<u64>,
+}
+
+impl KeyCache {
+    /// A cache remembering keys for `ttl` (zero: none).
+    pub fn new(ttl: Duration) -> Self {
+        let keys = (!ttl.is_zero()).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(KEY_CACHE_CAPACITY)
+                .time_to_live(ttl)
+                .build()
+        });
+        Self {
+            keys,
+            revocations: Mutex::new(0),
+        }
+    }
+
+    /// The key id and role of `key` if it is a live key, from the cache or the database.
+    pub async fn authenticate(
+        &self,
+        pool: &MySqlPool,
+        key: &str,
+    ) -> sqlx::Result<Option<(ApiKeyId, Role)>> {
+        let Some(hash) = api_keys::key_hash(key) else {
+            return Ok(None);
+        };
+        let Some(keys) = &self.keys else {
+            return api_keys::authenticate(&mut *pool.acquire().await?, &hash).await;
+        };
+        if let Some(known) = keys.get(&hash) {
+            return Ok(Some(known));
+        }
+        let before = *self.lock();
+        let found = api_keys::authenticate(&mut *pool.acquire().await?, &hash).await?;
+        if let Some(found) = &found {
+            // Under the lock, so that a revocation either comes first and is seen here, or
+            // comes after the insert and empties it out.
+            let revocations = self.lock();
+            if *revocations == before {
+                keys.insert(hash, found.clone());
+            }
+        }
+        Ok(found)
+    }
+
+    /// Forgets every key: called after a revocation commits.
+    pub fn revoked(&self) {
+        let mut revocations = self.lock();
+        *revocations += 1;
+        if let Some(keys) = &self.keys {
+            keys.invalidate_all();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, u64> {
+        self.revocations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 /// Any authenticated caller.
 #[derive(Debug, Clone)]
@@ -46,8 +123,9 @@ impl FromRequestParts<AppState> for Caller {
             })
             .map(str::trim)
             .ok_or(Error::Unauthorized)?;
-        let mut conn = state.pool.acquire().await?;
-        let (key_id, role) = api_keys::authenticate(&mut conn, key)
+        let (key_id, role) = state
+            .keys
+            .authenticate(&state.pool, key)
             .await?
             .ok_or(Error::Unauthorized)?;
         if let Some(limiter) = &state.rate_limiter

@@ -60,6 +60,8 @@ pub struct StateInner {
     pub draining: CancellationToken,
     /// Requests per API key, when limited.
     pub rate_limiter: Option<RateLimiter>,
+    /// Keys that authenticated recently.
+    pub keys: auth::KeyCache,
 }
 
 /// A per-API-key token bucket.
