@@ -1,12 +1,15 @@
 //! Operations that span several repository calls, each in one transaction.
 //!
 //! A status change, its history row, its event and its delivery obligations commit together;
-//! nothing here calls the queue (the relay does, after the commit).
+//! nothing here calls the queue (the relay does, after the commit). A transaction the server
+//! rolls back for a lock conflict runs again from the start
+//! ([`webhook_dispatch::database::retry_lock_conflicts`]), so a deadlock is never a 5xx.
 
 use domain::event::Event;
 use domain::ids::{CustomerId, EndpointId, OrderId};
 use domain::order::{NewOrder, Order, OrderStatus, StatusChange};
 use sqlx::{MySqlConnection, MySqlPool};
+use webhook_dispatch::database::retry_lock_conflicts;
 
 use crate::db::{self, Scope, endpoints, orders, outbox};
 use crate::http::error::{Error, Result};
@@ -62,9 +65,13 @@ async fn write_change(conn: &mut MySqlConnection, change: &StatusChange) -> Resu
 /// Places an order for `customer`.
 pub async fn place_order(pool: &MySqlPool, customer: CustomerId, new: NewOrder) -> Result<Order> {
     let change = Order::place(customer, new, domain::time::now());
-    let mut tx = pool.begin().await?;
-    write_change(&mut tx, &change).await?;
-    tx.commit().await?;
+    retry_lock_conflicts(|| async {
+        let mut tx = pool.begin().await?;
+        write_change(&mut tx, &change).await?;
+        tx.commit().await?;
+        Ok::<_, Error>(())
+    })
+    .await?;
     Ok(change.order)
 }
 
@@ -86,17 +93,20 @@ pub async fn change_status(
     id: &OrderId,
     request: ChangeRequest,
 ) -> Result<Order> {
-    let mut tx = pool.begin().await?;
-    let order = orders::find(&mut tx, id, scope, true)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let change = order.transition(
-        request.to,
-        request.detail,
-        request.location,
-        domain::time::now(),
-    )?;
-    write_change(&mut tx, &change).await?;
-    tx.commit().await?;
-    Ok(change.order)
+    retry_lock_conflicts(|| async {
+        let mut tx = pool.begin().await?;
+        let order = orders::find(&mut tx, id, scope, true)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let change = order.transition(
+            request.to,
+            request.detail.clone(),
+            request.location.clone(),
+            domain::time::now(),
+        )?;
+        write_change(&mut tx, &change).await?;
+        tx.commit().await?;
+        Ok(change.order)
+    })
+    .await
 }

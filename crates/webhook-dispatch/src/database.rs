@@ -64,25 +64,38 @@ pub fn is_lock_conflict(error: &sqlx::Error) -> bool {
     )
 }
 
+/// An error that may be a lock conflict: work that failed with one can run again.
+pub trait LockConflict {
+    /// Whether the server rolled the work back for a deadlock or a lock wait timeout.
+    fn is_lock_conflict(&self) -> bool;
+}
+
+impl LockConflict for sqlx::Error {
+    fn is_lock_conflict(&self) -> bool {
+        is_lock_conflict(self)
+    }
+}
+
 /// Runs `work`, and runs it again (up to [`LOCK_CONFLICT_RETRIES`] times, after 2, 4, 8 … ms)
 /// while it fails with a lock conflict. InnoDB resolves a deadlock by rolling one transaction
-/// back and expects the application to retry it; the outbox relay, the claims and the attempt
-/// records run concurrently on the same rows, so they do. `work` must be a whole statement or
-/// transaction, safe to run again.
+/// back and expects the application to retry it; the outbox relay, the claims, the attempt
+/// records and the API's status changes run concurrently on the same rows, so they do. `work`
+/// must be a whole statement or transaction, safe to run again.
 ///
 /// The future is boxed: it wraps statements deep inside the handler's future, whose type would
 /// otherwise nest beyond the compiler's layout depth limit.
-pub fn retry_lock_conflicts<'a, T, F, Fut>(mut work: F) -> BoxFuture<'a, sqlx::Result<T>>
+pub fn retry_lock_conflicts<'a, T, E, F, Fut>(mut work: F) -> BoxFuture<'a, Result<T, E>>
 where
     F: FnMut() -> Fut + Send + 'a,
-    Fut: Future<Output = sqlx::Result<T>> + Send + 'a,
+    Fut: Future<Output = Result<T, E>> + Send + 'a,
     T: Send + 'a,
+    E: LockConflict + std::fmt::Display + Send + 'a,
 {
     Box::pin(async move {
         let mut retries = 0;
         loop {
             match work().await {
-                Err(error) if retries < LOCK_CONFLICT_RETRIES && is_lock_conflict(&error) => {
+                Err(error) if retries < LOCK_CONFLICT_RETRIES && error.is_lock_conflict() => {
                     retries += 1;
                     metrics::counter!("database_lock_conflicts_total").increment(1);
                     tracing::debug!(%error, retries, "lock conflict; running the work again");

@@ -1,7 +1,9 @@
 //! The orders API against a fresh MariaDB database per test.
 
+use std::time::Duration;
+
 use domain::order::OrderStatus;
-use e2e::{TestApp, TestDb, order_body, str_field};
+use e2e::{Receiver, TestApp, TestDb, eventually, order_body, str_field};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -527,5 +529,100 @@ async fn endpoint_lookups_by_customer_use_the_index() {
         );
         assert_ne!(access, "ALL", "{lookup} scans the table");
     }
+    db.drop_database().await;
+}
+
+/// A status change the server picks as a deadlock's victim runs again and succeeds; the client
+/// sees one change, not a 500.
+#[tokio::test]
+async fn a_status_change_rolled_back_for_a_deadlock_runs_again() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let receiver = Receiver::start().await;
+    let (_, key) = app.customer("Acme").await;
+    app.endpoint(&key, &receiver.url, None).await;
+    let order = app.order(&key, "PO-1").await;
+    receiver.wait_for(1, "the order.created delivery").await;
+    eventually(
+        Duration::from_secs(10),
+        "the delivery to settle",
+        || async {
+            let pending: i64 = sqlx::query_scalar(
+                "select count(*) from webhook_deliveries where status = 'pending'",
+            )
+            .fetch_one(&db.pool)
+            .await
+            .expect("pending");
+            (pending == 0).then_some(())
+        },
+    )
+    .await;
+    sqlx::query("create table ballast (n int primary key)")
+        .execute(&db.pool)
+        .await
+        .expect("ballast");
+
+    // The other transaction: heavier than the status change (200 rows written), so that InnoDB
+    // rolls the status change back; it holds every delivery row and the gap after the last, so
+    // the change's delivery insert waits for it.
+    let mut other = db.pool.begin().await.expect("begin");
+    sqlx::query(
+        "insert into ballast (n) with recursive s (n) as (select 1 union all select n + 1 from s where n < 200) select n from s",
+    )
+    .execute(&mut *other)
+    .await
+    .expect("ballast rows");
+    sqlx::query("select id from webhook_deliveries force index (primary) for update")
+        .fetch_all(&mut *other)
+        .await
+        .expect("delivery locks");
+
+    let path = format!("/v1/orders/{order}/status");
+    let request = app.call(
+        "POST",
+        &path,
+        Some(&app.operator_key),
+        Some(json!({"status": "confirmed"})),
+    );
+    let (change, ()) = tokio::join!(request, async {
+        eventually(
+            Duration::from_secs(10),
+            "the status change to wait for the delivery locks",
+            || async {
+                // (`innodb_trx` does not list a transaction waiting for an insert intention.)
+                let waiting: i64 = sqlx::query_scalar(
+                    "select count(*) from information_schema.processlist where info like 'insert into webhook_deliveries%'",
+                )
+                .fetch_one(&db.pool)
+                .await
+                .expect("processlist");
+                (waiting > 0).then_some(())
+            },
+        )
+        .await;
+        // The order row is the status change's: a lock cycle, which InnoDB breaks at once.
+        sqlx::query("select id from orders where id = ? for update")
+            .bind(&order)
+            .fetch_all(&mut *other)
+            .await
+            .expect("the status change, not this transaction, is the deadlock's victim");
+        other.rollback().await.expect("rollback");
+    });
+    let (status, body) = change;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "confirmed");
+    assert_eq!(body["sequence"], 2);
+    assert_eq!(db.count("order_status_history").await, 2);
+    assert_eq!(db.count("webhook_events").await, 2);
+    assert_eq!(db.count("webhook_deliveries").await, 2);
+    let (_, metrics) = app.call("GET", "/metrics", None, None).await;
+    let metrics = metrics.as_str().unwrap_or_default();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("database_lock_conflicts_total") && !l.ends_with(" 0")),
+        "the retry is counted: {metrics}"
+    );
+    app.stop().await;
     db.drop_database().await;
 }

@@ -84,6 +84,13 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+impl webhook_dispatch::database::LockConflict for Error {
+    fn is_lock_conflict(&self) -> bool {
+        matches!(self, Self::Internal(cause)
+            if cause.downcast_ref::<sqlx::Error>().is_some_and(sqlx::Error::is_lock_conflict))
+    }
+}
+
 impl Error {
     /// A 422 for a single field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
