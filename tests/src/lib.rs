@@ -54,10 +54,15 @@ impl TestDb {
 
     /// Counts rows of `table` (a trusted test literal).
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select count(*) from {table}")))
+        self.number(&format!("select count(*) from {table}")).await
+    }
+
+    /// The one number `sql` selects (a count, a sum).
+    pub async fn number(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
             .fetch_one(&self.pool)
             .await
-            .expect("count")
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     /// Drops the database.

@@ -547,13 +547,8 @@ async fn a_status_change_rolled_back_for_a_deadlock_runs_again() {
         Duration::from_secs(10),
         "the delivery to settle",
         || async {
-            let pending: i64 = sqlx::query_scalar(
-                "select count(*) from webhook_deliveries where status = 'pending'",
-            )
-            .fetch_one(&db.pool)
-            .await
-            .expect("pending");
-            (pending == 0).then_some(())
+            let pending = "select count(*) from webhook_deliveries where status = 'pending'";
+            (db.number(pending).await == 0).then_some(())
         },
     )
     .await;
@@ -590,13 +585,9 @@ async fn a_status_change_rolled_back_for_a_deadlock_runs_again() {
             "the status change to wait for the delivery locks",
             || async {
                 // (`innodb_trx` does not list a transaction waiting for an insert intention.)
-                let waiting: i64 = sqlx::query_scalar(
-                    "select count(*) from information_schema.processlist where info like 'insert into webhook_deliveries%'",
-                )
-                .fetch_one(&db.pool)
-                .await
-                .expect("processlist");
-                (waiting > 0).then_some(())
+                let waiting = "select count(*) from information_schema.processlist \
+                               where info like 'insert into webhook_deliveries%'";
+                (db.number(waiting).await > 0).then_some(())
             },
         )
         .await;
