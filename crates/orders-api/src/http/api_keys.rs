@@ -154,6 +154,8 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, axum::Json(view)))
 }
 
+/// Revokes an API key: the instance serving the request refuses it at once, the others within
+/// `API_KEY_CACHE_SECONDS` (5 s unless configured).
 #[utoipa::path(
     delete,
     path = "/v1/api-keys/{id}",
@@ -173,7 +175,7 @@ pub(crate) async fn revoke(
     api_keys::find(&mut conn, &id, owner.as_ref())
         .await?
         .ok_or(Error::NotFound)?;
+    let _revoking = state.keys.revoking();
     api_keys::revoke(&mut conn, &id).await?;
-    state.keys.revoked();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,6 @@
 //! Authentication: `Authorization: Bearer <api key>`, resolved to a role.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
@@ -20,12 +20,20 @@ const KEY_CACHE_CAPACITY: u64 = 10_000;
 /// Keys that authenticated recently, so that a client's requests do not each look its key up:
 /// for `API_KEY_CACHE_SECONDS` after the lookup (none at 0), by the key's SHA-256, never the
 /// key. Only keys that authenticated are remembered. A key revoked through this process stops
-/// working at once, because a revocation empties the cache; one revoked by another process
-/// (another instance, the database) works here for at most that long.
+/// working at once: every key remembered before a revocation is looked up again. One revoked
+/// by another process (another instance, the database) works here for at most that long.
 pub struct KeyCache {
-    keys: Option<moka::sync::Cache<KeyHash, (ApiKeyId, Role)>>,
-    /// Counts revocations; a lookup that raced one is not remembered.
-    revocations: Mutex<u64>,
+    keys: Option<moka::sync::Cache<KeyHash, Remembered>>,
+    /// Revocations through this process so far.
+    revocations: AtomicU64,
+}
+
+/// A key that authenticated, and how many revocations there had been before its lookup.
+#[derive(Clone)]
+struct Remembered {
+    revocations: u64,
+    key_id: ApiKeyId,
+    role: Role,
 }
 
 impl KeyCache {
@@ -39,7 +47,7 @@ impl KeyCache {
         });
         Self {
             keys,
-            revocations: Mutex::new(0),
+            revocations: AtomicU64::new(0),
         }
     }
 
@@ -55,35 +63,43 @@ impl KeyCache {
         let Some(keys) = &self.keys else {
             return api_keys::authenticate(&mut *pool.acquire().await?, &hash).await;
         };
-        if let Some(known) = keys.get(&hash) {
-            return Ok(Some(known));
+        // Read before the lookup: a revocation that commits after the lookup read the key is
+        // counted after it too, so what the lookup found is not used again.
+        let revocations = self.revocations.load(Ordering::SeqCst);
+        if let Some(known) = keys.get(&hash)
+            && known.revocations == revocations
+        {
+            return Ok(Some((known.key_id, known.role)));
         }
-        let before = *self.lock();
         let found = api_keys::authenticate(&mut *pool.acquire().await?, &hash).await?;
-        if let Some(found) = &found {
-            // Under the lock, so that a revocation either comes first and is seen here, or
-            // comes after the insert and empties it out.
-            let revocations = self.lock();
-            if *revocations == before {
-                keys.insert(hash, found.clone());
-            }
+        if let Some((key_id, role)) = &found {
+            let remembered = Remembered {
+                revocations,
+                key_id: key_id.clone(),
+                role: role.clone(),
+            };
+            keys.insert(hash, remembered);
         }
         Ok(found)
     }
 
-    /// Forgets every key: called after a revocation commits.
-    pub fn revoked(&self) {
-        let mut revocations = self.lock();
-        *revocations += 1;
-        if let Some(keys) = &self.keys {
+    /// Marks a revocation: every key remembered so far is looked up again. The guard marks it
+    /// when dropped, so hold it across the revocation's statement: the mark follows the
+    /// commit even when the request is cancelled in between.
+    pub fn revoking(&self) -> Revoking<'_> {
+        Revoking(self)
+    }
+}
+
+/// Marks a revocation in a [`KeyCache`] when dropped.
+pub struct Revoking<'a>(&'a KeyCache);
+
+impl Drop for Revoking<'_> {
+    fn drop(&mut self) {
+        self.0.revocations.fetch_add(1, Ordering::SeqCst);
+        if let Some(keys) = &self.0.keys {
             keys.invalidate_all();
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, u64> {
-        self.revocations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
