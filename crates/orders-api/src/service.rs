@@ -2,13 +2,13 @@
 //!
 //! A status change, its history row, its event and its delivery obligations commit together;
 //! nothing here calls the queue (the relay does, after the commit). A transaction the server
-//! rolls back for a lock conflict runs again from the start
-//! ([`webhook_dispatch::database::retry_lock_conflicts`]), so a deadlock is never a 5xx.
+//! rolls back for a lock conflict runs again from the start, up to 5 times
+//! ([`webhook_dispatch::database::retry_lock_conflicts`]).
 
 use domain::event::Event;
 use domain::ids::{CustomerId, EndpointId, OrderId};
 use domain::order::{NewOrder, Order, OrderStatus, StatusChange};
-use sqlx::{MySqlConnection, MySqlPool};
+use sqlx::{MySql, MySqlConnection, MySqlPool, Transaction};
 use webhook_dispatch::database::retry_lock_conflicts;
 
 use crate::db::{self, Scope, endpoints, orders, outbox};
@@ -62,14 +62,32 @@ async fn write_change(conn: &mut MySqlConnection, change: &StatusChange) -> Resu
     Ok(())
 }
 
+/// Commits `tx` after its work succeeded; otherwise rolls it back before returning the error.
+/// At once, not when the connection goes back to the pool: after a lock wait timeout the
+/// server undid only the statement, and the transaction run again must not wait for this
+/// one's locks.
+async fn settle<T>(tx: Transaction<'_, MySql>, work: Result<T>) -> Result<T> {
+    match work {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(%rollback, "rolling back a failed transaction");
+            }
+            Err(error)
+        }
+    }
+}
+
 /// Places an order for `customer`.
 pub async fn place_order(pool: &MySqlPool, customer: CustomerId, new: NewOrder) -> Result<Order> {
     let change = Order::place(customer, new, domain::time::now());
     retry_lock_conflicts(|| async {
         let mut tx = pool.begin().await?;
-        write_change(&mut tx, &change).await?;
-        tx.commit().await?;
-        Ok::<_, Error>(())
+        let written = write_change(&mut tx, &change).await;
+        settle(tx, written).await
     })
     .await?;
     Ok(change.order)
@@ -95,18 +113,28 @@ pub async fn change_status(
 ) -> Result<Order> {
     retry_lock_conflicts(|| async {
         let mut tx = pool.begin().await?;
-        let order = orders::find(&mut tx, id, scope, true)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let change = order.transition(
-            request.to,
-            request.detail.clone(),
-            request.location.clone(),
-            domain::time::now(),
-        )?;
-        write_change(&mut tx, &change).await?;
-        tx.commit().await?;
-        Ok(change.order)
+        let changed = apply_change(&mut tx, scope, id, request.clone()).await;
+        settle(tx, changed).await
     })
     .await
+}
+
+/// The work of [`change_status`] inside its transaction.
+async fn apply_change(
+    conn: &mut MySqlConnection,
+    scope: &Scope,
+    id: &OrderId,
+    request: ChangeRequest,
+) -> Result<Order> {
+    let order = orders::find(conn, id, scope, true)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let change = order.transition(
+        request.to,
+        request.detail,
+        request.location,
+        domain::time::now(),
+    )?;
+    write_change(conn, &change).await?;
+    Ok(change.order)
 }

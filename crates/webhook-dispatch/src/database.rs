@@ -89,7 +89,7 @@ where
     F: FnMut() -> Fut + Send + 'a,
     Fut: Future<Output = Result<T, E>> + Send + 'a,
     T: Send + 'a,
-    E: LockConflict + std::fmt::Display + Send + 'a,
+    E: LockConflict + std::fmt::Debug + Send + 'a,
 {
     Box::pin(async move {
         let mut retries = 0;
@@ -98,7 +98,7 @@ where
                 Err(error) if retries < LOCK_CONFLICT_RETRIES && error.is_lock_conflict() => {
                     retries += 1;
                     metrics::counter!("database_lock_conflicts_total").increment(1);
-                    tracing::debug!(%error, retries, "lock conflict; running the work again");
+                    tracing::debug!(?error, retries, "lock conflict; running the work again");
                     tokio::time::sleep(Duration::from_millis(1 << retries)).await;
                 }
                 result => return result,
