@@ -616,17 +616,20 @@ async fn revoke_elsewhere(db: &TestDb, customer: &str) {
     assert_eq!(revoked, 1);
 }
 
+/// What `GET /v1/orders` answers `key`.
+async fn orders_status(app: &TestApp, key: &str) -> StatusCode {
+    app.call("GET", "/v1/orders", Some(key), None).await.0
+}
+
 #[tokio::test]
 async fn a_key_revoked_by_another_instance_stops_working_within_the_cache_time() {
     let db = TestDb::new().await;
     let app = TestApp::spawn_with(&db, |config| config.api_key_cache_seconds = 2).await;
     let (customer, key) = app.customer("Acme").await;
-    let (status, _) = app.call("GET", "/v1/orders", Some(&key), None).await;
-    assert_eq!(status, StatusCode::OK, "the key authenticates");
+    assert_eq!(orders_status(&app, &key).await, StatusCode::OK);
     revoke_elsewhere(&db, &customer).await;
-    let (status, _) = app.call("GET", "/v1/orders", Some(&key), None).await;
     assert_eq!(
-        status,
+        orders_status(&app, &key).await,
         StatusCode::OK,
         "remembered for 2 s after its lookup"
     );
@@ -634,10 +637,7 @@ async fn a_key_revoked_by_another_instance_stops_working_within_the_cache_time()
     eventually(
         Duration::from_secs(4),
         "the revoked key to be refused",
-        || async {
-            let (status, _) = app.call("GET", "/v1/orders", Some(&key), None).await;
-            (status == StatusCode::UNAUTHORIZED).then_some(())
-        },
+        || async { (orders_status(&app, &key).await == StatusCode::UNAUTHORIZED).then_some(()) },
     )
     .await;
     app.stop().await;
@@ -645,12 +645,10 @@ async fn a_key_revoked_by_another_instance_stops_working_within_the_cache_time()
     // Without the cache, at once.
     let app = TestApp::spawn_with(&db, |config| config.api_key_cache_seconds = 0).await;
     let (customer, key) = app.customer("Globex").await;
-    let (status, _) = app.call("GET", "/v1/orders", Some(&key), None).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(orders_status(&app, &key).await, StatusCode::OK);
     revoke_elsewhere(&db, &customer).await;
-    let (status, _) = app.call("GET", "/v1/orders", Some(&key), None).await;
     assert_eq!(
-        status,
+        orders_status(&app, &key).await,
         StatusCode::UNAUTHORIZED,
         "API_KEY_CACHE_SECONDS=0 looks every key up"
     );
