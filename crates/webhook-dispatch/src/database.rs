@@ -51,19 +51,6 @@ pub fn pool(options: MySqlConnectOptions, max_connections: u32) -> MySqlPool {
 /// How often work the server rolled back for a lock conflict is tried again.
 const LOCK_CONFLICT_RETRIES: u32 = 5;
 
-/// Whether the server rolled the statement (or its whole transaction) back so that another
-/// could go on: a deadlock (1213) or a lock wait timeout (1205). Nothing of it was applied, so
-/// the same work can simply run again.
-pub fn is_lock_conflict(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
-        sqlx::Error::Database(db)
-            if db
-                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-                .is_some_and(|e| matches!(e.number(), 1205 | 1213))
-    )
-}
-
 /// An error that may be a lock conflict: work that failed with one can run again.
 pub trait LockConflict {
     /// Whether the server rolled the work back for a deadlock or a lock wait timeout.
@@ -71,8 +58,16 @@ pub trait LockConflict {
 }
 
 impl LockConflict for sqlx::Error {
+    /// A deadlock (1213) rolls the whole transaction back, a lock wait timeout (1205) the
+    /// statement; either way nothing of it was applied, so the same work can simply run again.
     fn is_lock_conflict(&self) -> bool {
-        is_lock_conflict(self)
+        matches!(
+            self,
+            sqlx::Error::Database(db)
+                if db
+                    .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                    .is_some_and(|e| matches!(e.number(), 1205 | 1213))
+        )
     }
 }
 
