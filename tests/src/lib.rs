@@ -152,6 +152,7 @@ impl TestApp {
             republish_overdue_seconds: 900,
             rate_limit_per_second: 0,
             api_key_cache_seconds: 5,
+            portal: orders_api::config::PortalArgs::default(),
         };
         configure(&mut config);
         if std::env::var_os("TEST_LOG").is_some() {

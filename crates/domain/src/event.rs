@@ -54,6 +54,22 @@ impl EventType {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
+
+    /// What the event means, as the event catalog tells customers.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::OrderCreated => {
+                "An order was placed. `previous_status` is null and `sequence` is 1."
+            }
+            Self::OrderStatusChanged => {
+                "An order moved to another status; `sequence` grows by one with every change, \
+                 so drop an update whose sequence is not higher than the last one you applied."
+            }
+            Self::WebhookTest => {
+                "A test event, sent on request to one endpoint only; it carries that endpoint's id."
+            }
+        }
+    }
 }
 
 impl fmt::Display for EventType {
@@ -84,37 +100,75 @@ pub struct Event {
     pub created_at: DateTime<Utc>,
 }
 
+// The payload types below are the only description of what customers receive: the bytes are
+// serialized from them, and with the `openapi` feature the event catalog's JSON Schemas are
+// derived from them (see [`catalog`]).
+
+/// Every payload: `{"type", "timestamp", "data"}`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct Envelope<D> {
+    /// The event type.
     #[serde(rename = "type")]
     event_type: EventType,
+    /// When it happened (RFC 3339, milliseconds, UTC).
     #[serde(with = "crate::time::millis")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     timestamp: DateTime<Utc>,
+    /// What happened.
+    #[cfg_attr(feature = "openapi", schema(inline))]
     data: D,
 }
 
+/// `data` of `order.created` and `order.status_changed`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct OrderData<'a> {
+    /// The order as it is after the change.
+    #[cfg_attr(feature = "openapi", schema(inline))]
     order: OrderSnapshot<'a>,
 }
 
+/// An order at one status change.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct OrderSnapshot<'a> {
+    /// `ord_…`
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     id: &'a OrderId,
+    /// The customer's reference.
     reference: &'a str,
+    /// The status after the change.
+    #[cfg_attr(feature = "openapi", schema(inline))]
     status: OrderStatus,
+    /// The status before it; `null` when the order was placed.
+    #[cfg_attr(feature = "openapi", schema(inline))]
     previous_status: Option<OrderStatus>,
+    /// 1 at creation, +1 per change: drop an update whose sequence is not higher than the last
+    /// one applied for the order.
     sequence: u32,
+    /// When the status changed (RFC 3339, milliseconds, UTC).
     #[serde(with = "crate::time::millis")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     status_changed_at: DateTime<Utc>,
+    /// The operator's detail.
     detail: Option<&'a str>,
+    /// Where the order was.
     location: Option<&'a str>,
+    /// Pick-up address.
+    #[cfg_attr(feature = "openapi", schema(inline))]
     origin: &'a Address,
+    /// Delivery address.
+    #[cfg_attr(feature = "openapi", schema(inline))]
     destination: &'a Address,
 }
 
+/// `data` of `webhook.test`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct TestData<'a> {
+    /// The endpoint the test was sent to (`ep_…`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     endpoint_id: &'a EndpointId,
 }
 
@@ -174,6 +228,140 @@ impl Event {
             payload,
             created_at: now,
         }
+    }
+}
+
+/// The event catalog: each type's JSON Schema, derived from the payload types above, and an
+/// example built by the same constructors that build real events.
+#[cfg(feature = "openapi")]
+pub mod catalog {
+    use chrono::TimeZone;
+    use utoipa::PartialSchema;
+
+    use super::*;
+    use crate::order::{NewOrder, Order, Shipping};
+
+    /// One event type as the catalog describes it.
+    #[derive(Debug, Clone)]
+    pub struct Entry {
+        /// The type.
+        pub event_type: EventType,
+        /// What it means.
+        pub description: &'static str,
+        /// The JSON Schema (2020-12) of its payload.
+        pub schema: serde_json::Value,
+        /// An example payload: the exact bytes an event of this type would carry.
+        pub example: Box<serde_json::value::RawValue>,
+    }
+
+    /// Every event type, in [`EventType::ALL`]'s order.
+    pub fn entries() -> Vec<Entry> {
+        EventType::ALL
+            .into_iter()
+            .map(|event_type| Entry {
+                event_type,
+                description: event_type.description(),
+                schema: schema(event_type),
+                example: example(event_type),
+            })
+            .collect()
+    }
+
+    /// The payload schema of one type, its `type` narrowed to that one value.
+    fn schema(event_type: EventType) -> serde_json::Value {
+        let schema = match event_type {
+            EventType::OrderCreated | EventType::OrderStatusChanged => {
+                Envelope::<OrderData<'static>>::schema()
+            }
+            EventType::WebhookTest => Envelope::<TestData<'static>>::schema(),
+        };
+        let mut schema = serde_json::to_value(schema).unwrap_or_default();
+        flatten_single_one_of(&mut schema);
+        if let Some(properties) = schema.get_mut("properties") {
+            properties["type"] = serde_json::json!({
+                "type": "string",
+                "const": event_type.as_str(),
+                "description": "The event type.",
+            });
+        }
+        if let Some(object) = schema.as_object_mut() {
+            object.insert(
+                "$schema".into(),
+                "https://json-schema.org/draft/2020-12/schema".into(),
+            );
+            object.insert("title".into(), event_type.as_str().into());
+        }
+        schema
+    }
+
+    /// Replaces each `{"oneOf": [S], …}` (how an inlined, described field comes out) by `S` with
+    /// the field's own keywords, so the schema reads as plainly as the payload.
+    fn flatten_single_one_of(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(object) => {
+                if let Some(serde_json::Value::Array(variants)) = object.get("oneOf")
+                    && let [serde_json::Value::Object(only)] = variants.as_slice()
+                {
+                    let only = only.clone();
+                    object.remove("oneOf");
+                    for (key, keyword) in only {
+                        object.entry(key).or_insert(keyword);
+                    }
+                }
+                object.values_mut().for_each(flatten_single_one_of);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(flatten_single_one_of),
+            _ => {}
+        }
+    }
+
+    /// A payload of one type, byte for byte as a real event of it would carry.
+    fn example(event_type: EventType) -> Box<serde_json::value::RawValue> {
+        let at = |hour| {
+            Utc.with_ymd_and_hms(2026, 11, 22, hour, 0, 0)
+                .single()
+                .unwrap_or_default()
+        };
+        let address =
+            |name: &str, line1: &str, city: &str, postal_code: &str, country: &str| Address {
+                name: name.into(),
+                line1: line1.into(),
+                line2: None,
+                city: city.into(),
+                region: None,
+                postal_code: postal_code.into(),
+                country: country.into(),
+            };
+        let customer = CustomerId::floor(at(8));
+        let mut placed = Order::place(
+            customer.clone(),
+            NewOrder {
+                reference: "PO-1234".into(),
+                origin: address("Acme DC", "Kade 1", "Rotterdam", "3011 AA", "NL"),
+                destination: address("J. Jansen", "Hauptstr. 2", "Berlin", "10115", "DE"),
+                parcels: Vec::new(),
+                shipping: Shipping::default(),
+            },
+            at(9),
+        );
+        placed.order.id = OrderId::floor(at(9));
+        let event = match event_type {
+            EventType::OrderCreated => Event::for_status_change(&placed),
+            EventType::OrderStatusChanged => placed
+                .order
+                .transition(
+                    OrderStatus::Confirmed,
+                    Some("Accepted by the carrier".into()),
+                    Some("Rotterdam hub".into()),
+                    at(10),
+                )
+                .map(|change| Event::for_status_change(&change))
+                .unwrap_or_else(|_| Event::for_status_change(&placed)),
+            EventType::WebhookTest => Event::test(customer, &EndpointId::floor(at(8)), at(10)),
+        };
+        let payload = String::from_utf8(event.payload).unwrap_or_default();
+        serde_json::value::RawValue::from_string(payload)
+            .expect("a payload is the JSON serialization of an envelope")
     }
 }
 

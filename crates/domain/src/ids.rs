@@ -157,6 +157,11 @@ define_id!(
     SecretId,
     "whs"
 );
+define_id!(
+    /// A portal session: a short-lived link into the customer portal (the id, never the token).
+    PortalSessionId,
+    "ps"
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
-//! The orders API's configuration, from the environment (DESIGN.md §8).
+//! The orders API's configuration, from the environment.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -52,6 +53,51 @@ pub struct Config {
     /// In SQS mode, pending deliveries overdue by this many seconds are published again.
     #[arg(long, env = "REPUBLISH_OVERDUE_SECONDS", default_value_t = 900)]
     pub republish_overdue_seconds: u64,
+    /// The customer portal.
+    #[command(flatten)]
+    pub portal: PortalArgs,
+}
+
+/// Where the customer portal is, and who may frame it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PortalArgs {
+    /// The portal's build (`web/dist`) to serve at `/portal/`; unset, this process serves none.
+    #[arg(long, env = "PORTAL_DIR")]
+    pub portal_dir: Option<PathBuf>,
+    /// The portal's address that portal session links point to (default: this process's
+    /// `/portal/`).
+    #[arg(long, env = "PORTAL_URL")]
+    pub portal_url: Option<String>,
+    /// Who may embed the portal in a frame: a CSP `frame-ancestors` source list.
+    #[arg(long, env = "PORTAL_FRAME_ANCESTORS", default_value = "'none'")]
+    pub portal_frame_ancestors: String,
+}
+
+impl Default for PortalArgs {
+    fn default() -> Self {
+        Self {
+            portal_dir: None,
+            portal_url: None,
+            portal_frame_ancestors: "'none'".into(),
+        }
+    }
+}
+
+impl PortalArgs {
+    /// The portal's address: `PORTAL_URL`, or `/portal/` on `addr` (loopback for a wildcard).
+    pub fn url(&self, addr: SocketAddr) -> String {
+        match &self.portal_url {
+            Some(url) if url.ends_with('/') => url.clone(),
+            Some(url) => format!("{url}/"),
+            None => {
+                let mut addr = addr;
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("http://{addr}/portal/")
+            }
+        }
+    }
 }
 
 impl Config {
@@ -91,5 +137,27 @@ mod tests {
         assert_eq!(parse(":9000"), "0.0.0.0:9000");
         assert_eq!(parse("127.0.0.1:0"), "127.0.0.1:0");
         assert!(parse_listen("nope").is_err());
+    }
+
+    #[test]
+    fn portal_url_defaults_to_this_process() {
+        let portal = PortalArgs::default();
+        let at = |s: &str| s.parse::<SocketAddr>().expect("addr");
+        assert_eq!(
+            portal.url(at("127.0.0.1:8080")),
+            "http://127.0.0.1:8080/portal/"
+        );
+        assert_eq!(
+            portal.url(at("0.0.0.0:9000")),
+            "http://127.0.0.1:9000/portal/"
+        );
+        let configured = PortalArgs {
+            portal_url: Some("https://portal.example.com/portal".into()),
+            ..PortalArgs::default()
+        };
+        assert_eq!(
+            configured.url(at("0.0.0.0:9000")),
+            "https://portal.example.com/portal/"
+        );
     }
 }

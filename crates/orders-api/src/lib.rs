@@ -39,6 +39,7 @@ use crate::relay::Relay;
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    portal: Option<axum::Router<AppState>>,
     relay: Relay,
     dispatcher: Option<(Dispatcher, Arc<Notify>)>,
     drain: Duration,
@@ -97,6 +98,15 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
+        let portal = match &config.portal.portal_dir {
+            Some(dir) => {
+                let frame_ancestors =
+                    http::portal::parse_frame_ancestors(&config.portal.portal_frame_ancestors)?;
+                Some(http::portal::router(dir, &frame_ancestors)?)
+            }
+            None => None,
+        };
+        let portal_url = config.portal.url(listener.local_addr()?);
         let state = AppState::new(StateInner {
             pool,
             keyring,
@@ -105,10 +115,12 @@ impl Application {
             draining: CancellationToken::new(),
             rate_limiter: http::rate_limiter(config.rate_limit_per_second),
             keys: http::auth::KeyCache::new(Duration::from_secs(config.api_key_cache_seconds)),
+            portal_url,
         });
         Ok(Self {
             listener,
             state,
+            portal,
             relay,
             dispatcher,
             drain: config.drain(),
@@ -145,16 +157,17 @@ impl Application {
         let pool = self.state.pool.clone();
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
         let closed = CancellationToken::new();
-        let serve = axum::serve(self.listener, http::router(self.state)).with_graceful_shutdown({
-            let closed = closed.clone();
-            async move {
-                shutdown.cancelled().await;
-                draining.cancel();
-                tracing::info!(drain_seconds = drain.as_secs(), "draining");
-                tokio::time::sleep(drain).await;
-                closed.cancel();
-            }
-        });
+        let serve = axum::serve(self.listener, http::router(self.state, self.portal))
+            .with_graceful_shutdown({
+                let closed = closed.clone();
+                async move {
+                    shutdown.cancelled().await;
+                    draining.cancel();
+                    tracing::info!(drain_seconds = drain.as_secs(), "draining");
+                    tokio::time::sleep(drain).await;
+                    closed.cancel();
+                }
+            });
         // Once the listener closes, in-flight requests get `in_flight_deadline` to finish.
         let in_flight_deadline = self.in_flight_deadline;
         let served = tokio::select! {

@@ -1,9 +1,13 @@
 //! `orders-api`: serves the API (default) or runs an admin command.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use domain::ids::CustomerId;
 use orders_api::Application;
 use orders_api::config::Config;
 use orders_api::db::api_keys::{self, Role};
+use orders_api::db::{customers, portal_sessions as sessions};
+use orders_api::http::portal_sessions;
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +28,8 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Prints the OpenAPI document (what `GET /openapi.json` serves) on stdout.
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,6 +39,16 @@ enum AdminCommand {
         /// A name to recognise the key by.
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Opens a portal session for a customer and prints its link on stdout (and nothing else).
+    PortalLink {
+        /// The customer (`cus_…`).
+        #[arg(long)]
+        customer: CustomerId,
+        /// Seconds until the link stops working, 300–86400.
+        #[arg(long, default_value_t = portal_sessions::DEFAULT_LIFETIME_SECONDS,
+              value_parser = clap::value_parser!(u32).range(300..=86_400))]
+        lifetime_seconds: u32,
     },
 }
 
@@ -62,6 +78,35 @@ async fn main() -> anyhow::Result<()> {
             drop(conn);
             pool.close().await;
             println!("{}", key.secret.expose_secret());
+            Ok(())
+        }
+        Some(Command::Admin {
+            command:
+                AdminCommand::PortalLink {
+                    customer,
+                    lifetime_seconds,
+                },
+        }) => {
+            let pool = orders_api::connect(&cli.config).await?;
+            let mut conn = pool.acquire().await?;
+            anyhow::ensure!(
+                customers::exists(&mut conn, &customer).await?,
+                "no customer {customer}"
+            );
+            let session = sessions::create(&mut conn, &customer, lifetime_seconds).await?;
+            drop(conn);
+            pool.close().await;
+            let url = cli.config.portal.url(cli.config.listen_addr()?);
+            println!(
+                "{}",
+                portal_sessions::link(&url, session.token.expose_secret())
+            );
+            Ok(())
+        }
+        Some(Command::Openapi) => {
+            let document = serde_json::to_string_pretty(&orders_api::http::openapi::document())
+                .context("serializing the OpenAPI document")?;
+            println!("{document}");
             Ok(())
         }
     }

@@ -8,6 +8,7 @@ mod e2e_sqs;
 mod faults;
 mod hardening;
 mod lambda;
+mod portal;
 mod recording;
 mod relay;
 mod ssrf;

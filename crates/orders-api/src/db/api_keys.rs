@@ -31,8 +31,19 @@ const DISPLAY_PREFIX_LEN: usize = 11;
 /// The SHA-256 of a key: what is stored, and what a key is looked up by.
 pub type KeyHash = [u8; 32];
 
-fn hash(key: &str) -> KeyHash {
+/// The SHA-256 of a bearer credential (an API key or a portal session token).
+pub(crate) fn hash(key: &str) -> KeyHash {
     Sha256::digest(key.as_bytes()).into()
+}
+
+/// A new bearer credential: `prefix` and 32 random bytes in unpadded base64url.
+pub(crate) fn new_secret(prefix: &str) -> sqlx::Result<String> {
+    let mut random = [0u8; 32];
+    getrandom::fill(&mut random).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    Ok(format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
+    ))
 }
 
 /// The hash to look `key` up by; `None` when it cannot be one of our keys.
@@ -46,12 +57,7 @@ pub async fn create(
     role: &Role,
     name: Option<&str>,
 ) -> sqlx::Result<NewKey> {
-    let mut random = [0u8; 32];
-    getrandom::fill(&mut random).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    let secret = format!(
-        "{KEY_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
-    );
+    let secret = new_secret(KEY_PREFIX)?;
     let prefix: String = secret.chars().take(DISPLAY_PREFIX_LEN).collect();
     let id = ApiKeyId::new();
     let (role_name, customer_id) = match role {

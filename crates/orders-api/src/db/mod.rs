@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod idempotency;
 pub mod orders;
 pub mod outbox;
+pub mod portal_sessions;
 
 /// Whether `error` is a duplicate on the unique key named `key`. MySQL does not report
 /// constraint names through sqlx, so the key name is matched in the message, and every key in

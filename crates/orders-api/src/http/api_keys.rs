@@ -136,6 +136,7 @@ pub(crate) async fn create(
     caller: Caller,
     OptionalJson(body): OptionalJson<CreateKey>,
 ) -> Result<(StatusCode, axum::Json<ApiKeyView>)> {
+    caller.not_in_portal()?;
     let body = body.unwrap_or_default();
     let mut errors = FieldErrors::new();
     validation::optional_text(&mut errors, "name", body.name.as_deref(), 200);

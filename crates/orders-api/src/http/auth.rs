@@ -1,4 +1,5 @@
-//! Authentication: `Authorization: Bearer <api key>`, resolved to a role.
+//! Authentication: `Authorization: Bearer <credential>`, resolved to a role. A credential is an
+//! API key (`mk_…`) or a portal session token (`mps_…`), which acts as its customer.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -6,13 +7,14 @@ use std::time::Duration;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use domain::ids::{ApiKeyId, CustomerId};
+use domain::ids::{ApiKeyId, CustomerId, PortalSessionId};
 use sqlx::MySqlPool;
 
 use super::AppState;
 use super::error::Error;
 use crate::db::Scope;
 use crate::db::api_keys::{self, KeyHash, Role};
+use crate::db::portal_sessions::{self, Lookup};
 
 /// The most keys a [`KeyCache`] remembers.
 const KEY_CACHE_CAPACITY: u64 = 10_000;
@@ -103,16 +105,33 @@ impl Drop for Revoking<'_> {
     }
 }
 
+/// What a caller authenticated with; requests are rate limited per credential.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Credential {
+    /// An API key.
+    ApiKey(ApiKeyId),
+    /// A portal session (always a customer's).
+    PortalSession(PortalSessionId),
+}
+
 /// Any authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// The key used.
-    pub key_id: ApiKeyId,
+    /// The credential used.
+    pub credential: Credential,
     /// What it may do.
     pub role: Role,
 }
 
 impl Caller {
+    /// Refuses portal sessions: they may not create credentials (API keys, portal sessions).
+    pub fn not_in_portal(&self) -> Result<(), Error> {
+        match self.credential {
+            Credential::ApiKey(_) => Ok(()),
+            Credential::PortalSession(_) => Err(Error::NotInPortal),
+        }
+    }
+
     /// The rows this caller may see.
     pub fn scope(&self) -> Scope {
         match &self.role {
@@ -139,13 +158,27 @@ impl FromRequestParts<AppState> for Caller {
             })
             .map(str::trim)
             .ok_or(Error::Unauthorized)?;
-        let (key_id, role) = state
-            .keys
-            .authenticate(&state.pool, key)
-            .await?
-            .ok_or(Error::Unauthorized)?;
+        let (credential, role) = if let Some(hash) = portal_sessions::token_hash(key) {
+            // Sessions are few and short-lived: looked up on every request, never cached, so a
+            // revocation takes effect at once on every instance.
+            let mut conn = state.pool.acquire().await?;
+            match portal_sessions::authenticate(&mut conn, &hash).await? {
+                Some(Lookup::Live { id, customer_id }) => {
+                    (Credential::PortalSession(id), Role::Customer(customer_id))
+                }
+                Some(Lookup::Ended) => return Err(Error::SessionEnded),
+                None => return Err(Error::Unauthorized),
+            }
+        } else {
+            let (key_id, role) = state
+                .keys
+                .authenticate(&state.pool, key)
+                .await?
+                .ok_or(Error::Unauthorized)?;
+            (Credential::ApiKey(key_id), role)
+        };
         if let Some(limiter) = &state.rate_limiter
-            && let Err(not_until) = limiter.check_key(&key_id)
+            && let Err(not_until) = limiter.check_key(&credential)
         {
             use governor::clock::{Clock, DefaultClock};
             let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -153,7 +186,7 @@ impl FromRequestParts<AppState> for Caller {
                 retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
             });
         }
-        let caller = Caller { key_id, role };
+        let caller = Caller { credential, role };
         if let Role::Customer(customer) = &caller.role {
             tracing::Span::current().record("customer_id", tracing::field::display(customer));
         }
@@ -178,11 +211,11 @@ impl FromRequestParts<AppState> for Operator {
     }
 }
 
-/// A caller with a customer key (403 otherwise).
+/// A caller with a customer key or portal session (403 otherwise).
 #[derive(Debug, Clone)]
 pub struct Customer {
-    /// The key used.
-    pub key_id: ApiKeyId,
+    /// The credential used.
+    pub credential: Credential,
     /// The customer it belongs to.
     pub customer_id: CustomerId,
 }
@@ -194,7 +227,7 @@ impl FromRequestParts<AppState> for Customer {
         let caller = Caller::from_request_parts(parts, state).await?;
         match caller.role {
             Role::Customer(customer_id) => Ok(Self {
-                key_id: caller.key_id,
+                credential: caller.credential,
                 customer_id,
             }),
             Role::Operator => Err(Error::Forbidden),

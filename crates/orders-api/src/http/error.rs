@@ -30,9 +30,15 @@ pub enum Error {
     /// No API key, or an unknown one (401).
     #[error("a valid API key is required: send `Authorization: Bearer <key>`")]
     Unauthorized,
+    /// A portal session that expired or was revoked (401).
+    #[error("this portal link has expired or was revoked; ask for a new one")]
+    SessionEnded,
     /// The key's role may not use this route (403).
     #[error("this API key's role may not use this route")]
     Forbidden,
+    /// A portal session may not create credentials: API keys or other portal sessions (403).
+    #[error("a portal session cannot create API keys or portal sessions; use an API key")]
+    NotInPortal,
     /// Missing, malformed or someone else's (404).
     #[error("no such resource")]
     NotFound,
@@ -108,7 +114,14 @@ impl Error {
                 "Invalid request",
             ),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
-            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::SessionEnded => (
+                StatusCode::UNAUTHORIZED,
+                "portal-session-expired",
+                "Portal link expired",
+            ),
+            Self::Forbidden | Self::NotInPortal => {
+                (StatusCode::FORBIDDEN, "forbidden", "Forbidden")
+            }
             Self::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::InvalidTransition(_) => (
                 StatusCode::CONFLICT,

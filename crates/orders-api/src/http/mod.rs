@@ -6,6 +6,7 @@ pub mod customers;
 pub mod deliveries;
 pub mod endpoints;
 pub mod error;
+pub mod event_types;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -13,6 +14,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod orders;
 pub mod pagination;
+pub mod portal;
+pub mod portal_sessions;
 pub mod views;
 
 use std::ops::Deref;
@@ -62,10 +65,12 @@ pub struct StateInner {
     pub rate_limiter: Option<RateLimiter>,
     /// Keys that authenticated recently.
     pub keys: auth::KeyCache,
+    /// Where the customer portal is served; portal session links point there.
+    pub portal_url: String,
 }
 
-/// A per-API-key token bucket.
-pub type RateLimiter = Arc<governor::DefaultKeyedRateLimiter<domain::ids::ApiKeyId>>;
+/// A token bucket per credential (API key or portal session).
+pub type RateLimiter = Arc<governor::DefaultKeyedRateLimiter<auth::Credential>>;
 
 /// A limiter allowing `per_second` requests per key (bursts of twice that), or none for 0.
 pub fn rate_limiter(per_second: u32) -> Option<RateLimiter> {
@@ -124,8 +129,8 @@ async fn method_not_allowed() -> Error {
     Error::MethodNotAllowed
 }
 
-/// The whole API.
-pub fn router(state: AppState) -> Router {
+/// The whole API, and the portal's routes when it is served.
+pub fn router(state: AppState, portal: Option<Router<AppState>>) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
         let request_id = request
             .headers()
@@ -148,8 +153,11 @@ pub fn router(state: AppState) -> Router {
         .merge(endpoints::router())
         .merge(deliveries::router())
         .merge(api_keys::router())
+        .merge(portal_sessions::router())
+        .merge(event_types::router())
         .route("/metrics", axum::routing::get(metrics::render))
         .route("/openapi.json", axum::routing::get(openapi::openapi_json))
+        .merge(portal.unwrap_or_default())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

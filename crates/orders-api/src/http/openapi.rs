@@ -194,11 +194,11 @@ problem_response!(
 );
 problem_response!(
     /// 401.
-    Unauthorized, 401, "No API key, or an unknown or revoked one"
+    Unauthorized, 401, "No API key, or an unknown or revoked one; or a portal session that expired or was revoked (`portal-session-expired`)"
 );
 problem_response!(
     /// 403.
-    Forbidden, 403, "The API key's role may not use this operation"
+    Forbidden, 403, "The API key's role may not use this operation, or a portal session may not"
 );
 problem_response!(
     /// 404.
@@ -279,6 +279,10 @@ impl Modify for Security {
         super::api_keys::list,
         super::api_keys::create,
         super::api_keys::revoke,
+        super::portal_sessions::create,
+        super::portal_sessions::current,
+        super::portal_sessions::revoke,
+        super::event_types::list,
     ),
     components(schemas(ProblemSchema, FieldErrorSchema, domain::event::EventType)),
     tags(
@@ -300,5 +304,10 @@ pub struct ApiDoc;
     responses((status = 200, description = "This document", content_type = "application/json", body = Object))
 )]
 pub async fn openapi_json() -> impl IntoResponse {
-    axum::Json(ApiDoc::openapi())
+    axum::Json(document())
+}
+
+/// The OpenAPI document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
 }
