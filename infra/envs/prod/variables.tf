@@ -13,6 +13,23 @@ variable "api_domain_name" {
   type        = string
 }
 
+variable "portal_domain_name" {
+  description = "Domain of the customer portal (an ISSUED ACM certificate must exist for it in us-east-1)."
+  type        = string
+}
+
+variable "portal_frame_ancestors" {
+  description = "CSP frame-ancestors of the portal: who may embed it in a frame ('none' forbids framing)."
+  type        = string
+  default     = "'none'"
+}
+
+variable "portal_web_acl_arn" {
+  description = "WAFv2 web ACL of scope CLOUDFRONT (us-east-1) for the portal's distribution, or null for none."
+  type        = string
+  default     = null
+}
+
 variable "database_dsn" {
   description = "PlanetScale connection string of the environment's branch. Set TF_VAR_database_dsn from the CI secret store; never put it in a tfvars file."
   type        = string

@@ -47,3 +47,18 @@ output "alarm_topic_arn" {
   description = "SNS topic of the alarms."
   value       = module.service.alarm_topic_arn
 }
+
+output "portal_url" {
+  description = "Address of the customer portal."
+  value       = module.service.portal_url
+}
+
+output "portal_distribution_domain_name" {
+  description = "Domain name of the portal's CloudFront distribution (the portal domain's DNS target)."
+  value       = module.service.portal_distribution_domain_name
+}
+
+output "portal_env" {
+  description = "Environment variables for infra/pipeline/publish-portal.sh."
+  value       = module.service.portal_env
+}

@@ -3,6 +3,8 @@
 region                      = "eu-west-1"
 vpc_name                    = "mechanica-qa"
 api_domain_name             = "api.qa.mechanica-logistics.com"
+portal_domain_name          = "portal.qa.mechanica-logistics.com"
+portal_frame_ancestors      = "'none'"
 lambda_architectures        = ["arm64"]
 lambda_reserved_concurrency = 5
 lambda_maximum_concurrency  = 2

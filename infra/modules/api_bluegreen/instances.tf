@@ -46,7 +46,8 @@ data "aws_ssm_parameter" "ami" {
 locals {
   # Non-secret settings of orders-api. The deploy agent appends the secret's keys (SECRETS_KEY,
   # DSN) and writes the result to /etc/mechanica/orders-api.env, the unit's EnvironmentFile.
-  base_env = join("", [for k, v in {
+  # PORTAL_URL is where portal session links point (the CloudFront portal, modules/portal).
+  base_env = join("", [for k, v in merge({
     APP_ENV                = "prod"
     LISTEN                 = ":${var.app_port}"
     QUEUE                  = "sqs"
@@ -54,7 +55,7 @@ locals {
     AWS_REGION             = local.region
     SHUTDOWN_DRAIN_SECONDS = tostring(var.shutdown_drain_seconds)
     RUST_LOG               = var.rust_log
-  } : "${k}=${v}\n"])
+  }, var.portal_url == null ? {} : { PORTAL_URL = var.portal_url }) : "${k}=${v}\n"])
 
   cloud_init_config = {
     for colour, _ in local.colours : colour => {

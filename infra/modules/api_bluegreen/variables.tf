@@ -160,6 +160,12 @@ variable "waf_rate_limit" {
   default     = 2000
 }
 
+variable "portal_url" {
+  description = "PORTAL_URL of orders-api: the customer portal's address, which portal session links point to; null leaves it unset. Like every setting in the instances' cloud-init, it reaches an instance when the instance is created (see aws_instance.api's lifecycle)."
+  type        = string
+  default     = null
+}
+
 variable "rust_log" {
   description = "RUST_LOG of orders-api."
   type        = string

@@ -1,13 +1,17 @@
 # One customer managed key per environment. It encrypts the SQS queues, the Lambda environment,
-# the log groups, the application secret, the alarm topic, the artifacts bucket, the ECR
-# repository and the instances' root volumes. Rotation is on.
+# the log groups, the application secret, the alarm topic, the artifacts bucket, the portal's
+# buckets, the ECR repository and the instances' root volumes. Rotation is on.
 #
 # The key policy delegates to IAM (the account root statement, as AWS's default policy does), so
 # each role's own policy decides what it may do with the key, always narrowed by a
-# kms:ViaService or kms:EncryptionContext condition. Two AWS services that act on their own
-# behalf, not through a role of ours, are allowed here: CloudWatch Logs (log group encryption,
-# bound to this account's log groups by encryption context) and CloudWatch alarms publishing to
-# the encrypted SNS topic (bound to this account).
+# kms:ViaService or kms:EncryptionContext condition. AWS services that act on their own behalf,
+# not through a role of ours, are allowed here: CloudWatch Logs (log group encryption, bound to
+# this account's log groups by encryption context), CloudWatch alarms publishing to the
+# encrypted SNS topic (bound to this account) and, where the portal exists (modules/portal),
+# CloudFront: its distribution decrypts the portal bucket's objects through origin access
+# control (bound to that distribution and bucket), and its standard log delivery encrypts log
+# files into the portal's log bucket (bound to that bucket by encryption context). S3 bucket
+# keys make the bucket's ARN the encryption context.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -17,6 +21,35 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.name
   partition  = data.aws_partition.current.partition
+
+  # Empty where there is no portal.
+  cloudfront_statements = flatten([
+    for portal in (var.cloudfront_portal == null ? [] : [var.cloudfront_portal]) : [
+      {
+        Sid       = "CloudFrontReadsThePortalBucket"
+        Effect    = "Allow"
+        Principal = { Service = "cloudfront.amazonaws.com" }
+        Action    = "kms:Decrypt"
+        Resource  = "*"
+        Condition = {
+          StringEquals = {
+            "AWS:SourceArn"                    = portal.distribution_arn
+            "kms:EncryptionContext:aws:s3:arn" = portal.content_bucket_arn
+          }
+        }
+      },
+      {
+        Sid       = "CloudFrontLogDeliveryIntoThePortalLogBucket"
+        Effect    = "Allow"
+        Principal = { Service = "delivery.logs.amazonaws.com" }
+        Action    = "kms:GenerateDataKey*"
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "kms:EncryptionContext:aws:s3:arn" = portal.log_bucket_arn }
+        }
+      },
+    ]
+  ])
 }
 
 resource "aws_kms_key" "this" {
@@ -30,7 +63,7 @@ resource "aws_kms_key" "this" {
 
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid       = "AccountAdministrationThroughIam"
         Effect    = "Allow"
@@ -66,7 +99,7 @@ resource "aws_kms_key" "this" {
           StringEquals = { "aws:SourceAccount" = local.account_id }
         }
       },
-    ]
+    ], local.cloudfront_statements)
   })
 }
 

@@ -29,3 +29,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "cloudfront_portal" {
+  description = "The portal's CloudFront distribution and buckets (modules/portal), whose objects this key encrypts: the distribution may decrypt the content bucket's objects, CloudFront's log delivery may encrypt into the log bucket. Null where there is no portal."
+  type = object({
+    distribution_arn   = string
+    content_bucket_arn = string
+    log_bucket_arn     = string
+  })
+  default = null
+}

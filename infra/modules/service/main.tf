@@ -1,8 +1,11 @@
 # The whole delivery service of one environment (qa or prod): what the two root modules
-# envs/qa and envs/prod instantiate, so the environments differ only in their inputs.
+# envs/qa and envs/prod instantiate, so the environments differ only in their inputs. It takes
+# two AWS providers: the environment's region (aws) and us-east-1 (aws.us_east_1), where the
+# portal's CloudFront certificate is looked up.
 
 locals {
   name_prefix = "mechanica-${var.environment}"
+  portal_url  = "https://${var.portal_domain_name}/portal/"
 }
 
 data "aws_vpc" "this" {
@@ -31,11 +34,25 @@ data "aws_acm_certificate" "api" {
   most_recent = true
 }
 
+# CloudFront takes certificates from us-east-1 only.
+data "aws_acm_certificate" "portal" {
+  provider    = aws.us_east_1
+  domain      = var.portal_domain_name
+  statuses    = ["ISSUED"]
+  most_recent = true
+}
+
 module "kms" {
   source      = "../kms"
   alias_name  = local.name_prefix
-  description = "mechanica ${var.environment}: queues, secrets, logs, artifacts, volumes"
+  description = "mechanica ${var.environment}: queues, secrets, logs, artifacts, portal, volumes"
   tags        = var.tags
+
+  cloudfront_portal = {
+    distribution_arn   = module.portal.distribution_arn
+    content_bucket_arn = module.portal.bucket_arn
+    log_bucket_arn     = module.portal.log_bucket_arn
+  }
 }
 
 module "artifacts" {
@@ -96,7 +113,24 @@ module "api" {
   queue_arn            = module.queue.queue_arn
   queue_url            = module.queue.queue_url
   secret_arn           = module.secrets.secret_arn
+  portal_url           = local.portal_url
   tags                 = var.tags
+}
+
+# The customer portal on CloudFront, with /v1/* and /openapi.json forwarded to the API. The
+# origin is the API's domain rather than the ALB's DNS name: CloudFront checks the origin's
+# certificate against the origin's name, and the listener's certificate covers the domain.
+module "portal" {
+  source                 = "../portal"
+  name_prefix            = local.name_prefix
+  aliases                = [var.portal_domain_name]
+  certificate_arn        = data.aws_acm_certificate.portal.arn
+  api_origin_domain_name = var.api_domain_name
+  frame_ancestors        = var.portal_frame_ancestors
+  web_acl_arn            = var.portal_web_acl_arn
+  kms_key_arn            = module.kms.key_arn
+  access_logs_bucket     = module.artifacts.logs_bucket
+  tags                   = var.tags
 }
 
 module "alarms" {

@@ -47,3 +47,21 @@ output "alarm_topic_arn" {
   description = "SNS topic of the alarms."
   value       = module.alarms.topic_arn
 }
+
+output "portal_url" {
+  description = "Address of the customer portal."
+  value       = module.portal.portal_url
+}
+
+output "portal_distribution_domain_name" {
+  description = "Domain name of the portal's CloudFront distribution (point the portal domain's DNS record at it)."
+  value       = module.portal.distribution_domain_name
+}
+
+output "portal_env" {
+  description = "Environment for infra/pipeline/publish-portal.sh."
+  value = {
+    PORTAL_BUCKET          = module.portal.bucket
+    PORTAL_DISTRIBUTION_ID = module.portal.distribution_id
+  }
+}

@@ -26,8 +26,25 @@ variable "public_subnet_tier" {
 }
 
 variable "api_domain_name" {
-  description = "Domain of the API; an ISSUED ACM certificate for it must exist in the region."
+  description = "Domain of the API; an ISSUED ACM certificate for it must exist in the region, and its DNS record points at the ALB (CloudFront's portal distribution reaches the API by this name)."
   type        = string
+}
+
+variable "portal_domain_name" {
+  description = "Domain of the customer portal (served by CloudFront); an ISSUED ACM certificate for it must exist in us-east-1."
+  type        = string
+}
+
+variable "portal_frame_ancestors" {
+  description = "CSP frame-ancestors of the portal: who may embed it in a frame ('none' forbids framing)."
+  type        = string
+  default     = "'none'"
+}
+
+variable "portal_web_acl_arn" {
+  description = "WAFv2 web ACL of scope CLOUDFRONT (us-east-1) for the portal's distribution, or null for none (the API paths still pass the ALB's web ACL)."
+  type        = string
+  default     = null
 }
 
 variable "database_dsn" {

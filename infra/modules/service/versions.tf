@@ -5,6 +5,8 @@ terraform {
     aws = {
       source  = "hashicorp/aws"
       version = "~> 5.80"
+      # us-east-1, where CloudFront's certificates live.
+      configuration_aliases = [aws.us_east_1]
     }
     random = {
       source  = "hashicorp/random"
