@@ -43,8 +43,15 @@ enum AdminCommand {
     /// Opens a portal session for a customer and prints its link on stdout (and nothing else).
     PortalLink {
         /// The customer (`cus_…`).
-        #[arg(long)]
-        customer: CustomerId,
+        #[arg(
+            long,
+            required_unless_present = "new_customer",
+            conflicts_with = "new_customer"
+        )]
+        customer: Option<CustomerId>,
+        /// Creates a customer of this name first (a local demonstration, as `scripts/run` does).
+        #[arg(long, value_name = "NAME")]
+        new_customer: Option<String>,
         /// Seconds until the link stops working, 300–86400.
         #[arg(long, default_value_t = portal_sessions::DEFAULT_LIFETIME_SECONDS,
               value_parser = clap::value_parser!(u32).range(300..=86_400))]
@@ -84,15 +91,32 @@ async fn main() -> anyhow::Result<()> {
             command:
                 AdminCommand::PortalLink {
                     customer,
+                    new_customer,
                     lifetime_seconds,
                 },
         }) => {
             let pool = orders_api::connect(&cli.config).await?;
             let mut conn = pool.acquire().await?;
-            anyhow::ensure!(
-                customers::exists(&mut conn, &customer).await?,
-                "no customer {customer}"
-            );
+            let customer = match (customer, new_customer) {
+                (Some(customer), _) => {
+                    anyhow::ensure!(
+                        customers::exists(&mut conn, &customer).await?,
+                        "no customer {customer}"
+                    );
+                    customer
+                }
+                (None, Some(name)) => {
+                    let mut errors = domain::validation::FieldErrors::new();
+                    domain::validation::text(&mut errors, "--new-customer", &name, 200);
+                    if let Some(error) = errors.into_vec().first() {
+                        anyhow::bail!("{} {}", error.field, error.message);
+                    }
+                    let customer = CustomerId::new();
+                    customers::insert(&mut conn, &customer, &name, chrono::Utc::now()).await?;
+                    customer
+                }
+                (None, None) => anyhow::bail!("--customer or --new-customer is required"),
+            };
             let session = sessions::create(&mut conn, &customer, lifetime_seconds).await?;
             drop(conn);
             pool.close().await;

@@ -28,6 +28,9 @@ pub struct Endpoint {
     pub enabled: bool,
     /// Why it was disabled.
     pub disabled_reason: Option<String>,
+    /// Since when every attempt has failed (the first failure since the last success); `None`
+    /// while healthy.
+    pub failing_since: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -43,11 +46,12 @@ struct EndpointRow {
     event_types: Option<Json<Vec<String>>>,
     enabled: bool,
     disabled_reason: Option<String>,
+    failing_since: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, customer_id, url, description, event_types, enabled, disabled_reason, created_at, updated_at";
+const COLUMNS: &str = "id, customer_id, url, description, event_types, enabled, disabled_reason, failing_since, created_at, updated_at";
 
 impl TryFrom<EndpointRow> for Endpoint {
     type Error = sqlx::Error;
@@ -64,6 +68,7 @@ impl TryFrom<EndpointRow> for Endpoint {
                 .map(|types| types.0.iter().filter_map(|t| EventType::parse(t)).collect()),
             enabled: row.enabled,
             disabled_reason: row.disabled_reason,
+            failing_since: row.failing_since,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })

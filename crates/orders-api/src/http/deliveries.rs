@@ -148,7 +148,9 @@ pub(crate) async fn fetch(
     let attempts = deliveries::attempts(&mut conn, &id).await?;
     let payload = deliveries::payload(&mut conn, &row.event_id).await?;
     let mut view = DeliveryView::from(row);
-    view.payload = serde_json::from_slice(&payload).ok();
+    view.payload = String::from_utf8(payload)
+        .ok()
+        .and_then(|payload| serde_json::value::RawValue::from_string(payload).ok());
     view.attempts = Some(attempts.into_iter().map(AttemptView::from).collect());
     Ok(axum::Json(view))
 }

@@ -174,6 +174,7 @@ pub(crate) async fn create(
         event_types: types.flatten(),
         enabled: true,
         disabled_reason: None,
+        failing_since: None,
         created_at: now,
         updated_at: now,
     };

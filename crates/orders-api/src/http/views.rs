@@ -127,8 +127,14 @@ pub struct EndpointView {
     pub event_types: Option<Vec<&'static str>>,
     /// Whether it receives deliveries.
     pub enabled: bool,
-    /// Why it was disabled.
+    /// Why it was disabled: `gone` (the receiver answered 410), `auto_disabled` (every attempt
+    /// failed for `ENDPOINT_AUTO_DISABLE_AFTER_SECONDS`) or `disabled_by_customer`.
     pub disabled_reason: Option<String>,
+    /// Since when every attempt has failed (the first failure since the last success); `null`
+    /// while healthy.
+    #[serde(with = "domain::time::millis::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub failing_since: Option<DateTime<Utc>>,
     /// Created at.
     #[serde(with = "domain::time::millis")]
     #[schema(value_type = String, format = DateTime)]
@@ -153,6 +159,7 @@ impl From<Endpoint> for EndpointView {
                 .map(|types| types.iter().map(|t| t.as_str()).collect()),
             enabled: endpoint.enabled,
             disabled_reason: endpoint.disabled_reason,
+            failing_since: endpoint.failing_since,
             created_at: endpoint.created_at,
             updated_at: endpoint.updated_at,
             secret: None,
@@ -193,10 +200,10 @@ pub struct DeliveryView {
     #[serde(with = "domain::time::millis")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
-    /// The payload as sent (single delivery only).
+    /// The payload, byte for byte as sent (single delivery only).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub payload: Option<serde_json::Value>,
+    pub payload: Option<Box<serde_json::value::RawValue>>,
     /// Every attempt (single delivery only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<Vec<AttemptView>>,
