@@ -117,3 +117,63 @@ start_moto() {
   cat "$TOOLS_DIR/moto.log" >&2
   die "moto_server did not start"
 }
+
+# The portal (web/) needs Node.js 20.19 or later with npm; Debian's own nodejs is older, so a
+# machine without it is told what to install rather than given one that cannot build.
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    die "the portal needs Node.js 20.19+ and npm (https://nodejs.org); none is installed"
+  fi
+  node -e '
+const [major, minor] = process.versions.node.split(".").map(Number);
+process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1);
+' || die "the portal needs Node.js 20.19 or later; this is $(node --version)"
+}
+
+# Installs the portal's packages from its lockfile (npm ci) whenever the lockfile changed.
+ensure_web_deps() {
+  ensure_node
+  if ! cmp -s web/package-lock.json web/node_modules/.installed-lock; then
+    log "installing the portal's packages (npm ci)"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in web/"
+    cp web/package-lock.json web/node_modules/.installed-lock
+  fi
+}
+
+# Builds the portal into web/dist when any of its sources is newer than the last build.
+build_portal() {
+  ensure_web_deps
+  local newer
+  if [ -f web/dist/index.html ]; then
+    newer=$(find web/src web/public web/index.html web/package-lock.json web/vite.config.ts \
+      web/tsconfig*.json -newer web/dist/index.html -print -quit 2>/dev/null || true)
+  else
+    newer=web/dist
+  fi
+  if [ -n "$newer" ]; then
+    log "building the portal (web/dist)"
+    (cd web && npm run --silent build) || die "the portal did not build"
+  fi
+}
+
+# Debian's Chromium for the portal's browser tests (a test tool's own browser download is not
+# used: it needs a network this machine may not have).
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium
+  fi
+}
+
+# Waits until `GET $1/readyz` answers, or dies naming the log $2.
+wait_ready() {
+  local base=$1 log_file=$2
+  for _ in $(seq 1 150); do
+    if python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1] + '/readyz', timeout=1)" \
+      "$base" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  cat "$log_file" >&2
+  die "$base did not become ready"
+}

@@ -1,0 +1,142 @@
+import { useMemo, useState, type FormEvent } from 'react';
+import { ApiError, mapFieldErrors, resolveAgainst } from '@/api/errors';
+import { useEventTypes } from '@/api/event-types';
+import type { Endpoint, EventType } from '@/api/types';
+import { FieldErrors, TextField, errorId } from '@/components/fields';
+import { ErrorView, Loading } from '@/components/feedback';
+import { FormSummary } from '@/components/form-summary';
+import { TextWithCode } from '@/components/text-with-code';
+
+export interface EndpointFormValues {
+  url: string;
+  description: string;
+  /** None checked: every event type. */
+  eventTypes: EventType[];
+}
+
+interface EndpointFormProps {
+  initial?: Pick<Endpoint, 'url' | 'description' | 'event_types'>;
+  submitLabel: string;
+  pendingLabel: string;
+  /** What failure means, e.g. "The endpoint was not added." */
+  failure: string;
+  onSubmit: (values: EndpointFormValues) => Promise<unknown>;
+  onCancel: () => void;
+}
+
+const FIELDS = ['url', 'description', 'event_types'];
+
+/** URL, description and event types: the "Add endpoint" and "Edit endpoint" forms. */
+export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSubmit, onCancel }: EndpointFormProps) {
+  const catalog = useEventTypes();
+  const [url, setUrl] = useState(initial?.url ?? '');
+  const [description, setDescription] = useState(initial?.description ?? '');
+  const [eventTypes, setEventTypes] = useState<EventType[]>(initial?.event_types ?? []);
+  const [error, setError] = useState<unknown>(null);
+  const [pending, setPending] = useState(false);
+
+  const { byField, unmatched } = useMemo(
+    () =>
+      mapFieldErrors(error instanceof ApiError ? error.fieldErrors : [], resolveAgainst(FIELDS)),
+    [error],
+  );
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setPending(true);
+    setError(null);
+    try {
+      await onSubmit({ url: url.trim(), description: description.trim(), eventTypes });
+    } catch (e) {
+      setError(e);
+    } finally {
+      setPending(false);
+    }
+  }
+
+  function toggle(type: EventType, checked: boolean) {
+    setEventTypes((current) =>
+      checked ? [...current.filter((t) => t !== type), type] : current.filter((t) => t !== type),
+    );
+  }
+
+  return (
+    <form className="form form--narrow" onSubmit={(e) => void submit(e)} noValidate>
+      {error ? <FormSummary error={error} unmatched={unmatched} context={failure} /> : null}
+      <TextField
+        name="url"
+        label="Endpoint URL"
+        hint="An https:// address of your server that accepts POST requests."
+        type="url"
+        inputMode="url"
+        required
+        maxLength={2048}
+        autoComplete="url"
+        placeholder="https://example.com/webhooks"
+        value={url}
+        onChange={(e) => setUrl(e.target.value)}
+        errors={byField.url}
+      />
+      <TextField
+        name="description"
+        label="Description"
+        optional
+        maxLength={500}
+        value={description}
+        onChange={(e) => setDescription(e.target.value)}
+        errors={byField.description}
+      />
+      <fieldset
+        className="fieldset"
+        aria-describedby={['event-types-hint', byField.event_types ? errorId('event_types') : '']
+          .filter(Boolean)
+          .join(' ')}
+      >
+        <legend className="fieldset__legend">Event types</legend>
+        <p id="event-types-hint" className="field__hint">
+          Choose the events to send. Leave all unchecked to receive all events, including types
+          added later.
+        </p>
+        <FieldErrors name="event_types" errors={byField.event_types} />
+        {catalog.isPending ? (
+          <Loading label="Loading event types…" />
+        ) : catalog.isError ? (
+          <ErrorView error={catalog.error} context="The event types could not be loaded." />
+        ) : (
+          <ul className="checkbox-list">
+            {catalog.data.data.map((t) => {
+              const id = `event-type-${t.type.replace(/[^a-z0-9]/gi, '-')}`;
+              return (
+                <li key={t.type} className="checkbox">
+                  <input
+                    id={id}
+                    type="checkbox"
+                    name="event_types"
+                    value={t.type}
+                    checked={eventTypes.includes(t.type)}
+                    onChange={(e) => toggle(t.type, e.target.checked)}
+                    aria-describedby={`${id}-description`}
+                  />
+                  <label htmlFor={id}>
+                    <code>{t.type}</code>
+                  </label>
+                  <p id={`${id}-description`} className="checkbox__description">
+                    <TextWithCode text={t.description} />
+                  </p>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </fieldset>
+      <div className="form-actions">
+        <button type="submit" className="button button--primary" disabled={pending}>
+          {pending ? pendingLabel : submitLabel}
+        </button>
+        <button type="button" className="button button--secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,260 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { Link, useNavigate } from 'react-router';
+import type { Endpoint } from '@/api/types';
+import { ConfirmDialog } from '@/components/confirm-dialog';
+import { ErrorView } from '@/components/feedback';
+import { SecretPanel } from '@/components/secret-panel';
+import { Time } from '@/components/time';
+import {
+  useDeleteEndpoint,
+  useRotateSecret,
+  useSendTestEvent,
+  useUpdateEndpoint,
+} from '../api/endpoints';
+import { EndpointForm } from '../components/endpoint-form';
+import { EndpointState } from '../components/endpoint-state';
+import { EventTypeList } from '../components/event-type-list';
+import { forgetSecret, peekSecret } from '../lib/secret-store';
+import { useLoadedEndpoint } from './endpoint-layout';
+
+export function EndpointOverviewRoute() {
+  const endpoint = useLoadedEndpoint();
+  return <Overview key={endpoint.id} endpoint={endpoint} />;
+}
+
+function Overview({ endpoint }: { endpoint: Endpoint }) {
+  // The secret of a just-created endpoint, shown on this visit only.
+  const [newSecret] = useState(() => peekSecret(endpoint.id));
+  useEffect(() => forgetSecret(endpoint.id), [endpoint.id]);
+  const [editing, setEditing] = useState(false);
+  const update = useUpdateEndpoint(endpoint.id);
+
+  return (
+    <div className="stack">
+      {newSecret ? (
+        <SecretPanel secret={newSecret}>
+          <p className="secret-panel__note">
+            Verify each delivery's <code>webhook-signature</code> with it (Standard Webhooks).
+          </p>
+        </SecretPanel>
+      ) : null}
+
+      <section className="card" aria-labelledby="details-heading">
+        <div className="card__header">
+          <h2 id="details-heading" className="card__title">
+            Details
+          </h2>
+          {editing ? null : (
+            <button type="button" className="button button--secondary" onClick={() => setEditing(true)}>
+              Edit endpoint
+            </button>
+          )}
+        </div>
+        {editing ? (
+          <EndpointForm
+            initial={endpoint}
+            submitLabel="Save changes"
+            pendingLabel="Saving…"
+            failure="The changes were not saved."
+            onSubmit={async (values) => {
+              await update.mutateAsync({
+                url: values.url,
+                description: values.description || null,
+                event_types: values.eventTypes.length ? values.eventTypes : null,
+              });
+              setEditing(false);
+            }}
+            onCancel={() => setEditing(false)}
+          />
+        ) : (
+          <dl className="details">
+            <dt>URL</dt>
+            <dd className="break-anywhere">{endpoint.url}</dd>
+            <dt>Description</dt>
+            <dd>{endpoint.description ?? <span className="muted">None</span>}</dd>
+            <dt>Event types</dt>
+            <dd>
+              <EventTypeList types={endpoint.event_types} />
+            </dd>
+            <dt>State</dt>
+            <dd>
+              <EndpointState endpoint={endpoint} />
+            </dd>
+            <dt>Created</dt>
+            <dd>
+              <Time value={endpoint.created_at} />
+            </dd>
+            <dt>Last changed</dt>
+            <dd>
+              <Time value={endpoint.updated_at} />
+            </dd>
+          </dl>
+        )}
+      </section>
+
+      <div className="grid grid--2">
+        <StateCard endpoint={endpoint} />
+        <TestCard endpoint={endpoint} />
+      </div>
+
+      <RotateCard endpoint={endpoint} />
+      <DeleteCard endpoint={endpoint} />
+    </div>
+  );
+}
+
+function StateCard({ endpoint }: { endpoint: Endpoint }) {
+  const update = useUpdateEndpoint(endpoint.id);
+  return (
+    <section className="card" aria-labelledby="state-heading">
+      <h2 id="state-heading" className="card__title">
+        {endpoint.enabled ? 'Receiving deliveries' : 'Not receiving deliveries'}
+      </h2>
+      <p className="card__text">
+        {endpoint.enabled
+          ? 'Disabling stops new deliveries; deliveries waiting for a retry fail.'
+          : 'Enabling resumes deliveries of new events. Recover the failed ones from the Deliveries tab.'}
+      </p>
+      {update.isError ? <ErrorView error={update.error} /> : null}
+      <button
+        type="button"
+        className={endpoint.enabled ? 'button button--secondary' : 'button button--primary'}
+        disabled={update.isPending}
+        onClick={() => update.mutate({ enabled: !endpoint.enabled })}
+      >
+        {endpoint.enabled ? 'Disable endpoint' : 'Enable endpoint'}
+      </button>
+    </section>
+  );
+}
+
+function TestCard({ endpoint }: { endpoint: Endpoint }) {
+  const test = useSendTestEvent(endpoint.id);
+  return (
+    <section className="card" aria-labelledby="test-heading">
+      <h2 id="test-heading" className="card__title">
+        Test event
+      </h2>
+      <p className="card__text">
+        Sends a <code>webhook.test</code> event to this endpoint through the real delivery
+        pipeline, signed like any other.
+      </p>
+      {test.isError ? <ErrorView error={test.error} /> : null}
+      <div className="inline-actions">
+        <button
+          type="button"
+          className="button button--secondary"
+          disabled={test.isPending}
+          onClick={() => test.mutate()}
+        >
+          {test.isPending ? 'Sending…' : 'Send test event'}
+        </button>
+        <p role="status" className="inline-status">
+          {test.isSuccess ? (
+            <>
+              Test event queued. <Link to={`/deliveries/${test.data.delivery_id}`}>View delivery</Link>
+            </>
+          ) : null}
+        </p>
+      </div>
+    </section>
+  );
+}
+
+const GRACE_PERIODS = [
+  { seconds: 0, label: 'None: the old secret stops now' },
+  { seconds: 3600, label: '1 hour' },
+  { seconds: 86_400, label: '24 hours' },
+  { seconds: 604_800, label: '7 days' },
+] as const;
+
+function RotateCard({ endpoint }: { endpoint: Endpoint }) {
+  const rotate = useRotateSecret(endpoint.id);
+  const [grace, setGrace] = useState('86400');
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    rotate.mutate(Number(grace));
+  }
+
+  return (
+    <section className="card" aria-labelledby="rotate-heading">
+      <h2 id="rotate-heading" className="card__title">
+        Secret rotation
+      </h2>
+      <p className="card__text">
+        Issue a new signing secret. During the grace period every delivery carries signatures of
+        both the old and the new secret, so you can switch your receiver without downtime.
+      </p>
+      {rotate.isError ? <ErrorView error={rotate.error} /> : null}
+      <form className="inline-form" onSubmit={submit}>
+        <div className="field field--inline">
+          <label htmlFor="grace-period" className="field__label">
+            Grace period
+          </label>
+          <select
+            id="grace-period"
+            className="input select"
+            value={grace}
+            onChange={(e) => setGrace(e.target.value)}
+          >
+            {GRACE_PERIODS.map((p) => (
+              <option key={p.seconds} value={p.seconds}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" className="button button--secondary" disabled={rotate.isPending}>
+          {rotate.isPending ? 'Rotating…' : 'Rotate secret'}
+        </button>
+      </form>
+      {rotate.isSuccess ? (
+        <SecretPanel secret={rotate.data.secret}>
+          <p className="secret-panel__note">
+            {rotate.variables === 0 ? (
+              'The previous secret no longer signs deliveries.'
+            ) : (
+              <>
+                The previous secret keeps signing until{' '}
+                <Time value={rotate.data.previous_secret_expires_at} seconds />.
+              </>
+            )}
+          </p>
+        </SecretPanel>
+      ) : null}
+    </section>
+  );
+}
+
+function DeleteCard({ endpoint }: { endpoint: Endpoint }) {
+  const navigate = useNavigate();
+  const remove = useDeleteEndpoint(endpoint.id);
+  return (
+    <section className="card card--danger" aria-labelledby="delete-heading">
+      <h2 id="delete-heading" className="card__title">
+        Delete endpoint
+      </h2>
+      <p className="card__text">
+        Deliveries stop at once, and deliveries waiting for a retry fail.
+      </p>
+      <ConfirmDialog
+        trigger="Delete endpoint"
+        triggerClassName="button button--danger-outline"
+        title="Delete this endpoint?"
+        confirmLabel="Yes, delete endpoint"
+        cancelLabel="Keep endpoint"
+        danger
+        onConfirm={async () => {
+          await remove.mutateAsync();
+          await navigate('/webhooks');
+        }}
+      >
+        <p>
+          <span className="break-anywhere">{endpoint.url}</span> will receive no more deliveries.
+          This cannot be undone.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}

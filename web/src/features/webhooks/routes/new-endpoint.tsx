@@ -1,0 +1,38 @@
+import { Link, useNavigate } from 'react-router';
+import { PageHeader } from '@/components/page';
+import { useCreateEndpoint } from '../api/endpoints';
+import { EndpointForm } from '../components/endpoint-form';
+import { handOverSecret } from '../lib/secret-store';
+
+export function NewEndpointRoute() {
+  const navigate = useNavigate();
+  const create = useCreateEndpoint();
+  return (
+    <>
+      <PageHeader
+        title="Add endpoint"
+        eyebrow={
+          <Link to="/webhooks" className="back-link">
+            ← Webhooks
+          </Link>
+        }
+        description="Deliveries are signed with a secret you will see once, on the next page."
+      />
+      <EndpointForm
+        submitLabel="Add endpoint"
+        pendingLabel="Adding endpoint…"
+        failure="The endpoint was not added."
+        onSubmit={async (values) => {
+          const endpoint = await create.mutateAsync({
+            url: values.url,
+            ...(values.description ? { description: values.description } : {}),
+            ...(values.eventTypes.length ? { event_types: values.eventTypes } : {}),
+          });
+          if (endpoint.secret) handOverSecret(endpoint.id, endpoint.secret);
+          await navigate(`/webhooks/${endpoint.id}`);
+        }}
+        onCancel={() => void navigate('/webhooks')}
+      />
+    </>
+  );
+}
