@@ -370,7 +370,8 @@ mod tests {
     use super::*;
     use OrderStatus::*;
 
-    /// The lifecycle of DESIGN.md §3, written out as data independently of the `matches!`.
+    /// The lifecycle (README, "Order lifecycle"), written out as data independently of the
+    /// `matches!`.
     const ALLOWED: &[(OrderStatus, OrderStatus)] = &[
         (Pending, Confirmed),
         (Confirmed, PickedUp),

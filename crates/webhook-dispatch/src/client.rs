@@ -1,7 +1,7 @@
 //! The outbound HTTP client: one attempt of one delivery, SSRF-safe.
 //!
 //! Every send resolves the target host through [`TargetGuard`], refuses it if any address is in
-//! a blocked class (DESIGN.md §4), and connects only to the vetted addresses: the guard *is*
+//! a blocked class (`domain::target`), and connects only to the vetted addresses: the guard *is*
 //! reqwest's resolver, so there is no second lookup a DNS change could slip through. Literal IP
 //! hosts bypass resolvers, so they are checked before the request is built. Redirects are never
 //! followed and proxies from the environment are ignored.

@@ -4,18 +4,17 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
-use domain::ids::{ApiKeyId, CustomerId};
+use domain::ids::ApiKeyId;
 use domain::validation::{self, FieldErrors};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Caller, requested_customer};
 use super::error::{Error, Result};
 use super::extract::{OptionalJson, Query};
 use super::pagination::Page;
 use crate::db::api_keys::{self, KeyRow, Role};
-use crate::db::customers;
 
 /// The API key routes.
 pub fn router() -> Router<AppState> {
@@ -55,29 +54,6 @@ impl From<KeyRow> for ApiKeyView {
     }
 }
 
-/// Whose keys an operator means: a customer's, or (without `customer_id`) the operators'.
-async fn owner(
-    state: &AppState,
-    caller: &Caller,
-    customer_id: Option<&str>,
-) -> Result<Option<CustomerId>> {
-    match (&caller.role, customer_id) {
-        (Role::Customer(own), None) => Ok(Some(own.clone())),
-        (Role::Customer(own), Some(customer)) if own.as_str() == customer => Ok(Some(own.clone())),
-        (Role::Customer(_), Some(_)) => Err(Error::Forbidden),
-        (Role::Operator, None) => Ok(None),
-        (Role::Operator, Some(raw)) => {
-            let id = CustomerId::parse(raw)
-                .map_err(|_| Error::field("customer_id", "is not a customer id"))?;
-            let mut conn = state.pool.acquire().await?;
-            if !customers::exists(&mut conn, &id).await? {
-                return Err(Error::NotFound);
-            }
-            Ok(Some(id))
-        }
-    }
-}
-
 /// Whose keys.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -101,7 +77,7 @@ pub(crate) async fn list(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Page<ApiKeyView>>> {
-    let owner = owner(&state, &caller, query.customer_id.as_deref()).await?;
+    let owner = requested_customer(&state, &caller, query.customer_id.as_deref()).await?;
     let mut conn = state.pool.acquire().await?;
     let keys = api_keys::list(&mut conn, owner.as_ref()).await?;
     Ok(axum::Json(Page {
@@ -141,7 +117,7 @@ pub(crate) async fn create(
     let mut errors = FieldErrors::new();
     validation::optional_text(&mut errors, "name", body.name.as_deref(), 200);
     errors.finish(()).map_err(Error::Validation)?;
-    let role = match owner(&state, &caller, body.customer_id.as_deref()).await? {
+    let role = match requested_customer(&state, &caller, body.customer_id.as_deref()).await? {
         Some(customer) => Role::Customer(customer),
         None => Role::Operator,
     };

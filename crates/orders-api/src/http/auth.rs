@@ -195,6 +195,30 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The customer a request means: a customer's own (naming another is 403), or, for an operator,
+/// the customer `customer_id` names (404 if there is none; `None` when it names none).
+pub async fn requested_customer(
+    state: &AppState,
+    caller: &Caller,
+    customer_id: Option<&str>,
+) -> Result<Option<CustomerId>, Error> {
+    match (&caller.role, customer_id) {
+        (Role::Customer(own), None) => Ok(Some(own.clone())),
+        (Role::Customer(own), Some(customer)) if own.as_str() == customer => Ok(Some(own.clone())),
+        (Role::Customer(_), Some(_)) => Err(Error::Forbidden),
+        (Role::Operator, None) => Ok(None),
+        (Role::Operator, Some(raw)) => {
+            let id = CustomerId::parse(raw)
+                .map_err(|_| Error::field("customer_id", "is not a customer id"))?;
+            let mut conn = state.pool.acquire().await?;
+            if !crate::db::customers::exists(&mut conn, &id).await? {
+                return Err(Error::NotFound);
+            }
+            Ok(Some(id))
+        }
+    }
+}
+
 /// A caller with an operator key (403 otherwise).
 #[derive(Debug, Clone)]
 pub struct Operator(pub Caller);

@@ -11,16 +11,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use chrono::{DateTime, Utc};
-use domain::ids::{CustomerId, PortalSessionId};
+use domain::ids::PortalSessionId;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::auth::{Caller, Credential};
+use super::auth::{Caller, Credential, requested_customer};
 use super::error::{Error, Result};
 use super::extract::OptionalJson;
-use crate::db::api_keys::Role;
-use crate::db::{customers, portal_sessions};
+use crate::db::portal_sessions;
 
 /// Lifetimes a session may be given, in seconds: 5 minutes to 24 hours.
 pub const LIFETIME_SECONDS: std::ops::RangeInclusive<u32> = 300..=86_400;
@@ -83,32 +82,6 @@ pub(crate) struct PortalSessionView {
     expires_at: DateTime<Utc>,
 }
 
-/// Which customer a new session is for: the caller's own, or the one an operator names.
-async fn customer_for(
-    state: &AppState,
-    caller: &Caller,
-    customer_id: Option<&str>,
-) -> Result<CustomerId> {
-    match (&caller.role, customer_id) {
-        (Role::Customer(own), None) => Ok(own.clone()),
-        (Role::Customer(own), Some(customer)) if own.as_str() == customer => Ok(own.clone()),
-        (Role::Customer(_), Some(_)) => Err(Error::Forbidden),
-        (Role::Operator, None) => Err(Error::field(
-            "customer_id",
-            "is required with an operator key",
-        )),
-        (Role::Operator, Some(raw)) => {
-            let id = CustomerId::parse(raw)
-                .map_err(|_| Error::field("customer_id", "is not a customer id"))?;
-            let mut conn = state.pool.acquire().await?;
-            if !customers::exists(&mut conn, &id).await? {
-                return Err(Error::NotFound);
-            }
-            Ok(id)
-        }
-    }
-}
-
 /// Opens a portal session: a link into the customer portal, valid for `lifetime_seconds`.
 #[utoipa::path(
     post,
@@ -137,7 +110,9 @@ pub(crate) async fn create(
             ),
         ));
     }
-    let customer = customer_for(&state, &caller, body.customer_id.as_deref()).await?;
+    let customer = requested_customer(&state, &caller, body.customer_id.as_deref())
+        .await?
+        .ok_or_else(|| Error::field("customer_id", "is required with an operator key"))?;
     let mut conn = state.pool.acquire().await?;
     let session = portal_sessions::create(&mut conn, &customer, lifetime).await?;
     Ok((
