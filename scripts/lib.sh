@@ -177,3 +177,37 @@ wait_ready() {
   cat "$log_file" >&2
   die "$base did not become ready"
 }
+
+# Starts orders-api ($1, default target/debug/orders-api) serving web/dist on a free port and a fresh database (dropped
+# on exit), with webhooks delivered in-process, and makes an operator key. Sets and exports
+# PORTAL_BASE_URL, OPERATOR_KEY and PORTAL_API_LOG, and the API's own environment (the tests
+# read DATABASE_URL). Used by the portal's browser tests and its benchmark.
+start_portal_api() {
+  local port binary=${1:-target/debug/orders-api}
+  mkdir -p "$TOOLS_DIR"
+  PORTAL_DATABASE="portal_e2e_$$"
+  port=$(free_port)
+  export PORTAL_API_LOG="$TOOLS_DIR/portal-e2e-api.log"
+  export APP_ENV=dev
+  export DATABASE_URL="$DB_SERVER_URL/$PORTAL_DATABASE"
+  export LISTEN="127.0.0.1:$port"
+  export PORTAL_DIR="$PWD/web/dist"
+  export WEBHOOK_ALLOW_LOOPBACK=true
+  # Attempts at once, then after 1 s and 2 s: a failing receiver exhausts a delivery in seconds.
+  export WEBHOOK_RETRY_SCHEDULE=0,1,2
+  export WEBHOOK_TIMEOUT_MS=2000
+  export RATE_LIMIT_PER_SECOND=0
+  "$binary" >"$PORTAL_API_LOG" 2>&1 &
+  PORTAL_API_PID=$!
+  trap stop_portal_api EXIT
+  export PORTAL_BASE_URL="http://127.0.0.1:$port"
+  wait_ready "$PORTAL_BASE_URL" "$PORTAL_API_LOG"
+  OPERATOR_KEY=$("$binary" admin create-operator-key --name portal)
+  export OPERATOR_KEY
+}
+
+stop_portal_api() {
+  kill "$PORTAL_API_PID" 2>/dev/null || true
+  wait "$PORTAL_API_PID" 2>/dev/null || true
+  drop_database "$PORTAL_DATABASE" || true
+}

@@ -40,6 +40,9 @@
 # Progress goes to stderr; stdout carries only the dry-run lines and `status`.
 set -euo pipefail
 
+# shellcheck source=infra/pipeline/lib.sh
+. "$(dirname "$0")/lib.sh"
+
 readonly AGENT=/usr/local/sbin/mechanica-deploy
 readonly COMMAND_ID_PLACEHOLDER='<command-id>'
 
@@ -55,57 +58,9 @@ STEP_WAIT=${BG_STEP_WAIT_SECONDS:-60}
 DRAIN=${BG_DRAIN_SECONDS:-}
 CURRENT=${BG_CURRENT:-}
 ROLLBACK_TO=""
-DRY_RUN=false
 BLUE_WEIGHT=""
 GREEN_WEIGHT=""
 SHIFT_FALLBACK="" # the colour that gets all traffic back if a shift fails midway
-
-# Dry-run lines go to the original stdout (fd 3), even from inside $(...).
-exec 3>&1
-
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'bluegreen: %s\n' "$*" >&2; exit 1; }
-
-usage() {
-  sed -n '2,/^set -euo pipefail$/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
-  exit 2
-}
-
-# Prints one argument so that a shell would read it back unchanged.
-quote() {
-  if [[ $1 =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then
-    printf '%s' "$1"
-  else
-    printf "'%s'" "${1//\'/\'\\\'\'}"
-  fi
-}
-
-print_call() {
-  local arg line="DRY-RUN: aws"
-  for arg in "$@"; do line+=" $(quote "$arg")"; done
-  printf '%s\n' "$line" >&3
-}
-
-# Runs an AWS CLI call, or prints it in a dry run.
-aws_run() {
-  if $DRY_RUN; then
-    print_call "$@"
-  else
-    aws "$@"
-  fi
-}
-
-# Runs an AWS CLI call whose stdout is needed; in a dry run prints it and answers $1 instead.
-aws_out() {
-  local placeholder=$1
-  shift
-  if $DRY_RUN; then
-    print_call "$@"
-    printf '%s\n' "$placeholder"
-  else
-    aws "$@"
-  fi
-}
 
 pause() {
   if $DRY_RUN; then
@@ -149,7 +104,7 @@ read_weights() {
   while IFS=$'\t' read -r arn weight; do
     if [ "$arn" = "$BLUE_TG" ]; then BLUE_WEIGHT=$weight; fi
     if [ "$arn" = "$GREEN_TG" ]; then GREEN_WEIGHT=$weight; fi
-  done < <(aws_out "$fallback" elbv2 describe-listeners --region "$REGION" \
+  done < <(run_out "$fallback" aws elbv2 describe-listeners --region "$REGION" \
     --listener-arns "$LISTENER_ARN" \
     --query 'Listeners[0].DefaultActions[0].ForwardConfig.TargetGroups[].[TargetGroupArn,Weight]' \
     --output text)
@@ -173,7 +128,7 @@ set_weights() {
   actions=$(printf '[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":"%s","Weight":%d},{"TargetGroupArn":"%s","Weight":%d}],"TargetGroupStickinessConfig":{"Enabled":false}}}]' \
     "$BLUE_TG" "$blue" "$GREEN_TG" "$green")
   log "weights: blue=$blue green=$green"
-  aws_run elbv2 modify-listener --region "$REGION" --listener-arn "$LISTENER_ARN" \
+  run aws elbv2 modify-listener --region "$REGION" --listener-arn "$LISTENER_ARN" \
     --default-actions "$actions" >/dev/null
 }
 
@@ -187,12 +142,12 @@ agent() {
   shift
   instance=$(instance_of "$colour")
   log "$colour ($instance): mechanica-deploy $*"
-  command_id=$(aws_out "$COMMAND_ID_PLACEHOLDER" ssm send-command --region "$REGION" \
+  command_id=$(run_out "$COMMAND_ID_PLACEHOLDER" aws ssm send-command --region "$REGION" \
     --instance-ids "$instance" --document-name AWS-RunShellScript \
     --comment "orders-api $colour: $*" \
     --parameters "commands=[\"$AGENT $*\"]" \
     --query Command.CommandId --output text)
-  if ! aws_run ssm wait command-executed --region "$REGION" --command-id "$command_id" \
+  if ! run aws ssm wait command-executed --region "$REGION" --command-id "$command_id" \
     --instance-id "$instance"; then
     aws ssm get-command-invocation --region "$REGION" --command-id "$command_id" \
       --instance-id "$instance" --query '[Status,StandardOutputContent,StandardErrorContent]' \
@@ -204,13 +159,13 @@ agent() {
 wait_healthy() {
   local colour=$1
   log "waiting until $colour is healthy in its target group"
-  aws_run elbv2 wait target-in-service --region "$REGION" --target-group-arn "$(tg_of "$colour")" \
+  run aws elbv2 wait target-in-service --region "$REGION" --target-group-arn "$(tg_of "$colour")" \
     --targets "Id=$(instance_of "$colour"),Port=$APP_PORT" \
     || die "$colour did not become healthy (GET /readyz) in its target group"
 }
 
 target_state() {
-  aws_out healthy elbv2 describe-target-health --region "$REGION" \
+  run_out healthy aws elbv2 describe-target-health --region "$REGION" \
     --target-group-arn "$(tg_of "$1")" --targets "Id=$(instance_of "$1"),Port=$APP_PORT" \
     --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text
 }
@@ -226,8 +181,8 @@ drain_seconds() {
       echo "$value"
       return
     fi
-  done < <(aws_out "$(printf 'deregistration_delay.timeout_seconds\t30')" elbv2 \
-    describe-target-group-attributes --region "$REGION" --target-group-arn "$(tg_of "$1")" \
+  done < <(run_out "$(printf 'deregistration_delay.timeout_seconds\t30')" aws \
+    elbv2 describe-target-group-attributes --region "$REGION" --target-group-arn "$(tg_of "$1")" \
     --query 'Attributes[].[Key,Value]' --output text)
   die "cannot read the deregistration delay of the $1 target group"
 }

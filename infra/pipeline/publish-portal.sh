@@ -27,6 +27,9 @@
 # Progress goes to stderr; stdout carries only the dry-run lines.
 set -euo pipefail
 
+# shellcheck source=infra/pipeline/lib.sh
+. "$(dirname "$0")/lib.sh"
+
 readonly ASSETS_CACHE_CONTROL='public, max-age=31536000, immutable'
 readonly PAGES_CACHE_CONTROL='no-cache'
 readonly INVALIDATION_ID_PLACEHOLDER='<invalidation-id>'
@@ -34,54 +37,6 @@ readonly INVALIDATION_ID_PLACEHOLDER='<invalidation-id>'
 BUCKET=${PORTAL_BUCKET:-}
 DISTRIBUTION_ID=${PORTAL_DISTRIBUTION_ID:-}
 WEB_DIR=${PORTAL_WEB_DIR:-"$(cd "$(dirname "$0")/../.." && pwd)/web"}
-DRY_RUN=false
-
-# Dry-run lines go to the original stdout (fd 3), even from inside $(...).
-exec 3>&1
-
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'publish-portal: %s\n' "$*" >&2; exit 1; }
-
-usage() {
-  sed -n '2,/^set -euo pipefail$/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
-  exit 2
-}
-
-# Prints one argument so that a shell would read it back unchanged.
-quote() {
-  if [[ $1 =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then
-    printf '%s' "$1"
-  else
-    printf "'%s'" "${1//\'/\'\\\'\'}"
-  fi
-}
-
-print_call() {
-  local arg line="DRY-RUN:"
-  for arg in "$@"; do line+=" $(quote "$arg")"; done
-  printf '%s\n' "$line" >&3
-}
-
-# Runs a command, or prints it in a dry run.
-run() {
-  if $DRY_RUN; then
-    print_call "$@"
-  else
-    "$@"
-  fi
-}
-
-# Runs a command whose stdout is needed; in a dry run prints it and answers $1 instead.
-run_out() {
-  local placeholder=$1
-  shift
-  if $DRY_RUN; then
-    print_call "$@"
-    printf '%s\n' "$placeholder"
-  else
-    "$@"
-  fi
-}
 
 require_config() {
   [ -n "$BUCKET" ] || die "missing configuration: BUCKET (--bucket or PORTAL_BUCKET)"

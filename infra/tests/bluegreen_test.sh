@@ -12,13 +12,11 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 script="$here/../pipeline/bluegreen.sh"
 expected="$here/bluegreen/expected"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); printf 'ok   %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$1"; }
+# A refusal comes before any weight change.
+refused_before='modify-listener'
+refused_before_what='a weight change'
+# shellcheck source=infra/tests/lib.sh
+. "$here/lib.sh"
 
 # The fixture: what Terraform's bluegreen_env output gives the pipeline.
 export AWS_REGION=eu-west-1
@@ -28,40 +26,6 @@ export BG_GREEN_TG_ARN=arn:aws:elasticloadbalancing:eu-west-1:111122223333:targe
 export BG_BLUE_INSTANCE_ID=i-0b1ue000000000001
 export BG_GREEN_INSTANCE_ID=i-0green00000000002
 unset BG_STEPS BG_STEP_WAIT_SECONDS BG_DRAIN_SECONDS BG_CURRENT BG_APP_PORT
-
-# expect_output <name> <expected file> -- <bluegreen.sh args...>: exit 0 and exactly that stdout.
-expect_output() {
-  local name=$1 file=$2
-  shift 3
-  if ! "$script" "$@" >"$work/out" 2>"$work/err"; then
-    fail "$name: exited non-zero"
-    sed 's/^/    /' "$work/err"
-    return
-  fi
-  if diff -u "$file" "$work/out" >"$work/diff"; then
-    pass "$name"
-  else
-    fail "$name: output differs from $(basename "$file")"
-    sed 's/^/    /' "$work/diff"
-  fi
-}
-
-# expect_refusal <name> <message part> -- <bluegreen.sh args...>: non-zero exit, the message on
-# stderr, and no weight change printed.
-expect_refusal() {
-  local name=$1 message=$2
-  shift 3
-  if "$script" "$@" >"$work/out" 2>"$work/err"; then
-    fail "$name: exited 0"
-  elif ! grep -qF -- "$message" "$work/err"; then
-    fail "$name: stderr lacks '$message'"
-    sed 's/^/    /' "$work/err"
-  elif grep -q 'modify-listener' "$work/out"; then
-    fail "$name: printed a weight change before refusing"
-  else
-    pass "$name"
-  fi
-}
 
 # --- dry runs ----------------------------------------------------------------------------------
 
@@ -115,7 +79,7 @@ dry_run_as_calls() {
 stub_run() {
   local name=$1 dry=$2 weights=$3
   shift 4
-  if ! PATH="$stub_path" BG_STEP_WAIT_SECONDS=0 "$script" "$@" >"$work/out" 2>"$work/err"; then
+  if ! PATH="$stub_path" BG_STEP_WAIT_SECONDS=0 run_script "$@"; then
     fail "$name: exited non-zero"
     sed 's/^/    /' "$work/err"
   elif ! diff -u <(dry_run_as_calls "$dry") "$STUB_LOG" >"$work/diff"; then
@@ -137,8 +101,7 @@ stub_run "stub: rollback makes exactly the dry run's calls and ends on blue" \
   "$expected/rollback-green-live.txt" "100 0" -- rollback
 
 set_stub 100 0 unhealthy
-if PATH="$stub_path" BG_STEP_WAIT_SECONDS=0 "$script" --steps 10,50,100 deploy 1.4.1 \
-  >"$work/out" 2>"$work/err"; then
+if PATH="$stub_path" BG_STEP_WAIT_SECONDS=0 run_script --steps 10,50,100 deploy 1.4.1; then
   fail "stub: an unhealthy new colour midway fails the deploy (exited 0)"
 elif [ "$(cut -f2 "$stub_state/weights" | paste -sd' ')" != "100 0" ]; then
   fail "stub: an unhealthy new colour midway puts traffic back on blue (weights: $(cut -f2 "$stub_state/weights" | paste -sd' '))"
@@ -149,7 +112,7 @@ else
 fi
 
 set_stub 50 50 healthy
-if PATH="$stub_path" "$script" deploy 1.4.2 >"$work/out" 2>"$work/err"; then
+if PATH="$stub_path" run_script deploy 1.4.2; then
   fail "stub: deploy refuses split traffic (exited 0)"
 elif ! grep -qF 'traffic is split (blue=50 green=50)' "$work/err"; then
   fail "stub: deploy refuses split traffic (stderr: $(cat "$work/err"))"
@@ -159,5 +122,4 @@ else
   pass "stub: deploy refuses split traffic before touching an instance"
 fi
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
-[ "$failed" -eq 0 ]
+summary

@@ -15,13 +15,11 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 script="$here/../pipeline/publish-portal.sh"
 expected="$here/publish_portal/expected/publish.txt"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); printf 'ok   %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$1"; }
+# A refusal comes before any AWS call.
+refused_before='^DRY-RUN: aws'
+refused_before_what='an AWS call'
+# shellcheck source=infra/tests/lib.sh
+. "$here/lib.sh"
 
 # The fixture: a built portal, and what Terraform's portal_env output gives the pipeline.
 # Every run starts in $work with --web-dir web, so the printed paths do not depend on $work.
@@ -37,41 +35,6 @@ readonly DISTRIBUTION_ID=E2QWRUHAPOMQZL
 unset PORTAL_BUCKET PORTAL_DISTRIBUTION_ID PORTAL_WEB_DIR
 cd "$work"
 
-# publish <args...>: runs the script, stdout to $work/out, stderr to $work/err.
-publish() { "$script" "$@" >"$work/out" 2>"$work/err"; }
-
-# expect_output <name> -- <args...>: exit 0 and exactly the expected dry run on stdout.
-expect_output() {
-  local name=$1
-  shift 2
-  if ! publish "$@"; then
-    fail "$name: exited non-zero"
-    sed 's/^/    /' "$work/err"
-  elif diff -u "$expected" "$work/out" >"$work/diff"; then
-    pass "$name"
-  else
-    fail "$name: output differs from $(basename "$expected")"
-    sed 's/^/    /' "$work/diff"
-  fi
-}
-
-# expect_refusal <name> <message part> -- <args...>: non-zero exit, the message on stderr, and
-# no AWS call printed.
-expect_refusal() {
-  local name=$1 message=$2
-  shift 3
-  if publish "$@"; then
-    fail "$name: exited 0"
-  elif ! grep -qF -- "$message" "$work/err"; then
-    fail "$name: stderr lacks '$message'"
-    sed 's/^/    /' "$work/err"
-  elif grep -q '^DRY-RUN: aws' "$work/out"; then
-    fail "$name: printed an AWS call before refusing"
-  else
-    pass "$name"
-  fi
-}
-
 # line_of <fixed string>: number of the first line of $work/out containing it (0 if none).
 line_of() {
   local n
@@ -82,12 +45,13 @@ line_of() {
 # --- dry runs ----------------------------------------------------------------------------------
 
 expect_output "dry run, configuration from flags: build, assets, other files, index.html, invalidation" \
-  -- --dry-run --bucket "$BUCKET" --distribution-id "$DISTRIBUTION_ID" --web-dir web
+  "$expected" -- --dry-run --bucket "$BUCKET" --distribution-id "$DISTRIBUTION_ID" --web-dir web
 
 PORTAL_BUCKET=$BUCKET PORTAL_DISTRIBUTION_ID=$DISTRIBUTION_ID PORTAL_WEB_DIR=web \
-  expect_output "dry run, configuration from PORTAL_* (Terraform's portal_env)" -- --dry-run
+  expect_output "dry run, configuration from PORTAL_* (Terraform's portal_env)" "$expected" \
+  -- --dry-run
 
-publish --dry-run --bucket "$BUCKET" --distribution-id "$DISTRIBUTION_ID" --web-dir web || true
+run_script --dry-run --bucket "$BUCKET" --distribution-id "$DISTRIBUTION_ID" --web-dir web || true
 ci=$(line_of 'npm --prefix web ci')
 build=$(line_of 'npm --prefix web run build')
 assets=$(line_of 'aws s3 sync web/dist/assets ')
@@ -153,7 +117,7 @@ ln -s "$here/publish_portal/stub.sh" "$work/bin/npm"
 export STUB_LOG="$work/calls"
 
 : >"$STUB_LOG"
-if ! PATH="$work/bin:$PATH" publish --bucket "$BUCKET" --distribution-id "$DISTRIBUTION_ID" \
+if ! PATH="$work/bin:$PATH" run_script --bucket "$BUCKET" --distribution-id "$DISTRIBUTION_ID" \
   --web-dir web; then
   fail "stub: publish exited non-zero"
   sed 's/^/    /' "$work/err"
@@ -169,7 +133,7 @@ else
 fi
 
 : >"$STUB_LOG"
-if PATH="$work/bin:$PATH" STUB_FAIL_BUILD=1 publish --bucket "$BUCKET" \
+if PATH="$work/bin:$PATH" STUB_FAIL_BUILD=1 run_script --bucket "$BUCKET" \
   --distribution-id "$DISTRIBUTION_ID" --web-dir web; then
   fail "stub: a failing build fails the publish (exited 0)"
 elif grep -q '^aws ' "$STUB_LOG"; then
@@ -178,5 +142,4 @@ else
   pass "stub: a failing build uploads nothing"
 fi
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
-[ "$failed" -eq 0 ]
+summary

@@ -64,11 +64,17 @@ export function ErrorView({ error, context }: ErrorViewProps) {
     <div role="alert" className="error-view">
       <p className="error-view__title">{context ?? title}</p>
       <p className="error-view__detail">{detail}</p>
-      {requestId ? (
-        <p className="error-view__request">
-          Request ID: <code className="selectable">{requestId}</code>
-        </p>
-      ) : null}
+      <RequestId requestId={requestId} />
     </div>
+  );
+}
+
+/** The request id of a failed call, for support: nothing when there is none. */
+export function RequestId({ requestId }: { requestId: string | null }) {
+  if (!requestId) return null;
+  return (
+    <p className="error-view__request">
+      Request ID: <code className="selectable">{requestId}</code>
+    </p>
   );
 }

@@ -33,11 +33,24 @@ export function FieldErrors({ name, errors }: { name: string; errors?: readonly 
   );
 }
 
-type TextFieldProps = FieldFrameProps &
-  Omit<InputHTMLAttributes<HTMLInputElement>, 'name' | 'id' | 'className'>;
+/** What the frame gives its control: its id and name, and its link to the hint and errors. */
+interface ControlProps {
+  id: string;
+  name: string;
+  'aria-invalid': true | undefined;
+  'aria-describedby': string | undefined;
+}
 
-/** A labelled input with its hint and its errors (`aria-invalid`, `aria-describedby`). */
-export function TextField({ name, label, hint, errors, optional, className, ...input }: TextFieldProps) {
+/** A field's label (with "(optional)"), hint and errors around the control it renders. */
+function FieldFrame({
+  name,
+  label,
+  hint,
+  errors,
+  optional,
+  className,
+  children,
+}: FieldFrameProps & { children: (control: ControlProps) => ReactNode }) {
   const id = fieldId(name);
   const invalid = Boolean(errors?.length);
   return (
@@ -51,16 +64,26 @@ export function TextField({ name, label, hint, errors, optional, className, ...i
           {hint}
         </p>
       ) : null}
-      <input
-        id={id}
-        name={name}
-        className="input"
-        aria-invalid={invalid || undefined}
-        aria-describedby={describedBy(hint ? `${id}-hint` : undefined, invalid && errorId(name))}
-        {...input}
-      />
+      {children({
+        id,
+        name,
+        'aria-invalid': invalid || undefined,
+        'aria-describedby': describedBy(hint ? `${id}-hint` : undefined, invalid && errorId(name)),
+      })}
       <FieldErrors name={name} errors={errors} />
     </div>
+  );
+}
+
+type TextFieldProps = FieldFrameProps &
+  Omit<InputHTMLAttributes<HTMLInputElement>, 'name' | 'id' | 'className'>;
+
+/** A labelled input with its hint and its errors (`aria-invalid`, `aria-describedby`). */
+export function TextField({ name, label, hint, errors, optional, className, ...input }: TextFieldProps) {
+  return (
+    <FieldFrame name={name} label={label} hint={hint} errors={errors} optional={optional} className={className}>
+      {(control) => <input {...control} className="input" {...input} />}
+    </FieldFrame>
   );
 }
 
@@ -69,31 +92,15 @@ type SelectFieldProps = FieldFrameProps &
     children: ReactNode;
   };
 
+/** A labelled select, framed like `TextField`. */
 export function SelectField({ name, label, hint, errors, optional, className, children, ...select }: SelectFieldProps) {
-  const id = fieldId(name);
-  const invalid = Boolean(errors?.length);
   return (
-    <div className={`field${className ? ` ${className}` : ''}`}>
-      <label htmlFor={id} className="field__label">
-        {label}
-        {optional ? <span className="field__optional"> (optional)</span> : null}
-      </label>
-      {hint ? (
-        <p id={`${id}-hint`} className="field__hint">
-          {hint}
-        </p>
-      ) : null}
-      <select
-        id={id}
-        name={name}
-        className="input select"
-        aria-invalid={invalid || undefined}
-        aria-describedby={describedBy(hint ? `${id}-hint` : undefined, invalid && errorId(name))}
-        {...select}
-      >
-        {children}
-      </select>
-      <FieldErrors name={name} errors={errors} />
-    </div>
+    <FieldFrame name={name} label={label} hint={hint} errors={errors} optional={optional} className={className}>
+      {(control) => (
+        <select {...control} className="input select" {...select}>
+          {children}
+        </select>
+      )}
+    </FieldFrame>
   );
 }

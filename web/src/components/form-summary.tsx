@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { ApiError, type FieldError } from '@/api/errors';
-import { describeError } from './feedback';
+import { RequestId, describeError } from './feedback';
 
 interface FormSummaryProps {
   error: unknown;
@@ -36,11 +36,7 @@ export function FormSummary({ error, unmatched, context }: FormSummaryProps) {
           ))}
         </ul>
       ) : null}
-      {requestId ? (
-        <p className="error-view__request">
-          Request ID: <code className="selectable">{requestId}</code>
-        </p>
-      ) : null}
+      <RequestId requestId={requestId} />
     </div>
   );
 }

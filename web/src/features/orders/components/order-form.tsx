@@ -2,6 +2,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { ApiError, mapFieldErrors, PROBLEM, type FieldError } from '@/api/errors';
 import type { CreateOrder } from '@/api/types';
 import { FieldErrors, SelectField, TextField, errorId } from '@/components/fields';
+import { FormActions } from '@/components/form-actions';
 import { FormSummary } from '@/components/form-summary';
 import { COUNTRIES } from '../lib/countries';
 import {
@@ -269,14 +270,7 @@ export function OrderForm({ onSubmit, onCancel }: OrderFormProps) {
         </button>
       </fieldset>
 
-      <div className="form-actions">
-        <button type="submit" className="button button--primary" disabled={pending}>
-          {pending ? 'Placing order…' : 'Place order'}
-        </button>
-        <button type="button" className="button button--secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions pending={pending} submitLabel="Place order" pendingLabel="Placing order…" onCancel={onCancel} />
     </form>
   );
 }

@@ -4,6 +4,7 @@ import { useEventTypes } from '@/api/event-types';
 import type { Endpoint, EventType } from '@/api/types';
 import { FieldErrors, TextField, errorId } from '@/components/fields';
 import { ErrorView, Loading } from '@/components/feedback';
+import { FormActions } from '@/components/form-actions';
 import { FormSummary } from '@/components/form-summary';
 import { TextWithCode } from '@/components/text-with-code';
 
@@ -129,14 +130,7 @@ export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSu
           </ul>
         )}
       </fieldset>
-      <div className="form-actions">
-        <button type="submit" className="button button--primary" disabled={pending}>
-          {pending ? pendingLabel : submitLabel}
-        </button>
-        <button type="button" className="button button--secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions pending={pending} submitLabel={submitLabel} pendingLabel={pendingLabel} onCancel={onCancel} />
     </form>
   );
 }

@@ -78,30 +78,8 @@ export function EndpointDeliveriesRoute() {
             </select>
           </div>
           <EventTypeFilter value={query.event_type} />
-          <div className="field field--inline">
-            <label htmlFor="filter-created-after" className="field__label">
-              Created after
-            </label>
-            <input
-              id="filter-created-after"
-              name="created_after"
-              type="datetime-local"
-              className="input"
-              defaultValue={isoToLocalInput(query.created_after)}
-            />
-          </div>
-          <div className="field field--inline">
-            <label htmlFor="filter-created-before" className="field__label">
-              Created before
-            </label>
-            <input
-              id="filter-created-before"
-              name="created_before"
-              type="datetime-local"
-              className="input"
-              defaultValue={isoToLocalInput(query.created_before)}
-            />
-          </div>
+          <CreatedFilter name="created_after" label="Created after" value={query.created_after} />
+          <CreatedFilter name="created_before" label="Created before" value={query.created_before} />
           <button type="submit" className="button button--secondary">
             Apply filters
           </button>
@@ -209,6 +187,27 @@ function EventTypeFilter({ value }: { value: EventType | undefined }) {
           </option>
         ))}
       </select>
+    </div>
+  );
+}
+
+/** A bound of the creation time: the URL keeps an ISO timestamp, the input local time. */
+function CreatedFilter({
+  name,
+  label,
+  value,
+}: {
+  name: 'created_after' | 'created_before';
+  label: string;
+  value: string | undefined;
+}) {
+  const id = `filter-${name.replace('_', '-')}`;
+  return (
+    <div className="field field--inline">
+      <label htmlFor={id} className="field__label">
+        {label}
+      </label>
+      <input id={id} name={name} type="datetime-local" className="input" defaultValue={isoToLocalInput(value)} />
     </div>
   );
 }
