@@ -51,6 +51,7 @@ pub async fn seed(db: &TestDb, url: &str, orders: usize) -> Seeded {
         event_types: None,
         enabled: true,
         disabled_reason: None,
+        failing_since: None,
         created_at: now,
         updated_at: now,
     };
