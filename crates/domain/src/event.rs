@@ -235,11 +235,11 @@ impl Event {
 /// example built by the same constructors that build real events.
 #[cfg(feature = "openapi")]
 pub mod catalog {
-    use chrono::TimeZone;
+    use chrono::TimeDelta;
     use utoipa::PartialSchema;
 
     use super::*;
-    use crate::order::{NewOrder, Order, Shipping};
+    use crate::order::{InvalidTransition, NewOrder, Order, Shipping};
 
     /// One event type as the catalog describes it.
     #[derive(Debug, Clone)]
@@ -254,44 +254,60 @@ pub mod catalog {
         pub example: Box<serde_json::value::RawValue>,
     }
 
+    /// The catalog could not be built: a defect, since its types and examples are fixed.
+    #[derive(Debug, thiserror::Error)]
+    pub enum CatalogError {
+        /// A schema or an example did not serialize.
+        #[error("the event catalog does not serialize: {0}")]
+        Json(#[from] serde_json::Error),
+        /// The example status change is not one the lifecycle allows.
+        #[error("the event catalog's example: {0}")]
+        Transition(#[from] InvalidTransition),
+    }
+
     /// Every event type, in [`EventType::ALL`]'s order.
-    pub fn entries() -> Vec<Entry> {
+    pub fn entries() -> Result<Vec<Entry>, CatalogError> {
         EventType::ALL
             .into_iter()
-            .map(|event_type| Entry {
-                event_type,
-                description: event_type.description(),
-                schema: schema(event_type),
-                example: example(event_type),
+            .map(|event_type| {
+                Ok(Entry {
+                    event_type,
+                    description: event_type.description(),
+                    schema: schema(event_type)?,
+                    example: example(event_type)?,
+                })
             })
             .collect()
     }
 
     /// The payload schema of one type, its `type` narrowed to that one value.
-    fn schema(event_type: EventType) -> serde_json::Value {
+    fn schema(event_type: EventType) -> serde_json::Result<serde_json::Value> {
         let schema = match event_type {
             EventType::OrderCreated | EventType::OrderStatusChanged => {
                 Envelope::<OrderData<'static>>::schema()
             }
             EventType::WebhookTest => Envelope::<TestData<'static>>::schema(),
         };
-        let mut schema = serde_json::to_value(schema).unwrap_or_default();
+        let mut schema = serde_json::to_value(schema)?;
         flatten_single_one_of(&mut schema);
-        if let Some(properties) = schema.get_mut("properties") {
-            properties["type"] = serde_json::json!({
-                "type": "string",
-                "const": event_type.as_str(),
-                "description": "The event type.",
-            });
-        }
         if let Some(object) = schema.as_object_mut() {
+            if let Some(serde_json::Value::Object(properties)) = object.get_mut("properties") {
+                properties.insert(
+                    "type".into(),
+                    serde_json::json!({
+                        "type": "string",
+                        "const": event_type.as_str(),
+                        "description": "The event type.",
+                    }),
+                );
+            }
             object.insert(
                 "$schema".into(),
                 "https://json-schema.org/draft/2020-12/schema".into(),
             );
             object.insert("title".into(), event_type.as_str().into());
         }
-        schema
+        Ok(schema)
     }
 
     /// Replaces each `{"oneOf": [S], …}` (how an inlined, described field comes out) by `S` with
@@ -316,11 +332,10 @@ pub mod catalog {
     }
 
     /// A payload of one type, byte for byte as a real event of it would carry.
-    fn example(event_type: EventType) -> Box<serde_json::value::RawValue> {
-        let at = |hour| {
-            Utc.with_ymd_and_hms(2026, 11, 22, hour, 0, 0)
-                .single()
-                .unwrap_or_default()
+    fn example(event_type: EventType) -> Result<Box<serde_json::value::RawValue>, CatalogError> {
+        // 2026-11-22T08:00:00Z and the hours after it.
+        let at = |hour: i64| {
+            DateTime::<Utc>::UNIX_EPOCH + TimeDelta::seconds(1_795_334_400 + 3_600 * hour)
         };
         let address =
             |name: &str, line1: &str, city: &str, postal_code: &str, country: &str| Address {
@@ -332,7 +347,7 @@ pub mod catalog {
                 postal_code: postal_code.into(),
                 country: country.into(),
             };
-        let customer = CustomerId::floor(at(8));
+        let customer = CustomerId::floor(at(0));
         let mut placed = Order::place(
             customer.clone(),
             NewOrder {
@@ -342,26 +357,47 @@ pub mod catalog {
                 parcels: Vec::new(),
                 shipping: Shipping::default(),
             },
-            at(9),
+            at(1),
         );
-        placed.order.id = OrderId::floor(at(9));
+        placed.order.id = OrderId::floor(at(1));
         let event = match event_type {
             EventType::OrderCreated => Event::for_status_change(&placed),
-            EventType::OrderStatusChanged => placed
-                .order
-                .transition(
-                    OrderStatus::Confirmed,
-                    Some("Accepted by the carrier".into()),
-                    Some("Rotterdam hub".into()),
-                    at(10),
-                )
-                .map(|change| Event::for_status_change(&change))
-                .unwrap_or_else(|_| Event::for_status_change(&placed)),
-            EventType::WebhookTest => Event::test(customer, &EndpointId::floor(at(8)), at(10)),
+            EventType::OrderStatusChanged => Event::for_status_change(&placed.order.transition(
+                OrderStatus::Confirmed,
+                Some("Accepted by the carrier".into()),
+                Some("Rotterdam hub".into()),
+                at(2),
+            )?),
+            EventType::WebhookTest => Event::test(customer, &EndpointId::floor(at(0)), at(2)),
         };
-        let payload = String::from_utf8(event.payload).unwrap_or_default();
-        serde_json::value::RawValue::from_string(payload)
-            .expect("a payload is the JSON serialization of an envelope")
+        let payload = String::from_utf8(event.payload).map_err(|e| {
+            serde_json::Error::io(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        })?;
+        Ok(serde_json::value::RawValue::from_string(payload)?)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn every_type_has_a_schema_and_an_example_of_its_own_type() {
+            let entries = entries().expect("the catalog builds");
+            assert_eq!(entries.len(), EventType::ALL.len());
+            for entry in entries {
+                let example: serde_json::Value =
+                    serde_json::from_str(entry.example.get()).expect("JSON");
+                assert_eq!(example["type"], entry.event_type.as_str());
+                assert_eq!(
+                    entry.schema["properties"]["type"]["const"],
+                    entry.event_type.as_str()
+                );
+                assert_eq!(
+                    entry.schema["required"],
+                    serde_json::json!(["type", "timestamp", "data"])
+                );
+            }
+        }
     }
 }
 

@@ -54,7 +54,9 @@ enum AdminCommand {
         new_customer: Option<String>,
         /// Seconds until the link stops working, 300–86400.
         #[arg(long, default_value_t = portal_sessions::DEFAULT_LIFETIME_SECONDS,
-              value_parser = clap::value_parser!(u32).range(300..=86_400))]
+              value_parser = clap::value_parser!(u32).range(
+                  i64::from(*portal_sessions::LIFETIME_SECONDS.start())
+                      ..=i64::from(*portal_sessions::LIFETIME_SECONDS.end())))]
         lifetime_seconds: u32,
     },
 }
@@ -112,7 +114,7 @@ async fn main() -> anyhow::Result<()> {
                         anyhow::bail!("{} {}", error.field, error.message);
                     }
                     let customer = CustomerId::new();
-                    customers::insert(&mut conn, &customer, &name, chrono::Utc::now()).await?;
+                    customers::insert(&mut conn, &customer, &name, domain::time::now()).await?;
                     customer
                 }
                 (None, None) => anyhow::bail!("--customer or --new-customer is required"),

@@ -365,7 +365,7 @@ resource "aws_cloudfront_response_headers_policy" "security" {
     }
 
     referrer_policy {
-      referrer_policy = "strict-origin-when-cross-origin"
+      referrer_policy = "no-referrer"
       override        = true
     }
 

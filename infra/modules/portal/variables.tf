@@ -38,9 +38,13 @@ variable "frame_ancestors" {
   type        = string
   default     = "'none'"
 
+  # The API's PORTAL_FRAME_ANCESTORS follows the same rule (orders_api::http::portal).
   validation {
-    condition     = length(trimspace(var.frame_ancestors)) > 0 && !can(regex("[;,\"]", var.frame_ancestors))
-    error_message = "frame_ancestors must be a non-empty source list without ';', ',' or '\"' (e.g. 'none', 'self', https://portal.example.com)."
+    condition = trimspace(var.frame_ancestors) == "'none'" || alltrue([
+      for source in split(" ", trimspace(var.frame_ancestors)) :
+      source == "'self'" || can(regex("^https://(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]+)?(/[!-~]*)?$", source)) && !can(regex("['\";,]", source))
+    ])
+    error_message = "frame_ancestors must be 'none' alone, or 'self' and https:// host sources separated by single spaces (e.g. 'self' https://portal.example.com): no wildcards, bare schemes or plain-HTTP hosts."
   }
 }
 

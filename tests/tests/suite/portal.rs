@@ -300,3 +300,123 @@ async fn the_portal_is_served_with_its_caching_and_security_headers() {
     assert!(api.headers().get("content-security-policy").is_none());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn an_ended_session_gets_no_idempotent_replay() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let (_, key) = app.customer("Acme").await;
+    let (_, session) = app
+        .call("POST", "/v1/portal-sessions", Some(&key), None)
+        .await;
+    let token = token_of(&str_field(&session, "url"));
+    let create = || {
+        app.http
+            .post(format!("{}/v1/webhook-endpoints", app.base))
+            .bearer_auth(&token)
+            .header("idempotency-key", "endpoint-1")
+            .json(&json!({"url": "http://127.0.0.1:9/hooks"}))
+            .send()
+    };
+    let first = create().await.expect("response");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("json");
+    let replay = create().await.expect("response");
+    assert_eq!(replay.status(), StatusCode::CREATED);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        replay.json::<Value>().await.expect("json")["secret"],
+        first["secret"]
+    );
+
+    let (status, _) = app
+        .call("DELETE", "/v1/portal-sessions/current", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let refused = create().await.expect("response");
+    assert_eq!(
+        refused.status(),
+        StatusCode::UNAUTHORIZED,
+        "the stored secret is not replayed"
+    );
+    assert!(refused.headers().get("idempotent-replayed").is_none());
+    let problem: Value = refused.json().await.expect("json");
+    assert_eq!(problem_slug(&problem), "portal-session-expired");
+    assert!(problem.get("secret").is_none());
+}
+
+#[tokio::test]
+async fn a_customers_portal_sessions_share_one_rate_limit() {
+    let db = TestDb::new().await;
+    // One request a second, bursts of two.
+    let app = TestApp::spawn_with(&db, |config| config.rate_limit_per_second = 1).await;
+    let (_, key) = app.customer("Acme").await;
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let (status, session) = app
+            .call("POST", "/v1/portal-sessions", Some(&key), None)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{session}");
+        tokens.push(token_of(&str_field(&session, "url")));
+    }
+    let mut statuses = Vec::new();
+    for token in tokens.iter().chain(&tokens) {
+        let (status, _) = app.call("GET", "/v1/orders", Some(token), None).await;
+        statuses.push(status);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        2,
+        "two sessions get one bucket between them, not one each: {statuses:?}"
+    );
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS));
+}
+
+#[tokio::test]
+async fn the_portal_serves_nothing_outside_its_folder() {
+    let root = std::env::temp_dir().join(format!("portal-root-{}", domain::ids::OrderId::new()));
+    let dir = root.join("dist");
+    std::fs::create_dir_all(dir.join("assets")).expect("dir");
+    std::fs::write(dir.join("index.html"), "<title>portal</title>").expect("index");
+    std::fs::write(root.join("secret.txt"), "not for the web").expect("secret");
+    let db = TestDb::new().await;
+    let app = TestApp::spawn_with(&db, |config| config.portal.portal_dir = Some(dir.clone())).await;
+    for path in [
+        "/portal/../secret.txt",
+        "/portal/%2e%2e/secret.txt",
+        "/portal/..%2fsecret.txt",
+        "/portal/assets/%2e%2e/%2e%2e/secret.txt",
+        "/portal//etc/passwd",
+    ] {
+        let response = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("response");
+        let body = response.text().await.expect("body");
+        assert!(
+            !body.contains("not for the web"),
+            "{path} served a file outside the portal"
+        );
+        assert!(!body.contains("root:"), "{path} served a system file");
+    }
+    let bare = app
+        .http
+        .get(format!("{}/portal", app.base))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(
+        bare.status(),
+        StatusCode::OK,
+        "reqwest follows the redirect to /portal/"
+    );
+    assert!(
+        bare.text()
+            .await
+            .expect("body")
+            .contains("<title>portal</title>")
+    );
+    std::fs::remove_dir_all(&root).ok();
+}

@@ -278,7 +278,11 @@ export interface paths {
         get: operations["currentPortalSession"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Revokes the portal session this request is made with: the portal's "Sign out" (404 for an
+         *     API key).
+         */
+        delete: operations["signOutPortalSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -294,10 +298,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /**
-         * Revokes a portal session: its link stops working at once. A session may revoke itself
-         *     (the portal's "sign out").
-         */
+        /** Revokes a portal session: its link stops working at once. */
         delete: operations["revokePortalSession"];
         options?: never;
         head?: never;
@@ -694,7 +695,7 @@ export interface components {
              * @description When the next attempt is due; `null` unless pending.
              */
             next_attempt_at?: string | null;
-            /** @description The payload as sent (single delivery only). */
+            /** @description The payload, byte for byte as sent (single delivery only). */
             payload?: Record<string, never> | null;
             /** @description `pending`, `delivered` or `failed`. */
             status: components["schemas"]["DeliveryStatus"];
@@ -892,7 +893,7 @@ export interface components {
                  * @description When the next attempt is due; `null` unless pending.
                  */
                 next_attempt_at?: string | null;
-                /** @description The payload as sent (single delivery only). */
+                /** @description The payload, byte for byte as sent (single delivery only). */
                 payload?: Record<string, never> | null;
                 /** @description `pending`, `delivered` or `failed`. */
                 status: components["schemas"]["DeliveryStatus"];
@@ -3261,6 +3262,99 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PortalSessionView"];
                 };
+            };
+            /** @description No API key, or an unknown or revoked one; or a portal session that expired or was revoked (`portal-session-expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No such resource (or another customer's, or a malformed id) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    signOutPortalSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked: its link stops working at once */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No API key, or an unknown or revoked one; or a portal session that expired or was revoked (`portal-session-expired`) */
             401: {

@@ -105,13 +105,23 @@ impl Drop for Revoking<'_> {
     }
 }
 
-/// What a caller authenticated with; requests are rate limited per credential.
+/// What a caller authenticated with.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Credential {
     /// An API key.
     ApiKey(ApiKeyId),
     /// A portal session (always a customer's).
     PortalSession(PortalSessionId),
+}
+
+/// Whose requests share a rate-limit bucket: each API key has its own, and all the portal
+/// sessions of a customer share one (so opening more sessions buys no more requests).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RateKey {
+    /// An API key's requests.
+    ApiKey(ApiKeyId),
+    /// A customer's portal sessions' requests.
+    Portal(CustomerId),
 }
 
 /// Any authenticated caller.
@@ -158,14 +168,16 @@ impl FromRequestParts<AppState> for Caller {
             })
             .map(str::trim)
             .ok_or(Error::Unauthorized)?;
-        let (credential, role) = if let Some(hash) = portal_sessions::token_hash(key) {
+        let (credential, role, rate_key) = if let Some(hash) = portal_sessions::token_hash(key) {
             // Sessions are few and short-lived: looked up on every request, never cached, so a
             // revocation takes effect at once on every instance.
             let mut conn = state.pool.acquire().await?;
             match portal_sessions::authenticate(&mut conn, &hash).await? {
-                Some(Lookup::Live { id, customer_id }) => {
-                    (Credential::PortalSession(id), Role::Customer(customer_id))
-                }
+                Some(Lookup::Live { id, customer_id }) => (
+                    Credential::PortalSession(id),
+                    Role::Customer(customer_id.clone()),
+                    RateKey::Portal(customer_id),
+                ),
                 Some(Lookup::Ended) => return Err(Error::SessionEnded),
                 None => return Err(Error::Unauthorized),
             }
@@ -175,10 +187,14 @@ impl FromRequestParts<AppState> for Caller {
                 .authenticate(&state.pool, key)
                 .await?
                 .ok_or(Error::Unauthorized)?;
-            (Credential::ApiKey(key_id), role)
+            (
+                Credential::ApiKey(key_id.clone()),
+                role,
+                RateKey::ApiKey(key_id),
+            )
         };
         if let Some(limiter) = &state.rate_limiter
-            && let Err(not_until) = limiter.check_key(&credential)
+            && let Err(not_until) = limiter.check_key(&rate_key)
         {
             use governor::clock::{Clock, DefaultClock};
             let wait = not_until.wait_time_from(DefaultClock::default().now());

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::AppState;
 use super::auth::Caller;
+use super::error::{Error, Result};
 use super::pagination::Page;
 
 /// The event catalog route.
@@ -34,8 +35,10 @@ pub(crate) struct EventTypeView {
     example: Box<serde_json::value::RawValue>,
 }
 
-static CATALOG: LazyLock<Vec<EventTypeView>> = LazyLock::new(|| {
-    catalog::entries()
+/// Built once; an error here is a defect, answered as a 500 and logged with its cause.
+static CATALOG: LazyLock<Result<Vec<EventTypeView>, String>> = LazyLock::new(|| {
+    let entries = catalog::entries().map_err(|error| error.to_string())?;
+    Ok(entries
         .into_iter()
         .map(|entry| EventTypeView {
             event_type: entry.event_type,
@@ -43,7 +46,7 @@ static CATALOG: LazyLock<Vec<EventTypeView>> = LazyLock::new(|| {
             schema: entry.schema,
             example: entry.example,
         })
-        .collect()
+        .collect())
 });
 
 /// Lists every event type an endpoint can subscribe to.
@@ -53,9 +56,13 @@ static CATALOG: LazyLock<Vec<EventTypeView>> = LazyLock::new(|| {
     operation_id = "listEventTypes", tag = "webhooks",
     responses((status = 200, description = "The catalog", body = Page<EventTypeView>),
         super::openapi::Unauthorized, super::openapi::TooManyRequests))]
-pub(crate) async fn list(_caller: Caller) -> axum::Json<Page<EventTypeView>> {
-    axum::Json(Page {
-        data: CATALOG.clone(),
+pub(crate) async fn list(_caller: Caller) -> Result<axum::Json<Page<EventTypeView>>> {
+    let data = CATALOG
+        .as_ref()
+        .map_err(|error| Error::Internal(anyhow::anyhow!("{error}")))?
+        .clone();
+    Ok(axum::Json(Page {
+        data,
         next_cursor: None,
-    })
+    }))
 }

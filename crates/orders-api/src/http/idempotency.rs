@@ -3,18 +3,20 @@
 //! A retried request with the same key and the same body gets the first response again
 //! (marked `Idempotent-Replayed: true`) without running twice; the same key with a different
 //! request is a 422; a request racing another with its key is a 409. Keys are scoped to the
-//! API key that sent them and honoured for 24 h. Answers that say "try again" (409, 429, 5xx)
+//! credential that sent them (an API key or a portal session), honoured for 24 h, and answered
+//! only while that credential is valid. Answers that say "try again" (409, 429, 5xx)
 //! are not stored, so a retry runs again. Stored bodies are sealed with the secrets keyring:
 //! they can hold a signing secret or an API key, which never rest in clear.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
+use super::auth::Caller;
 use super::error::Error;
 use crate::db::idempotency::{self, Begin};
 
@@ -44,7 +46,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             "must be 1 to 255 visible ASCII characters",
         ));
     };
-    // Unauthenticated requests are refused downstream; nothing to remember for them.
+    // Requests without credentials are refused downstream; nothing to remember for them.
     let Some(scope) = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -52,7 +54,13 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     else {
         return next.run(request).await;
     };
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // A stored response is replayed only to a caller the request itself would let in: a key
+    // revoked or a portal session ended since the first request is refused, not answered.
+    // (The caller is remembered in the request, so the handler does not authenticate again.)
+    if let Err(error) = Caller::from_request_parts(&mut parts, &state).await {
+        return problem(error);
+    }
     let Ok(bytes) = axum::body::to_bytes(body, super::BODY_LIMIT).await else {
         return problem(Error::PayloadTooLarge);
     };

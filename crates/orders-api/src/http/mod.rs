@@ -69,8 +69,8 @@ pub struct StateInner {
     pub portal_url: String,
 }
 
-/// A token bucket per credential (API key or portal session).
-pub type RateLimiter = Arc<governor::DefaultKeyedRateLimiter<auth::Credential>>;
+/// A token bucket per API key, and one for all the portal sessions of a customer.
+pub type RateLimiter = Arc<governor::DefaultKeyedRateLimiter<auth::RateKey>>;
 
 /// A limiter allowing `per_second` requests per key (bursts of twice that), or none for 0.
 pub fn rate_limiter(per_second: u32) -> Option<RateLimiter> {

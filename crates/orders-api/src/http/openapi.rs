@@ -281,6 +281,7 @@ impl Modify for Security {
         super::api_keys::revoke,
         super::portal_sessions::create,
         super::portal_sessions::current,
+        super::portal_sessions::sign_out,
         super::portal_sessions::revoke,
         super::event_types::list,
     ),

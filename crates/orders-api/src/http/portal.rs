@@ -1,7 +1,8 @@
 //! Serves the customer portal (the single-page app built from `web/`) at `/portal/`.
 //!
 //! In production the portal is served from S3 behind CloudFront (`infra/modules/portal`); this
-//! serves the same build locally and wherever `PORTAL_DIR` is set, with the same headers:
+//! serves the same build locally and wherever `PORTAL_DIR` is set, with the same headers
+//! (CloudFront adds HSTS, which only means something over TLS):
 //! - hashed assets (`/portal/assets/…`) are cached for a year, immutably; a missing one is 404;
 //! - every other path answers `index.html` (the app routes on the client), never cached, so a
 //!   new release is picked up on the next load;
@@ -32,24 +33,42 @@ pub fn content_security_policy(frame_ancestors: &str) -> String {
     )
 }
 
-/// Checks a `frame-ancestors` source list: sources separated by spaces, none of which could end
-/// the directive or the header (`;`, `,`, quotes other than keywords', control characters).
+/// Checks a `frame-ancestors` source list: `'none'` alone, or any of `'self'` and HTTPS host
+/// sources (`https://portal.example.com`, `https://*.example.com:8443`). Wildcards, bare schemes
+/// (`https:`), plain-HTTP hosts and anything that could end the directive or the header are
+/// refused: each would let pages nobody vetted frame the portal's buttons.
 pub fn parse_frame_ancestors(value: &str) -> anyhow::Result<String> {
-    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    let sources: Vec<&str> = value.split_whitespace().collect();
     anyhow::ensure!(
-        !value.is_empty(),
+        !sources.is_empty(),
         "PORTAL_FRAME_ANCESTORS is empty: use 'none' to forbid framing"
     );
-    for source in value.split(' ') {
-        let keyword = matches!(source, "'none'" | "'self'");
-        let host_source =
-            !source.contains(['\'', ';', ',', '"']) && source.bytes().all(|b| b.is_ascii_graphic());
-        anyhow::ensure!(
-            keyword || host_source,
-            "PORTAL_FRAME_ANCESTORS: {source:?} is not 'none', 'self' or a host source"
-        );
+    if sources != ["'none'"] {
+        for source in &sources {
+            anyhow::ensure!(
+                *source == "'self'" || is_https_host_source(source),
+                "PORTAL_FRAME_ANCESTORS: {source:?} is not 'self' or an https:// host \
+                 ('none' must stand alone)"
+            );
+        }
     }
-    Ok(value)
+    Ok(sources.join(" "))
+}
+
+/// `https://` + a host (optionally `*.`-prefixed, never `*` alone), an optional port and path.
+fn is_https_host_source(source: &str) -> bool {
+    let Some(rest) = source.strip_prefix("https://") else {
+        return false;
+    };
+    let host = rest.split(['/', ':']).next().unwrap_or_default();
+    let host = host.strip_prefix("*.").unwrap_or(host);
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'\'' | b'"' | b';' | b','))
 }
 
 fn header_layer(
@@ -77,7 +96,7 @@ pub fn router(dir: &Path, frame_ancestors: &str) -> anyhow::Result<Router<AppSta
     let pages = ServiceBuilder::new()
         .layer(header_layer(header::CACHE_CONTROL, "no-cache")?)
         .service(ServeDir::new(dir).fallback(ServeFile::new(index)));
-    Ok(Router::new()
+    let portal = Router::new()
         .nest_service(&format!("{PATH}/assets"), assets)
         .nest_service(PATH, pages)
         .layer(header_layer(
@@ -85,7 +104,13 @@ pub fn router(dir: &Path, frame_ancestors: &str) -> anyhow::Result<Router<AppSta
             &content_security_policy(frame_ancestors),
         )?)
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff")?)
-        .layer(header_layer(header::REFERRER_POLICY, "no-referrer")?))
+        .layer(header_layer(header::REFERRER_POLICY, "no-referrer")?);
+    // For browsers that predate `frame-ancestors`, when nobody may frame the portal.
+    Ok(if frame_ancestors == "'none'" {
+        portal.layer(header_layer(header::X_FRAME_OPTIONS, "DENY")?)
+    } else {
+        portal
+    })
 }
 
 #[cfg(test)]

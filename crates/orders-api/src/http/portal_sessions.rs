@@ -30,7 +30,7 @@ pub const DEFAULT_LIFETIME_SECONDS: u32 = 3_600;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/portal-sessions", post(create))
-        .route("/v1/portal-sessions/current", get(current))
+        .route("/v1/portal-sessions/current", get(current).delete(sign_out))
         .route("/v1/portal-sessions/{id}", delete(revoke))
 }
 
@@ -152,8 +152,24 @@ pub(crate) async fn current(
     }))
 }
 
-/// Revokes a portal session: its link stops working at once. A session may revoke itself
-/// (the portal's "sign out").
+/// Revokes the portal session this request is made with: the portal's "Sign out" (404 for an
+/// API key).
+#[utoipa::path(
+    delete,
+    path = "/v1/portal-sessions/current",
+    operation_id = "signOutPortalSession", tag = "customers",
+    responses((status = 204, description = "Revoked: its link stops working at once"),
+        super::openapi::Unauthorized, super::openapi::NotFound, super::openapi::TooManyRequests))]
+pub(crate) async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<StatusCode> {
+    let Credential::PortalSession(id) = &caller.credential else {
+        return Err(Error::NotFound);
+    };
+    let mut conn = state.pool.acquire().await?;
+    portal_sessions::revoke(&mut conn, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes a portal session: its link stops working at once.
 #[utoipa::path(
     delete,
     path = "/v1/portal-sessions/{id}",
