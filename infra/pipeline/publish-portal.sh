@@ -72,8 +72,9 @@ main() {
   log "uploading the hashed assets to $target/assets/ (immutable)"
   run aws s3 sync "$dist/assets" "$target/assets" \
     --cache-control "$ASSETS_CACHE_CONTROL" --only-show-errors
+  # .vite/ holds the build's manifest, which the test command reads and nobody needs to fetch.
   log "uploading the other files but index.html to $target/ (no-cache)"
-  run aws s3 sync "$dist" "$target" --exclude 'assets/*' --exclude index.html \
+  run aws s3 sync "$dist" "$target" --exclude 'assets/*' --exclude index.html --exclude '.vite/*' \
     --cache-control "$PAGES_CACHE_CONTROL" --only-show-errors
   log "uploading index.html (no-cache)"
   run aws s3 cp "$dist/index.html" "$target/index.html" \
