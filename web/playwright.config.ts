@@ -1,8 +1,10 @@
 import { defineConfig, devices } from '@playwright/test';
 
 /**
- * Browser tests of the portal against the real API, database and a receiver (their global
- * setup lives in e2e/). Debian's Chromium is used: no browser is downloaded.
+ * Browser tests of the portal against the real API, database and signature-verifying
+ * receivers: `scripts/portal-e2e` starts the API and names it in PORTAL_BASE_URL; each test
+ * makes its own customer and receivers (e2e/support). Debian's Chromium is used: no browser is
+ * downloaded.
  */
 export default defineConfig({
   testDir: 'e2e',

@@ -62,6 +62,21 @@ test('every page passes an axe-core scan', async ({ page, customer, receiver, si
   await page.getByRole('button', { name: 'Delete endpoint' }).click();
   await expect(page.getByRole('dialog')).toBeVisible();
   await expectNoViolations(page, 'the delete dialog');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Edit endpoint' }).click();
+  await expect(page.getByRole('button', { name: 'Save changes' })).toBeVisible();
+  await expectNoViolations(page, 'the endpoint form');
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  await expect(page.getByRole('region', { name: 'Signing secret' })).toBeVisible();
+  await expectNoViolations(page, 'a rotated secret');
+  await page.goto('/portal/api-keys');
+  await page.getByRole('button', { name: /^Revoke/ }).click();
+  await expect(page.getByRole('dialog', { name: 'Revoke this API key?' })).toBeVisible();
+  await expectNoViolations(page, 'the revoke dialog');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Signed out');
+  await expectNoViolations(page, 'signed out');
 
   // The pages without a session.
   const revoked = await portalLink(customer);

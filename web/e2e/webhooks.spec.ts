@@ -1,10 +1,10 @@
 // Managing endpoints: rotating the secret, subscriptions, deletion, and what a failing
 // receiver looks like — retried and recovered from the portal.
-import { advance, createEndpoint, deliveries, first, placeOrder } from './support/api';
+import { advance, createEndpoint, deliveries, first, placeOrder, sqlNumber } from './support/api';
 import { clipboard, expect, test } from './support/fixtures';
 import { Receiver } from './support/receiver';
 
-test('a rotated secret signs what follows, and the old one stops once its grace ends', async ({
+test('a rotated secret signs what follows; the old one too until its grace period ends', async ({
   page,
   customer,
   receiver,
@@ -13,22 +13,39 @@ test('a rotated secret signs what follows, and the old one stops once its grace 
   const endpoint = await createEndpoint(customer, receiver.url);
   await signIn();
   await page.goto(`/portal/webhooks/${endpoint.id}`);
-  await page.getByLabel('Grace period').selectOption('0');
-  await page.getByRole('button', { name: 'Rotate secret' }).click();
   const panel = page.getByRole('region', { name: 'Signing secret' });
+
+  // With the default grace period (24 h) both secrets sign.
+  await expect(page.getByLabel('Grace period')).toHaveValue('86400');
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  await expect(page.getByText(/The previous secret keeps signing until/)).toBeVisible();
   await panel.getByRole('button', { name: 'Copy' }).click();
   await expect(panel.getByRole('status')).toHaveText('Copied');
-  const rotated = await clipboard(page);
-  expect(rotated).toMatch(/^whsec_/);
-  expect(rotated).not.toBe(endpoint.secret);
-
+  const second = await clipboard(page);
+  expect(second).toMatch(/^whsec_/);
+  expect(second).not.toBe(endpoint.secret);
   await page.getByRole('button', { name: 'Send test event' }).click();
   await expect(page.getByText('Test event queued.')).toBeVisible();
   await expect.poll(() => receiver.received.length, { timeout: 15_000 }).toBe(1);
-  expect(receiver.types()).toEqual(['webhook.test']);
-  expect(first(receiver.received).body.data.endpoint_id).toBe(endpoint.id);
-  expect(receiver.verifiedWith(rotated)).toHaveLength(1);
-  expect(receiver.verifiedWith(endpoint.secret), 'no grace period: the old secret is gone').toHaveLength(0);
+  expect(receiver.verifiedWith(second)).toHaveLength(1);
+  expect(receiver.verifiedWith(endpoint.secret), 'the old secret signs during the grace period').toHaveLength(1);
+
+  // Without one, only the newest signs.
+  await page.getByLabel('Grace period').selectOption('0');
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  await expect(panel).not.toContainText(second);
+  await panel.getByRole('button', { name: 'Copy' }).click();
+  await expect(panel.getByRole('status')).toHaveText('Copied');
+  const third = await clipboard(page);
+  expect(third).not.toBe(second);
+  await page.getByRole('button', { name: 'Send test event' }).click();
+  await expect.poll(() => receiver.received.length, { timeout: 15_000 }).toBe(2);
+  const latest = receiver.received.slice(1);
+  expect(latest.every((r) => r.body.type === 'webhook.test')).toBe(true);
+  expect(first(latest).body.data.endpoint_id).toBe(endpoint.id);
+  expect(receiver.verifiedWith(third)).toHaveLength(1);
+  expect(receiver.verifiedWith(second), 'no grace period: the previous secret stops at once').toHaveLength(1);
+  expect(receiver.verifiedWith(endpoint.secret)).toHaveLength(1);
 
   await page.getByRole('link', { name: 'View delivery' }).click();
   await expect(page.getByRole('heading', { name: 'Attempt 1' })).toBeVisible();
@@ -76,7 +93,12 @@ test('an endpoint receives only the event types it subscribed to, until it is de
     const second = await placeOrder(customer, 'PO-SUB-2');
     await expect.poll(() => receiver.received.length, { timeout: 15_000 }).toBe(3);
     expect(receiver.received.at(-1)?.body.data.order).toMatchObject({ id: second });
-    expect(createdOnly.received.length, 'a deleted endpoint receives nothing').toBe(1);
+    // The fan-out of an event is written with the event: the deleted endpoint got no delivery.
+    expect(
+      sqlNumber(`select count(*) from webhook_deliveries where endpoint_id = '${subscribedId}'`),
+      'a deleted endpoint gets no new deliveries',
+    ).toBe(1);
+    expect(createdOnly.received.length).toBe(1);
   } finally {
     await createdOnly.close();
   }
@@ -114,7 +136,6 @@ test('a failing receiver: the attempts show why, and retry and recover deliver o
   await expect(page.getByRole('heading', { name: /^Attempt \d$/ })).toHaveCount(3);
   await expect(page.getByText('failing on purpose').first()).toBeVisible();
   await expect(page.getByText('attempts_exhausted').first()).toBeVisible();
-  const deliveryId = new URL(page.url()).pathname.split('/').pop() ?? '';
 
   // Fixed: retry this one from its page.
   receiver.answer(200);
@@ -137,5 +158,55 @@ test('a failing receiver: the attempts show why, and retry and recover deliver o
   expect(receiver.received.filter((r) => r.answered === 200)).toHaveLength(3);
   const ids = new Set(receiver.received.map((r) => r.id));
   expect(ids.size, 'every retry carries its original webhook-id').toBe(3);
-  expect(deliveryId).toMatch(/^dlv_/);
+});
+
+test('an endpoint is edited, disabled and enabled again, and the list shows its state', async ({
+  page,
+  customer,
+  receiver,
+  signIn,
+}) => {
+  receiver.answer(503);
+  const endpoint = await createEndpoint(customer, receiver.url);
+  await placeOrder(customer, 'PO-STATE-1');
+  await expect.poll(() => receiver.received.length, { timeout: 15_000 }).toBeGreaterThan(0);
+  await signIn();
+
+  await page.goto('/portal/webhooks');
+  const row = page.getByRole('table', { name: 'Webhook endpoints' }).getByRole('row').nth(1);
+  await expect(row).toContainText('Failing');
+  await expect(row).toContainText('since');
+
+  await page.goto(`/portal/webhooks/${endpoint.id}`);
+  await page.getByRole('button', { name: 'Edit endpoint' }).click();
+  await page.getByLabel('Description (optional)').fill('Customs brokers');
+  await page.getByRole('checkbox', { name: 'order.created' }).check();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('button', { name: 'Edit endpoint' })).toBeVisible();
+  await expect(page.getByText('Customs brokers')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Disable endpoint' }).click();
+  await expect(page.getByRole('button', { name: 'Enable endpoint' })).toBeVisible();
+  await page.goto('/portal/webhooks');
+  await expect(row).toContainText('Disabled');
+  await expect(row).toContainText('disabled by you');
+  await expect(row).toContainText('Customs brokers');
+  await expect(row).toContainText('order.created');
+
+  await page.goto(`/portal/webhooks/${endpoint.id}`);
+  await page.getByRole('button', { name: 'Enable endpoint' }).click();
+  await expect(page.getByRole('button', { name: 'Disable endpoint' })).toBeVisible();
+  await page.goto('/portal/webhooks');
+  await expect(row).toContainText('Enabled');
+});
+
+test('the event catalog shows every type with its schema and an example', async ({ page, signIn }) => {
+  await signIn();
+  await page.goto('/portal/event-types');
+  for (const type of ['order.created', 'order.status_changed', 'webhook.test']) {
+    await expect(page.getByRole('heading', { level: 2, name: type })).toBeVisible();
+  }
+  await expect(page.getByText('"previous_status": "pending"')).toBeVisible();
+  await page.getByText('JSON Schema', { exact: true }).first().click();
+  await expect(page.getByText('"$schema": "https://json-schema.org/draft/2020-12/schema"').first()).toBeVisible();
 });

@@ -125,9 +125,10 @@ export async function eventCatalog(): Promise<EventType[]> {
 
 /**
  * Runs one SQL statement on the test database (the `mariadb` client, with DATABASE_URL's
- * account): for what no API offers, such as letting a portal session run out.
+ * account) and returns what it prints: for what no API offers, such as letting a portal session
+ * run out, or checking that a row was never written.
  */
-export function sql(statement: string): void {
+export function sql(statement: string): string {
   const url = new URL(required('DATABASE_URL'));
   const args = [
     '--protocol=tcp',
@@ -138,11 +139,18 @@ export function sql(statement: string): void {
     '-u',
     decodeURIComponent(url.username),
     ...(url.password ? [`-p${decodeURIComponent(url.password)}`] : []),
+    '--batch',
+    '--skip-column-names',
     url.pathname.slice(1),
     '-e',
     statement,
   ];
-  execFileSync('mariadb', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  return execFileSync('mariadb', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** The one number a query answers. */
+export function sqlNumber(statement: string): number {
+  return Number(sql(statement).trim());
 }
 
 export interface Delivery {

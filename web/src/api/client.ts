@@ -27,7 +27,13 @@ export const authMiddleware: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: '' });
+export const api = createClient<paths>({
+  // The page's own origin: the same requests as relative URLs, and a `Request` can be built
+  // outside a browser too (the unit tests).
+  baseUrl: globalThis.location?.origin ?? '',
+  // Looked up at each call, so a test can replace `fetch`.
+  fetch: (request: Request) => globalThis.fetch(request),
+});
 api.use(authMiddleware);
 
 /**
@@ -46,7 +52,4 @@ export async function unwrap<T>(
   return data as T;
 }
 
-/** A fresh `Idempotency-Key` for one submission attempt. */
-export function idempotencyKey(): string {
-  return crypto.randomUUID();
-}
+export { idempotencyKey } from './idempotency';

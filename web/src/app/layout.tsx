@@ -1,7 +1,8 @@
 import { Suspense, useState, type MouseEvent } from 'react';
 import { Link, NavLink, Outlet, useLocation, useNavigationType } from 'react-router';
 import { useCurrentSession, useSignOut } from '@/features/auth/api/session';
-import { Loading } from '@/components/feedback';
+import { ErrorView, Loading } from '@/components/feedback';
+import { useSingleFlight } from '@/lib/single-flight';
 import { NavigationCount, PRODUCT_NAME } from '@/components/page';
 import { Time } from '@/components/time';
 
@@ -35,6 +36,7 @@ export function AppLayout() {
 
   const session = useCurrentSession();
   const signOut = useSignOut();
+  const once = useSingleFlight();
 
   return (
     <NavigationCount.Provider value={navigations}>
@@ -71,11 +73,17 @@ export function AppLayout() {
               type="button"
               className="button button--secondary button--small"
               disabled={signOut.isPending}
-              onClick={() => signOut.mutate(session.data?.id)}
+              onClick={() => once(() => signOut.mutateAsync())}
             >
               Sign out
             </button>
           </div>
+          {signOut.isError ? (
+            // Still signed in, with a token that still works: say so, beside the button.
+            <div className="topbar__error">
+              <ErrorView error={signOut.error} context="You are still signed in: signing out failed." />
+            </div>
+          ) : null}
         </div>
       </header>
       <main id="main" tabIndex={-1} className="main">

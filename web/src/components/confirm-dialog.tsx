@@ -36,6 +36,8 @@ export function ConfirmDialog({
   const opener = useRef<HTMLButtonElement>(null);
   const titleId = useId();
   const [pending, setPending] = useState(false);
+  // `pending` disables the button only from the next render: this stops a double click.
+  const busy = useRef(false);
   const [error, setError] = useState<unknown>(null);
 
   function open() {
@@ -48,6 +50,8 @@ export function ConfirmDialog({
   }
 
   async function confirm() {
+    if (busy.current) return;
+    busy.current = true;
     setPending(true);
     setError(null);
     try {
@@ -56,6 +60,7 @@ export function ConfirmDialog({
     } catch (e) {
       setError(e);
     } finally {
+      busy.current = false;
       setPending(false);
     }
   }

@@ -5,6 +5,7 @@ import {
   endSession,
   getToken,
   resetAuthState,
+  restartOnNewLink,
   useAuthState,
 } from './session';
 import { act, renderHook } from '@testing-library/react';
@@ -69,6 +70,63 @@ describe('captureTokenFromFragment', () => {
     const url = String(history.replaceState.mock.calls[0]?.[2]);
     expect(url).not.toContain('mps_secret');
     expect(url).not.toContain('#');
+  });
+});
+
+describe('restartOnNewLink', () => {
+  function fakeWindow(hash: string) {
+    const target = new EventTarget();
+    return {
+      location: { hash, pathname: '/portal/', search: '', reload: vi.fn() },
+      history: fakeHistory(),
+      sessionStorage: window.sessionStorage,
+      addEventListener: (type: 'hashchange', listener: () => void) =>
+        target.addEventListener(type, listener),
+      removeEventListener: (type: 'hashchange', listener: () => void) =>
+        target.removeEventListener(type, listener),
+      changeHash(next: string) {
+        this.location.hash = next;
+        target.dispatchEvent(new Event('hashchange'));
+      },
+    };
+  }
+
+  it('captures the token of a link pasted into the open tab and reloads', () => {
+    const win = fakeWindow('');
+    restartOnNewLink(win);
+    expect(win.location.reload).not.toHaveBeenCalled();
+    win.changeHash('#token=mps_new');
+    expect(getToken()).toBe('mps_new');
+    expect(win.history.replaceState).toHaveBeenCalledWith(win.history.state, '', '/portal/');
+    expect(win.location.reload).toHaveBeenCalledOnce();
+  });
+
+  it('replaces the token of an ended session', () => {
+    window.sessionStorage.setItem(TOKEN_KEY, 'mps_old');
+    const win = fakeWindow('');
+    restartOnNewLink(win);
+    win.changeHash('#token=mps_other');
+    expect(getToken()).toBe('mps_other');
+    expect(win.location.reload).toHaveBeenCalledOnce();
+  });
+
+  it('ignores fragments without a token, and an empty token', () => {
+    window.sessionStorage.setItem(TOKEN_KEY, 'mps_old');
+    const win = fakeWindow('');
+    restartOnNewLink(win);
+    win.changeHash('#main');
+    win.changeHash('#token=');
+    expect(win.location.reload).not.toHaveBeenCalled();
+    expect(getToken()).toBe('mps_old');
+  });
+
+  it('stops listening when told', () => {
+    const win = fakeWindow('');
+    const stop = restartOnNewLink(win);
+    stop();
+    win.changeHash('#token=mps_new');
+    expect(win.location.reload).not.toHaveBeenCalled();
+    expect(getToken()).toBeNull();
   });
 });
 

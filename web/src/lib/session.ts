@@ -6,6 +6,10 @@
  * no access log. At start-up {@link captureTokenFromFragment} moves it to `sessionStorage`
  * (gone when the tab closes; never `localStorage`, never the query string) and strips it from
  * the address bar. The token is then sent as the bearer credential of every API call.
+ *
+ * A new link pasted into a tab that is already open changes only the fragment: no page load,
+ * just a `hashchange`. {@link restartOnNewLink} captures its token then and reloads the page,
+ * so the app starts afresh with it (nothing of the previous session's state or cache stays).
  */
 import { useSyncExternalStore } from 'react';
 
@@ -44,6 +48,28 @@ export function captureTokenFromFragment(
   if (!trimmed) return false;
   storage.setItem(TOKEN_KEY, trimmed);
   return true;
+}
+
+interface WindowLike {
+  location: LocationLike & { reload(): void };
+  history: HistoryLike;
+  sessionStorage: Storage;
+  addEventListener(type: 'hashchange', listener: () => void): void;
+  removeEventListener(type: 'hashchange', listener: () => void): void;
+}
+
+/**
+ * On each `hashchange` of `win` (a link pasted into this tab), captures a token from the
+ * fragment; if one was found, reloads the page. Returns the function that stops listening.
+ */
+export function restartOnNewLink(win: WindowLike): () => void {
+  const onHashChange = () => {
+    if (captureTokenFromFragment(win.location, win.history, win.sessionStorage)) {
+      win.location.reload();
+    }
+  };
+  win.addEventListener('hashchange', onHashChange);
+  return () => win.removeEventListener('hashchange', onHashChange);
 }
 
 function storage(): Storage | null {

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '@/api/client';
+import { ApiError } from '@/api/errors';
 import type { PortalSession } from '@/api/types';
 import { endSession } from '@/lib/session';
 
@@ -16,21 +17,24 @@ export function useCurrentSession() {
   });
 }
 
-/** Revokes this session (when its id is known), forgets the token and shows "Signed out". */
+/**
+ * Signs out: revokes the session this app is signed in with (`DELETE
+ * /v1/portal-sessions/current`, which needs no id), then forgets the token and shows "Signed
+ * out". A 401 means the session had already ended: the app is signed out just the same (the
+ * client shows "This link has expired" when the answer says so). Any other failure leaves
+ * the app signed in, with the token that still works, and is the mutation's error.
+ */
 export function useSignOut() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: async (sessionId: string | undefined) => {
-      if (!sessionId) return;
+    mutationFn: async () => {
       try {
-        await unwrap(
-          api.DELETE('/v1/portal-sessions/{id}', { params: { path: { id: sessionId } } }),
-        );
-      } catch {
-        // The session may already be gone; signing out locally is what matters.
+        await unwrap(api.DELETE('/v1/portal-sessions/current'));
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 401)) throw error;
       }
     },
-    onSettled: () => {
+    onSuccess: () => {
       endSession('signed-out');
       queryClient.clear();
     },

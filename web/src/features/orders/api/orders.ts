@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, idempotencyKey, unwrap } from '@/api/client';
+import type { Keyed } from '@/api/idempotency';
 import type { CreateOrder, HistoryEntry, Order, OrderStatus, Page } from '@/api/types';
 
 export interface OrderListQuery {
@@ -41,14 +42,15 @@ export function useOrderHistory(id: string) {
   });
 }
 
-/** Places an order; each attempt carries its own `Idempotency-Key`. */
+/**
+ * Places an order with the `Idempotency-Key` of its submission (see `SubmissionKey`): a retry
+ * of the same submission places no second order.
+ */
 export function useCreateOrder() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: CreateOrder) =>
-      unwrap<Order>(
-        api.POST('/v1/orders', { body, headers: { 'Idempotency-Key': idempotencyKey() } }),
-      ),
+    mutationFn: ({ body, idempotencyKey: key }: Keyed<CreateOrder>) =>
+      unwrap<Order>(api.POST('/v1/orders', { body, headers: { 'Idempotency-Key': key } })),
     onSuccess: (order) => {
       queryClient.setQueryData(orderKeys.detail(order.id), order);
       return queryClient.invalidateQueries({ queryKey: orderKeys.lists() });
@@ -56,6 +58,7 @@ export function useCreateOrder() {
   });
 }
 
+/** Cancels the order; each confirmation is its own action with a fresh key. */
 export function useCancelOrder(id: string) {
   const queryClient = useQueryClient();
   return useMutation({

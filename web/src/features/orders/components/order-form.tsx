@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useRef, useState, type FormEvent } from 'react';
 import { ApiError, mapFieldErrors, PROBLEM, type FieldError } from '@/api/errors';
 import type { CreateOrder } from '@/api/types';
 import { FieldErrors, SelectField, TextField, errorId } from '@/components/fields';
@@ -34,6 +34,8 @@ export function OrderForm({ onSubmit, onCancel }: OrderFormProps) {
   const [error, setError] = useState<unknown>(null);
   const [clientErrors, setClientErrors] = useState<FieldError[]>([]);
   const [pending, setPending] = useState(false);
+  // `pending` disables the submit button only from the next render: this stops a double submit.
+  const busy = useRef(false);
 
   const { byField, unmatched } = useMemo(() => {
     const fieldErrors = error instanceof ApiError ? error.fieldErrors : clientErrors;
@@ -46,12 +48,14 @@ export function OrderForm({ onSubmit, onCancel }: OrderFormProps) {
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    if (busy.current) return;
     const local = checkOrderForm(values);
     setClientErrors(local);
     if (local.length) {
       setError(new Error('Some fields need your attention: see the messages beside them.'));
       return;
     }
+    busy.current = true;
     setPending(true);
     setError(null);
     try {
@@ -59,6 +63,7 @@ export function OrderForm({ onSubmit, onCancel }: OrderFormProps) {
     } catch (e) {
       setError(e);
     } finally {
+      busy.current = false;
       setPending(false);
     }
   }

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, idempotencyKey, unwrap } from '@/api/client';
+import type { Keyed } from '@/api/idempotency';
 import type {
   CreateEndpoint,
   Endpoint,
@@ -38,16 +39,17 @@ export function useEndpoint(id: string) {
   });
 }
 
-/** Registers an endpoint; the answer carries its signing secret, shown once. */
+/**
+ * Registers an endpoint with the `Idempotency-Key` of its submission (see `SubmissionKey`): a
+ * retry of the same submission adds no second endpoint. The answer carries its signing
+ * secret, shown once.
+ */
 export function useCreateEndpoint() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: CreateEndpoint) =>
+    mutationFn: ({ body, idempotencyKey: key }: Keyed<CreateEndpoint>) =>
       unwrap<Endpoint>(
-        api.POST('/v1/webhook-endpoints', {
-          body,
-          headers: { 'Idempotency-Key': idempotencyKey() },
-        }),
+        api.POST('/v1/webhook-endpoints', { body, headers: { 'Idempotency-Key': key } }),
       ),
     onSuccess: (endpoint) => {
       // Cache the endpoint without its secret: the secret travels only in memory, once.

@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useRef, useState, type FormEvent } from 'react';
 import { ApiError, mapFieldErrors, resolveAgainst } from '@/api/errors';
 import { useEventTypes } from '@/api/event-types';
 import type { Endpoint, EventType } from '@/api/types';
@@ -35,6 +35,8 @@ export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSu
   const [eventTypes, setEventTypes] = useState<EventType[]>(initial?.event_types ?? []);
   const [error, setError] = useState<unknown>(null);
   const [pending, setPending] = useState(false);
+  // `pending` disables the submit button only from the next render: this stops a double submit.
+  const busy = useRef(false);
 
   const { byField, unmatched } = useMemo(
     () =>
@@ -44,6 +46,8 @@ export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSu
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    if (busy.current) return;
+    busy.current = true;
     setPending(true);
     setError(null);
     try {
@@ -51,6 +55,7 @@ export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSu
     } catch (e) {
       setError(e);
     } finally {
+      busy.current = false;
       setPending(false);
     }
   }

@@ -6,6 +6,7 @@ import { JsonBlock } from '@/components/json-block';
 import { PageHeader } from '@/components/page';
 import { Time } from '@/components/time';
 import { formatNumber, humanize } from '@/lib/format';
+import { useSingleFlight } from '@/lib/single-flight';
 import { useDelivery, useRetryDelivery } from '../api/deliveries';
 import { DeliveryStatusBadge } from '../components/delivery-status-badge';
 
@@ -61,6 +62,7 @@ export function DeliveryDetailRoute() {
 
 function DeliveryView({ delivery }: { delivery: Delivery }) {
   const retry = useRetryDelivery(delivery.id);
+  const once = useSingleFlight();
   const pending = delivery.status === 'pending';
   const attempts = delivery.attempts ?? [];
   return (
@@ -84,7 +86,7 @@ function DeliveryView({ delivery }: { delivery: Delivery }) {
               type="button"
               className="button button--primary"
               disabled={retry.isPending}
-              onClick={() => retry.mutate()}
+              onClick={() => once(() => retry.mutateAsync())}
             >
               {retry.isPending ? 'Retrying…' : 'Retry'}
             </button>

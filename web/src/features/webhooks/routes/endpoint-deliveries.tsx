@@ -9,6 +9,7 @@ import { Time } from '@/components/time';
 import { isoToLocalInput, localInputToIso } from '@/lib/datetime';
 import { humanize } from '@/lib/format';
 import { param, toSearch, withParams } from '@/lib/search-params';
+import { useSingleFlight } from '@/lib/single-flight';
 import { useDeliveries } from '../api/deliveries';
 import { useRecoverDeliveries } from '../api/endpoints';
 import { DeliveryStatusBadge } from '../components/delivery-status-badge';
@@ -214,6 +215,7 @@ function CreatedFilter({
 
 function RecoverCard({ endpointId, enabled }: { endpointId: string; enabled: boolean }) {
   const recover = useRecoverDeliveries(endpointId);
+  const once = useSingleFlight();
   const [since, setSince] = useState('');
   const [missing, setMissing] = useState(false);
 
@@ -221,7 +223,7 @@ function RecoverCard({ endpointId, enabled }: { endpointId: string; enabled: boo
     event.preventDefault();
     const iso = localInputToIso(since);
     setMissing(!iso);
-    if (iso) recover.mutate(iso);
+    if (iso) once(() => recover.mutateAsync(iso));
   }
 
   const sinceErrors = missing

@@ -5,6 +5,7 @@ import { ConfirmDialog } from '@/components/confirm-dialog';
 import { ErrorView } from '@/components/feedback';
 import { SecretPanel } from '@/components/secret-panel';
 import { Time } from '@/components/time';
+import { useSingleFlight } from '@/lib/single-flight';
 import {
   useDeleteEndpoint,
   useRotateSecret,
@@ -105,6 +106,7 @@ function Overview({ endpoint }: { endpoint: Endpoint }) {
 
 function StateCard({ endpoint }: { endpoint: Endpoint }) {
   const update = useUpdateEndpoint(endpoint.id);
+  const once = useSingleFlight();
   return (
     <section className="card" aria-labelledby="state-heading">
       <h2 id="state-heading" className="card__title">
@@ -120,7 +122,7 @@ function StateCard({ endpoint }: { endpoint: Endpoint }) {
         type="button"
         className={endpoint.enabled ? 'button button--secondary' : 'button button--primary'}
         disabled={update.isPending}
-        onClick={() => update.mutate({ enabled: !endpoint.enabled })}
+        onClick={() => once(() => update.mutateAsync({ enabled: !endpoint.enabled }))}
       >
         {endpoint.enabled ? 'Disable endpoint' : 'Enable endpoint'}
       </button>
@@ -130,6 +132,7 @@ function StateCard({ endpoint }: { endpoint: Endpoint }) {
 
 function TestCard({ endpoint }: { endpoint: Endpoint }) {
   const test = useSendTestEvent(endpoint.id);
+  const once = useSingleFlight();
   return (
     <section className="card" aria-labelledby="test-heading">
       <h2 id="test-heading" className="card__title">
@@ -145,7 +148,7 @@ function TestCard({ endpoint }: { endpoint: Endpoint }) {
           type="button"
           className="button button--secondary"
           disabled={test.isPending}
-          onClick={() => test.mutate()}
+          onClick={() => once(() => test.mutateAsync())}
         >
           {test.isPending ? 'Sending…' : 'Send test event'}
         </button>
@@ -170,11 +173,12 @@ const GRACE_PERIODS = [
 
 function RotateCard({ endpoint }: { endpoint: Endpoint }) {
   const rotate = useRotateSecret(endpoint.id);
+  const once = useSingleFlight();
   const [grace, setGrace] = useState('86400');
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    rotate.mutate(Number(grace));
+    once(() => rotate.mutateAsync(Number(grace)));
   }
 
   return (

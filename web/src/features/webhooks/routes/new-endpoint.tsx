@@ -1,4 +1,6 @@
 import { Link, useNavigate } from 'react-router';
+import { useSubmissionKey } from '@/api/idempotency';
+import type { CreateEndpoint } from '@/api/types';
 import { PageHeader } from '@/components/page';
 import { useCreateEndpoint } from '../api/endpoints';
 import { EndpointForm } from '../components/endpoint-form';
@@ -7,6 +9,9 @@ import { handOverSecret } from '../lib/secret-store';
 export function NewEndpointRoute() {
   const navigate = useNavigate();
   const create = useCreateEndpoint();
+  // One key for this form: the same endpoint sent again (after a timeout, a double
+  // submission) is not added twice.
+  const submission = useSubmissionKey();
   return (
     <>
       <PageHeader
@@ -23,11 +28,13 @@ export function NewEndpointRoute() {
         pendingLabel="Adding endpoint…"
         failure="The endpoint was not added."
         onSubmit={async (values) => {
-          const endpoint = await create.mutateAsync({
+          const body: CreateEndpoint = {
             url: values.url,
             ...(values.description ? { description: values.description } : {}),
             ...(values.eventTypes.length ? { event_types: values.eventTypes } : {}),
-          });
+          };
+          const endpoint = await create.mutateAsync({ body, idempotencyKey: submission.for(body) });
+          submission.succeeded();
           if (endpoint.secret) handOverSecret(endpoint.id, endpoint.secret);
           await navigate(`/webhooks/${endpoint.id}`);
         }}
