@@ -93,6 +93,12 @@ ensure_tools_venv() {
   export PATH="$TOOLS_DIR/venv/bin:$PATH"
 }
 
+# Whether GET $1 answers 2xx within a second.
+http_ok() {
+  python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$1" \
+    >/dev/null 2>&1
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -106,8 +112,7 @@ start_moto() {
   MOTO_PID=$!
   export MOTO_ENDPOINT="http://127.0.0.1:$port"
   for _ in $(seq 1 100); do
-    if python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1] + '/moto-api/', timeout=1)" \
-      "$MOTO_ENDPOINT" >/dev/null 2>&1; then
+    if http_ok "$MOTO_ENDPOINT/moto-api/"; then
       log "moto_server on $MOTO_ENDPOINT"
       return 0
     fi
@@ -176,8 +181,7 @@ ensure_chromium() {
 wait_ready() {
   local base=$1 log_file=$2
   for _ in $(seq 1 150); do
-    if python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1] + '/readyz', timeout=1)" \
-      "$base" >/dev/null 2>&1; then
+    if http_ok "$base/readyz"; then
       return 0
     fi
     sleep 0.2

@@ -51,7 +51,9 @@ PORTAL_BUCKET=$BUCKET PORTAL_DISTRIBUTION_ID=$DISTRIBUTION_ID PORTAL_WEB_DIR=web
   expect_output "dry run, configuration from PORTAL_* (Terraform's portal_env)" "$expected" \
   -- --dry-run
 
-run_script --dry-run --bucket "$BUCKET" --distribution-id "$DISTRIBUTION_ID" --web-dir web || true
+if ! run_script --dry-run --bucket "$BUCKET" --distribution-id "$DISTRIBUTION_ID" --web-dir web; then
+  fail "order: the dry run exited non-zero"
+fi
 ci=$(line_of 'npm --prefix web ci')
 build=$(line_of 'npm --prefix web run build')
 assets=$(line_of 'aws s3 sync web/dist/assets ')

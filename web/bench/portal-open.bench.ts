@@ -3,6 +3,7 @@
 // first time); the page itself records when the first row of the endpoints table appears, in
 // milliseconds since navigation began. Prints every run and the median as one JSON line.
 import { test } from '@playwright/test';
+import { createEndpoint, newCustomer, portalLink } from '../e2e/support/api';
 
 declare global {
   interface Window {
@@ -13,34 +14,16 @@ declare global {
 const RUNS = 5;
 const ENDPOINTS = 20;
 
-async function call<T>(method: string, path: string, key: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${process.env.PORTAL_BASE_URL}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
 test('opening a portal link until the endpoints list is drawn', async ({ browser }) => {
   test.setTimeout(120_000);
-  const operatorKey = process.env.OPERATOR_KEY ?? '';
-  const customer = await call<{ id: string; api_key: string }>('POST', '/v1/customers', operatorKey, {
-    name: 'Benchmark Logistics',
-  });
+  const customer = await newCustomer('Benchmark Logistics');
   for (let i = 0; i < ENDPOINTS; i += 1) {
-    await call('POST', '/v1/webhook-endpoints', customer.api_key, {
-      // Loopback targets (the benchmark has no DNS); nothing is sent to them.
-      url: `http://127.0.0.1:9/hooks/${i}`,
-      description: `Endpoint ${i}`,
-    });
+    // Loopback targets (the benchmark has no DNS); nothing is sent to them.
+    await createEndpoint(customer, `http://127.0.0.1:9/hooks/${i}`);
   }
   const runs: number[] = [];
   for (let run = 0; run < RUNS; run += 1) {
-    const link = await call<{ url: string }>('POST', '/v1/portal-sessions', operatorKey, {
-      customer_id: customer.id,
-    });
+    const link = await portalLink(customer);
     const context = await browser.newContext();
     await context.addInitScript(() => {
       new MutationObserver((_, observer) => {

@@ -2,7 +2,7 @@
  * A stand-in for the API in unit tests: `fetch` answers each request with the handler of its
  * `METHOD /path` (a 404 problem when there is none) and records what was sent.
  */
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 
 type Handler = (request: Request) => Response | Promise<Response>;
 
@@ -47,4 +47,17 @@ export function mockApi(routes: Record<string, Handler>) {
     sent: (route: string) =>
       requests.filter((r) => `${r.method} ${new URL(r.url).pathname}` === route),
   };
+}
+
+/**
+ * Checks the `Idempotency-Key`s of four sends of one form: a body, its retry, an edited body,
+ * its retry. A retry reuses its body's key; the edited body has a key of its own.
+ */
+export function expectKeysOfRetriedThenEditedSubmission(sent: Request[]): void {
+  const keys = sent.map((request) => request.headers.get('Idempotency-Key'));
+  expect(keys).toHaveLength(4);
+  expect(keys[0]).toBeTruthy();
+  expect(keys[1]).toBe(keys[0]);
+  expect(keys[2]).not.toBe(keys[0]);
+  expect(keys[3]).toBe(keys[2]);
 }

@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { json, mockApi, problem } from '@/testing/fetch';
+import { expectKeysOfRetriedThenEditedSubmission, json, mockApi, problem } from '@/testing/fetch';
 import { renderRoute } from '@/testing/render-route';
 import { NewOrderRoute } from './new-order';
 
@@ -32,12 +32,7 @@ describe('NewOrderRoute', () => {
     expect(await screen.findByText('Order page')).toBeInTheDocument();
 
     const sent = api.sent(CREATE);
-    const keys = sent.map((r) => r.headers.get('Idempotency-Key'));
-    expect(keys).toHaveLength(4);
-    expect(keys[0]).toBeTruthy();
-    expect(keys[1]).toBe(keys[0]);
-    expect(keys[2]).not.toBe(keys[0]);
-    expect(keys[3]).toBe(keys[2]);
+    expectKeysOfRetriedThenEditedSubmission(sent);
     expect(await sent[3]!.json()).toMatchObject({ reference: 'PO-10' });
   });
 });

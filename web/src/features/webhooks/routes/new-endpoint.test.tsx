@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { json, mockApi, problem } from '@/testing/fetch';
+import { expectKeysOfRetriedThenEditedSubmission, json, mockApi, problem } from '@/testing/fetch';
 import { renderRoute } from '@/testing/render-route';
 import { NewEndpointRoute } from './new-endpoint';
 
@@ -44,13 +44,7 @@ describe('NewEndpointRoute', () => {
     expect(await screen.findByText('Endpoint page')).toBeInTheDocument();
 
     const sent = api.sent(CREATE);
-    const keys = sent.map((r) => r.headers.get('Idempotency-Key'));
-    expect(keys).toHaveLength(4);
-    expect(keys[0]).toBeTruthy();
-    // The retries of the first body share its key; the changed body has its own.
-    expect(keys[1]).toBe(keys[0]);
-    expect(keys[2]).not.toBe(keys[0]);
-    expect(keys[3]).toBe(keys[2]);
+    expectKeysOfRetriedThenEditedSubmission(sent);
     expect(await sent[2]!.json()).toEqual({ url: 'https://example.com/hook', description: 'Orders' });
   });
 });
