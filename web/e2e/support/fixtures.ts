@@ -30,6 +30,9 @@ export const test = base.extend<Fixtures>({
       const link = await portalLink(customer);
       await target.goto(link.url);
       await expect(target.getByRole('button', { name: 'Sign out' })).toBeVisible();
+      // The first page has drawn with its data: no request of it is still to be made.
+      await expect(target.getByRole('heading', { level: 1 })).toBeVisible();
+      await expect(target.getByRole('status').filter({ hasText: 'Loading' })).toHaveCount(0);
       return link;
     });
   },

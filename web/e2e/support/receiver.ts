@@ -61,8 +61,12 @@ export class Receiver {
     return this.received.map((request) => request.body.type);
   }
 
+  /** Stops listening and drops the dispatcher's kept-alive connections, which would otherwise
+   * hold `close` until they time out. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
   }
 
   private record(request: http.IncomingMessage, raw: string, response: http.ServerResponse) {
