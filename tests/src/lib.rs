@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
+use delivery::config::DeliveryArgs;
 use domain::signing::{self, SigningSecret};
+use platform::config::{AppEnv, CommonArgs};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sqlx::mysql::MySqlConnectOptions;
 use sqlx::{ConnectOptions, Connection, MySqlPool};
 use tokio_util::sync::CancellationToken;
-use webhook_dispatch::config::{AppEnv, CommonArgs, DeliveryArgs};
 
 /// The MariaDB/MySQL server tests create their databases on.
 pub fn server_url() -> String {
@@ -45,10 +46,10 @@ impl TestDb {
         );
         let url = format!("{}/{name}", server_url());
         let options = MySqlConnectOptions::from_str(&url).expect("test database URL");
-        migrations::create_and_migrate(&options)
+        schema::create_and_migrate(&options)
             .await
             .unwrap_or_else(|e| panic!("cannot create a test database on {} ({e}); the README's test command starts MariaDB", server_url()));
-        let pool = webhook_dispatch::database::pool(options, 8);
+        let pool = platform::database::pool(options, 8);
         Self { url, name, pool }
     }
 
@@ -156,7 +157,7 @@ impl TestApp {
         };
         configure(&mut config);
         if std::env::var_os("TEST_LOG").is_some() {
-            webhook_dispatch::telemetry::init(AppEnv::Dev);
+            platform::telemetry::init(AppEnv::Dev);
         }
         let app = orders_api::Application::build(config)
             .await
@@ -495,7 +496,7 @@ pub fn aws_env() -> Vec<(&'static str, String)> {
 /// An SQS client on moto.
 pub async fn sqs() -> aws_sdk_sqs::Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(webhook_dispatch::tls::aws_http_client())
+        .http_client(platform::tls::aws_http_client())
         .endpoint_url(moto_endpoint())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(
@@ -705,7 +706,7 @@ pub fn api_env(db: &TestDb, port: u16) -> Vec<(&'static str, String)> {
 /// A plain HTTP client for talking to the API under test (on rustls with ring, as every client
 /// of the workspace).
 pub fn http_client() -> reqwest::Client {
-    webhook_dispatch::tls::install_crypto_provider();
+    platform::tls::install_crypto_provider();
     reqwest::Client::new()
 }
 

@@ -20,7 +20,7 @@ use crate::{ApiUnderTest, CpuSplit, Settings, statements};
 /// Deliveries made pending before each timed dispatch run, unless `--deliveries` says otherwise.
 pub const DELIVERIES: usize = 2_000;
 /// Connections `wrk` keeps open: the embedded dispatcher's concurrency.
-pub const WRK_CONNECTIONS: usize = webhook_dispatch::embedded::CONCURRENCY;
+pub const WRK_CONNECTIONS: usize = delivery::embedded::CONCURRENCY;
 
 /// Places `count` orders directly, each making one pending delivery.
 async fn seed(pool: &sqlx::MySqlPool, customer: &CustomerId, count: usize) -> anyhow::Result<()> {
@@ -88,8 +88,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
     under_test.api.endpoint(&key, &receiver.url, None).await;
     under_test.process.kill();
     let customer = CustomerId::parse(&customer_id).context("customer id")?;
-    let pool =
-        webhook_dispatch::database::pool(MySqlConnectOptions::from_str(&under_test.db.url)?, 16);
+    let pool = platform::database::pool(MySqlConnectOptions::from_str(&under_test.db.url)?, 16);
     let dispatcher = crate::dispatcher(&under_test.db, pool.clone())?;
 
     let (mut rates, mut ceilings, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
@@ -100,7 +99,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
         let before = receiver.count();
         let (c0, q0) = (CpuSplit::now(None), statements(&pool).await?);
         let start = Instant::now();
-        while webhook_dispatch::embedded::dispatch_due_once(&dispatcher).await? > 0 {}
+        while delivery::embedded::dispatch_due_once(&dispatcher).await? > 0 {}
         let rate = (receiver.count() - before) as f64 / start.elapsed().as_secs_f64();
         let (c1, q1) = (CpuSplit::now(None), statements(&pool).await?);
         eprintln!("bench: P3 drained");
@@ -142,8 +141,8 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
         notes: format!(
             "{} pending deliveries drained per run by `dispatch_due_once` (the embedded loop's window: up to {} attempts in flight, refilled {} at a time while deliveries are backed up; every attempt recorded in MariaDB); dispatcher {}; wrk {}; ratios {}. CPU ms and MariaDB statements per delivery (mariadbd / bench process = dispatcher + receiver), per run: {}",
             settings.deliveries,
-            webhook_dispatch::embedded::CONCURRENCY,
-            webhook_dispatch::embedded::REFILL,
+            delivery::embedded::CONCURRENCY,
+            delivery::embedded::REFILL,
             series(&rates),
             series(&ceilings),
             series(&ratios),

@@ -184,11 +184,7 @@ impl Pipeline {
         let dispatcher = crate::dispatcher(db, pool.clone())?;
         let tasks = vec![
             tokio::spawn(relay.run(stop.clone())),
-            tokio::spawn(webhook_dispatch::embedded::run(
-                dispatcher,
-                wake,
-                stop.clone(),
-            )),
+            tokio::spawn(delivery::embedded::run(dispatcher, wake, stop.clone())),
         ];
         Ok(Self {
             outbox,
@@ -238,7 +234,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<(Figure, Figure, Figure)
     let (customer_id, key) = api.customer("bench").await;
     api.endpoint(&key, &receiver.url, None).await;
     let customer = CustomerId::parse(&customer_id).context("customer id")?;
-    let direct_pool = webhook_dispatch::database::pool(
+    let direct_pool = platform::database::pool(
         <sqlx::mysql::MySqlConnectOptions as std::str::FromStr>::from_str(&under_test.db.url)?,
         CLIENTS as u32,
     );

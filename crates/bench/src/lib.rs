@@ -118,8 +118,8 @@ impl ApiUnderTest {
 pub fn dispatcher(
     db: &TestDb,
     pool: sqlx::MySqlPool,
-) -> anyhow::Result<webhook_dispatch::dispatcher::Dispatcher> {
-    webhook_dispatch::build_dispatcher_with_pool(
+) -> anyhow::Result<delivery::dispatcher::Dispatcher> {
+    delivery::build_dispatcher_with_pool(
         pool,
         std::sync::Arc::new(e2e::common_args(db).keyring()?),
         &e2e::delivery_args(e2e::FAST_SCHEDULE),
@@ -128,7 +128,7 @@ pub fn dispatcher(
 
 /// The load generator's HTTP client: one connection pool shared by every simulated client.
 pub fn http_client() -> reqwest::Client {
-    webhook_dispatch::tls::install_crypto_provider();
+    platform::tls::install_crypto_provider();
     reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()

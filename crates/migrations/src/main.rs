@@ -261,7 +261,7 @@ async fn migrate(
     let url = migrations::config::database_url(database_url, dsn)?;
     let options = MySqlConnectOptions::from_str(url.expose_secret())
         .context("the database URL is not valid")?;
-    migrations::create_and_migrate(&options)
+    schema::create_and_migrate(&options)
         .await
         .context("applying migrations")?;
     tracing::info!("database is up to date");

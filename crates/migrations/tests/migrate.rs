@@ -77,14 +77,14 @@ async fn a_missing_database_is_created_and_migrating_twice_is_a_no_op() {
     let options = server().database(&name);
     assert!(!database_exists(&name).await);
 
-    migrations::create_and_migrate(&options)
+    schema::create_and_migrate(&options)
         .await
         .expect("create and migrate");
-    migrations::create_and_migrate(&options)
+    schema::create_and_migrate(&options)
         .await
         .expect("migrate again");
 
-    let expected = i64::try_from(migrations::MIGRATOR.iter().count()).unwrap_or(i64::MAX);
+    let expected = i64::try_from(schema::MIGRATOR.iter().count()).unwrap_or(i64::MAX);
     assert!(expected > 0);
     assert_eq!(applied_migrations(&options).await, expected);
     drop_database(&name).await;
@@ -97,7 +97,7 @@ async fn an_existing_database_is_migrated_without_create_database() {
     // CREATE) stands in for it: it is refused CREATE DATABASE, yet migrating an up-to-date
     // database as that user works, so nothing issued CREATE DATABASE.
     let name = unique_name("migrate_existing");
-    migrations::create_and_migrate(&server().database(&name))
+    schema::create_and_migrate(&server().database(&name))
         .await
         .expect("migrate as root");
     let user = unique_name("mig");
@@ -134,7 +134,7 @@ async fn an_existing_database_is_migrated_without_create_database() {
         .await;
     connection.close().await.expect("close");
 
-    let result = migrations::create_and_migrate(&limited).await;
+    let result = schema::create_and_migrate(&limited).await;
 
     for host in hosts {
         execute(&mut root, format!("drop user '{user}'@'{host}'")).await;
@@ -148,13 +148,13 @@ async fn an_existing_database_is_migrated_without_create_database() {
 async fn unknown_database_is_told_apart_from_other_errors() {
     let missing = server().database(&unique_name("migrate_absent"));
     let error = missing.connect().await.expect_err("unknown database");
-    assert!(migrations::is_unknown_database(&error), "{error}");
+    assert!(schema::is_unknown_database(&error), "{error}");
 
     let wrong_password = server()
         .username("root")
         .password("certainly-wrong-password");
     if let Err(error) = wrong_password.connect().await {
-        assert!(!migrations::is_unknown_database(&error), "{error}");
+        assert!(!schema::is_unknown_database(&error), "{error}");
     }
 }
 

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use webhook_dispatch::config::{CommonArgs, DeliveryArgs};
+use delivery::config::DeliveryArgs;
+use platform::config::CommonArgs;
 
 /// Which queue the relay publishes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -19,14 +19,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use delivery::client::TargetGuard;
+use delivery::dispatcher::Dispatcher;
+use platform::config::AppEnv;
+use platform::database;
 use sqlx::MySqlPool;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use webhook_dispatch::client::TargetGuard;
-use webhook_dispatch::config::AppEnv;
-use webhook_dispatch::database;
-use webhook_dispatch::dispatcher::Dispatcher;
 
 use crate::config::{Config, QueueKind};
 use crate::http::{AppState, StateInner};
@@ -51,7 +51,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<MySqlPool> {
     let options = database::connect_options(&config.common.database_url()?)
         .context("the database URL is invalid")?;
     if config.common.app_env == AppEnv::Dev {
-        migrations::create_and_migrate(&options)
+        schema::create_and_migrate(&options)
             .await
             .context("applying migrations (APP_ENV=dev)")?;
     }
@@ -68,7 +68,7 @@ impl Application {
         let (publisher, dispatcher, sweep): (Arc<dyn EventPublisher>, _, _) = match config.queue {
             QueueKind::Memory => {
                 let wake = Arc::new(Notify::new());
-                let dispatcher = webhook_dispatch::build_dispatcher_with_pool(
+                let dispatcher = delivery::build_dispatcher_with_pool(
                     pool.clone(),
                     Arc::clone(&keyring),
                     &config.delivery,
@@ -84,7 +84,7 @@ impl Application {
                     .sqs_queue_url
                     .clone()
                     .context("SQS_QUEUE_URL is required with QUEUE=sqs")?;
-                let client = webhook_dispatch::sqs_client().await;
+                let client = platform::sqs::client().await;
                 let overdue = Duration::from_secs(config.republish_overdue_seconds);
                 (
                     Arc::new(SqsPublisher::new(client, queue_url)),
@@ -146,7 +146,7 @@ impl Application {
         let relay = tokio::spawn(self.relay.run(background.clone()));
         let upkeep = tokio::spawn(http::metrics::upkeep(background.clone()));
         let dispatcher = self.dispatcher.map(|(dispatcher, wake)| {
-            tokio::spawn(webhook_dispatch::embedded::run(
+            tokio::spawn(delivery::embedded::run(
                 dispatcher,
                 wake,
                 background.clone(),

@@ -64,7 +64,7 @@ enum AdminCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    webhook_dispatch::telemetry::init(cli.config.common.app_env);
+    platform::telemetry::init(cli.config.common.app_env);
     match cli.command {
         None => {
             let app = Application::build(cli.config).await?;
@@ -72,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
             tokio::spawn({
                 let shutdown = shutdown.clone();
                 async move {
-                    webhook_dispatch::shutdown_signal().await;
+                    platform::shutdown_signal().await;
                     shutdown.cancel();
                 }
             });

@@ -5,7 +5,7 @@
 //! network call), publishes outside any transaction, then marks exactly what the queue
 //! accepted. A crash between publish and mark only republishes: the dispatcher's claim makes
 //! the duplicate harmless. It is woken right after each commit (paced by
-//! [`webhook_dispatch::pacing`]) and polls as a fallback.
+//! [`platform::pacing`]) and polls as a fallback.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,10 +15,10 @@ use sqlx::MySqlPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use webhook_dispatch::database::retry_lock_conflicts;
+use platform::database::retry_lock_conflicts;
 
-use crate::db::outbox;
 use crate::queue::EventPublisher;
+use delivery::outbox;
 
 /// How many deliveries one pass claims.
 const BATCH: u32 = 100;
@@ -111,7 +111,7 @@ impl Relay {
             if more {
                 continue;
             }
-            webhook_dispatch::pacing::wait_for_work(&self.wake, POLL, pass, &shutdown).await;
+            platform::pacing::wait_for_work(&self.wake, POLL, pass, &shutdown).await;
         }
     }
 }

@@ -3,15 +3,17 @@
 //! A status change, its history row, its event and its delivery obligations commit together;
 //! nothing here calls the queue (the relay does, after the commit). A transaction the server
 //! rolls back for a lock conflict runs again from the start, up to 5 times
-//! ([`webhook_dispatch::database::retry_lock_conflicts`]).
+//! ([`platform::database::retry_lock_conflicts`]).
 
 use domain::event::Event;
 use domain::ids::{CustomerId, EndpointId, OrderId};
 use domain::order::{NewOrder, Order, OrderStatus, StatusChange};
+use platform::database::retry_lock_conflicts;
 use sqlx::{MySql, MySqlConnection, MySqlPool, Transaction};
-use webhook_dispatch::database::retry_lock_conflicts;
 
-use crate::db::{self, Scope, endpoints, orders, outbox};
+use delivery::outbox;
+
+use crate::db::{self, Scope, endpoints, orders};
 use crate::http::error::{Error, Result};
 
 /// Writes an event and one pending delivery per endpoint in `targets` (or, when `None`, per

@@ -14,8 +14,8 @@ use futures::StreamExt;
 use lambda_runtime::LambdaEvent;
 use tracing::{Instrument, info_span};
 
-use crate::dispatcher::{Dispatcher, Outcome};
 use crate::visibility::Visibility;
+use delivery::dispatcher::{Dispatcher, Outcome};
 
 /// Everything the handler needs, built once per process.
 pub struct Deps {

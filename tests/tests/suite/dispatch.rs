@@ -29,12 +29,8 @@ impl Visibility for Visibilities {
 fn deps(db: &TestDb, visibility: Arc<Visibilities>) -> Deps {
     let delivery = delivery_args("0,1,1,2");
     Deps {
-        dispatcher: webhook_dispatch::build_dispatcher_with_pool(
-            db.pool.clone(),
-            dev_keyring(),
-            &delivery,
-        )
-        .expect("dispatcher"),
+        dispatcher: delivery::build_dispatcher_with_pool(db.pool.clone(), dev_keyring(), &delivery)
+            .expect("dispatcher"),
         visibility,
         concurrency: 4,
         deadline_margin: Duration::from_secs(1),

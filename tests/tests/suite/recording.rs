@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
+use delivery::client::AttemptResult;
+use delivery::recorder::Recorder;
+use delivery::store::{self, AttemptRecord, Next};
 use domain::signing::SigningSecret;
 use e2e::TestDb;
-use webhook_dispatch::client::AttemptResult;
-use webhook_dispatch::recorder::Recorder;
-use webhook_dispatch::store::{self, AttemptRecord, Next};
 
 use crate::support::{dev_keyring, seed};
 
@@ -17,7 +17,7 @@ fn answered(status: u16) -> AttemptResult {
     let success = (200..300).contains(&status);
     AttemptResult {
         status: Some(status),
-        error_class: (!success).then_some(webhook_dispatch::client::ErrorClass::Http),
+        error_class: (!success).then_some(delivery::client::ErrorClass::Http),
         error_message: (!success).then(|| format!("HTTP {status}")),
         response_headers: Some("{}".into()),
         response_excerpt: format!("answer {status}").into_bytes(),

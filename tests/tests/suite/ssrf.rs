@@ -5,9 +5,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use delivery::client::{ErrorClass, StaticLookup, TargetGuard, WebhookClient};
 use domain::target::AddressPolicy;
 use e2e::Receiver;
-use webhook_dispatch::client::{ErrorClass, StaticLookup, TargetGuard, WebhookClient};
 
 fn lookup(entries: &[(&str, &[&str])]) -> Arc<StaticLookup> {
     let table: HashMap<String, Vec<IpAddr>> = entries

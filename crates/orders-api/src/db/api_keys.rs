@@ -2,6 +2,7 @@
 
 use base64::Engine;
 use domain::ids::{ApiKeyId, CustomerId};
+use platform::database::bad_column;
 use sha2::{Digest, Sha256};
 use sqlx::{MySqlConnection, Row};
 
@@ -95,13 +96,13 @@ pub async fn authenticate(
     .fetch_optional(conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let id = ApiKeyId::parse(row.try_get("id")?).map_err(super::bad_id)?;
+    let id = ApiKeyId::parse(row.try_get("id")?).map_err(bad_column)?;
     let role: String = row.try_get("role")?;
     let customer: Option<String> = row.try_get("customer_id")?;
     let role = match (role.as_str(), customer) {
         ("operator", _) => Role::Operator,
         ("customer", Some(customer)) => {
-            Role::Customer(CustomerId::parse(&customer).map_err(super::bad_id)?)
+            Role::Customer(CustomerId::parse(&customer).map_err(bad_column)?)
         }
         _ => return Ok(None),
     };

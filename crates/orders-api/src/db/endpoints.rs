@@ -6,7 +6,7 @@ use domain::ids::{CustomerId, EndpointId, SecretId};
 use sqlx::types::Json;
 use sqlx::{MySqlConnection, QueryBuilder};
 
-use super::bad_id;
+use platform::database::bad_column;
 
 /// The index every lookup of a customer's endpoints must use.
 pub const CUSTOMER_INDEX: &str = "webhook_endpoints_customer";
@@ -58,8 +58,8 @@ impl TryFrom<EndpointRow> for Endpoint {
 
     fn try_from(row: EndpointRow) -> sqlx::Result<Self> {
         Ok(Endpoint {
-            id: EndpointId::parse(&row.id).map_err(bad_id)?,
-            customer_id: CustomerId::parse(&row.customer_id).map_err(bad_id)?,
+            id: EndpointId::parse(&row.id).map_err(bad_column)?,
+            customer_id: CustomerId::parse(&row.customer_id).map_err(bad_column)?,
             url: row.url,
             description: row.description,
             // Names a later release may add are skipped rather than failing the read.
@@ -177,7 +177,7 @@ pub async fn subscribed(
                 .as_ref()
                 .is_none_or(|types| types.0.iter().any(|t| t == event_type.as_str()))
         })
-        .map(|(id, _)| EndpointId::parse(&id).map_err(bad_id))
+        .map(|(id, _)| EndpointId::parse(&id).map_err(bad_column))
         .collect()
 }
 
@@ -195,7 +195,7 @@ pub struct Patch {
 }
 
 /// Applies `patch` to a live endpoint of `customer`. Disabling goes through
-/// `webhook_dispatch::store::disable_endpoint`, which also fails its pending deliveries.
+/// `delivery::store::disable_endpoint`, which also fails its pending deliveries.
 pub async fn update(
     conn: &mut MySqlConnection,
     customer: &CustomerId,
@@ -252,7 +252,7 @@ pub async fn delete(
     .await?
     .rows_affected();
     if deleted == 1 {
-        webhook_dispatch::store::disable_endpoint(conn, id, "deleted").await?;
+        delivery::store::disable_endpoint(conn, id, "deleted").await?;
     }
     Ok(deleted == 1)
 }

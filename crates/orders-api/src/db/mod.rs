@@ -3,11 +3,9 @@
 
 pub mod api_keys;
 pub mod customers;
-pub mod deliveries;
 pub mod endpoints;
 pub mod idempotency;
 pub mod orders;
-pub mod outbox;
 pub mod portal_sessions;
 
 /// Whether `error` is a duplicate on the unique key named `key`. MySQL does not report
@@ -15,11 +13,6 @@ pub mod portal_sessions;
 /// the migrations is named.
 pub fn is_unique_violation(error: &sqlx::Error, key: &str) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation() && db.message().contains(key))
-}
-
-/// A row held an id that does not parse: the database is corrupt or written by something else.
-pub fn bad_id(error: domain::ids::IdParseError) -> sqlx::Error {
-    sqlx::Error::Decode(Box::new(error))
 }
 
 /// Which customer's rows a caller may see.

@@ -6,7 +6,9 @@ use domain::order::{Address, Metadata, Order, OrderStatus, Parcel, Shipping, Sta
 use sqlx::types::Json;
 use sqlx::{MySqlConnection, QueryBuilder};
 
-use super::{Scope, bad_id};
+use platform::database::bad_column;
+
+use super::Scope;
 
 /// The unique key on `(customer_id, reference)`.
 pub const REFERENCE_KEY: &str = "orders_customer_reference";
@@ -38,8 +40,8 @@ impl TryFrom<OrderRow> for Order {
 
     fn try_from(row: OrderRow) -> sqlx::Result<Self> {
         Ok(Order {
-            id: OrderId::parse(&row.id).map_err(bad_id)?,
-            customer_id: CustomerId::parse(&row.customer_id).map_err(bad_id)?,
+            id: OrderId::parse(&row.id).map_err(bad_column)?,
+            customer_id: CustomerId::parse(&row.customer_id).map_err(bad_column)?,
             reference: row.reference,
             status: parse_status(&row.status)?,
             sequence: row.sequence,

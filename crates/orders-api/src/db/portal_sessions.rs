@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::ids::{CustomerId, PortalSessionId};
+use platform::database::bad_column;
 use sqlx::{MySqlConnection, Row};
 
 use super::api_keys::{self, KeyHash};
@@ -88,8 +89,8 @@ pub async fn authenticate(
     if live == 0 {
         return Ok(Some(Lookup::Ended));
     }
-    let id = PortalSessionId::parse(row.try_get("id")?).map_err(super::bad_id)?;
-    let customer_id = CustomerId::parse(row.try_get("customer_id")?).map_err(super::bad_id)?;
+    let id = PortalSessionId::parse(row.try_get("id")?).map_err(bad_column)?;
+    let customer_id = CustomerId::parse(row.try_get("customer_id")?).map_err(bad_column)?;
     Ok(Some(Lookup::Live { id, customer_id }))
 }
 

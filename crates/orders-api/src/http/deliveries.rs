@@ -15,8 +15,8 @@ use super::error::{Error, Result};
 use super::extract::Query;
 use super::pagination::{self, Page};
 use super::views::{AttemptView, DeliveryView};
-use crate::db::deliveries::{self, ListFilter, Reopen};
 use crate::db::endpoints;
+use delivery::log::{self, ListFilter, Reopen};
 
 /// The delivery routes.
 pub fn router() -> Router<AppState> {
@@ -119,7 +119,7 @@ pub(crate) async fn list(
         below,
         limit: limit + 1,
     };
-    let rows = deliveries::list(&mut conn, &filter).await?;
+    let rows = log::list(&mut conn, &filter).await?;
     Ok(axum::Json(pagination::page(
         rows,
         limit,
@@ -142,11 +142,11 @@ pub(crate) async fn fetch(
 ) -> Result<axum::Json<DeliveryView>> {
     let id = DeliveryId::parse(&id).map_err(|_| Error::NotFound)?;
     let mut conn = state.pool.acquire().await?;
-    let row = deliveries::find(&mut conn, &customer.customer_id, &id)
+    let row = log::find(&mut conn, &customer.customer_id, &id)
         .await?
         .ok_or(Error::NotFound)?;
-    let attempts = deliveries::attempts(&mut conn, &id).await?;
-    let payload = deliveries::payload(&mut conn, &row.event_id).await?;
+    let attempts = log::attempts(&mut conn, &id).await?;
+    let payload = log::payload(&mut conn, &row.event_id).await?;
     let mut view = DeliveryView::from(row);
     view.payload = String::from_utf8(payload)
         .ok()
@@ -179,7 +179,7 @@ pub(crate) async fn retry(
 ) -> Result<(StatusCode, axum::Json<Queued>)> {
     let id = DeliveryId::parse(&id).map_err(|_| Error::NotFound)?;
     let mut tx = state.pool.begin().await?;
-    match deliveries::reopen(&mut tx, &customer.customer_id, &id).await? {
+    match log::reopen(&mut tx, &customer.customer_id, &id).await? {
         Reopen::Reopened => {}
         Reopen::NotFound => return Err(Error::NotFound),
         Reopen::InFlight => {

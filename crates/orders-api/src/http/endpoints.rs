@@ -19,8 +19,8 @@ use super::error::{Error, Result};
 use super::extract::{Json, OptionalJson, Query};
 use super::pagination::{self, Page};
 use super::views::EndpointView;
-use crate::db::deliveries;
 use crate::db::endpoints::{self, Endpoint, Patch};
+use delivery::log;
 
 /// The endpoint routes.
 pub fn router() -> Router<AppState> {
@@ -291,7 +291,7 @@ pub(crate) async fn update(
         .ok_or(Error::NotFound)?;
     endpoints::update(&mut tx, &customer.customer_id, &id, &patch).await?;
     if body.enabled == Some(false) {
-        webhook_dispatch::store::disable_endpoint(&mut tx, &id, "disabled_by_customer").await?;
+        delivery::store::disable_endpoint(&mut tx, &id, "disabled_by_customer").await?;
     }
     let endpoint = endpoints::find(&mut tx, &customer.customer_id, &id)
         .await?
@@ -364,9 +364,9 @@ pub(crate) async fn send_test(
     let mut tx = state.pool.begin().await?;
     usable_endpoint(&mut tx, &customer, &id).await?;
     let event = Event::test(customer.customer_id.clone(), &id, domain::time::now());
-    crate::db::outbox::insert_event(&mut tx, &event).await?;
+    delivery::outbox::insert_event(&mut tx, &event).await?;
     let delivery_id =
-        crate::db::outbox::insert_deliveries(&mut tx, &event, std::slice::from_ref(&id))
+        delivery::outbox::insert_deliveries(&mut tx, &event, std::slice::from_ref(&id))
             .await?
             .into_iter()
             .next()
@@ -489,8 +489,7 @@ pub(crate) async fn recover(
         .ok_or_else(|| Error::field("since", "is required"))?;
     let mut tx = state.pool.begin().await?;
     usable_endpoint(&mut tx, &customer, &id).await?;
-    let queued =
-        deliveries::recover(&mut tx, &id, &DeliveryId::floor(since), RECOVER_LIMIT).await?;
+    let queued = log::recover(&mut tx, &id, &DeliveryId::floor(since), RECOVER_LIMIT).await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok((StatusCode::ACCEPTED, axum::Json(Recovered { queued })))

@@ -90,7 +90,7 @@ impl From<sqlx::Error> for Error {
     }
 }
 
-impl webhook_dispatch::database::LockConflict for Error {
+impl platform::database::LockConflict for Error {
     fn is_lock_conflict(&self) -> bool {
         matches!(self, Self::Internal(cause)
             if cause.downcast_ref::<sqlx::Error>().is_some_and(sqlx::Error::is_lock_conflict))

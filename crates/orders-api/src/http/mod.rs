@@ -27,6 +27,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use delivery::client::TargetGuard;
 use domain::secret_box::SecretKeyring;
 use sqlx::MySqlPool;
 use tokio::sync::Notify;
@@ -36,7 +37,6 @@ use tower_http::request_id::{
 };
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-use webhook_dispatch::client::TargetGuard;
 
 use error::{Error, REQUEST_ID};
 

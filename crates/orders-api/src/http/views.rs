@@ -209,8 +209,8 @@ pub struct DeliveryView {
     pub attempts: Option<Vec<AttemptView>>,
 }
 
-impl From<crate::db::deliveries::DeliveryRow> for DeliveryView {
-    fn from(row: crate::db::deliveries::DeliveryRow) -> Self {
+impl From<delivery::log::DeliveryRow> for DeliveryView {
+    fn from(row: delivery::log::DeliveryRow) -> Self {
         let pending = row.status == "pending";
         Self {
             id: row.id,
@@ -254,8 +254,8 @@ pub struct AttemptView {
     pub response_body: Option<String>,
 }
 
-impl From<crate::db::deliveries::AttemptRow> for AttemptView {
-    fn from(row: crate::db::deliveries::AttemptRow) -> Self {
+impl From<delivery::log::AttemptRow> for AttemptView {
+    fn from(row: delivery::log::AttemptRow) -> Self {
         Self {
             attempt: row.attempt,
             started_at: row.started_at,

@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use delivery::config::DeliveryArgs;
 use lambda_runtime::{LambdaEvent, service_fn};
-use webhook_dispatch::config::{CommonArgs, DeliveryArgs};
+use platform::config::CommonArgs;
 use webhook_dispatch::handler::{self, Deps};
 use webhook_dispatch::visibility::SqsVisibility;
 
@@ -35,10 +36,10 @@ struct Config {
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::parse();
-    webhook_dispatch::telemetry::init(config.common.app_env);
+    platform::telemetry::init(config.common.app_env);
     // One or two connections per instance: Lambda concurrency multiplies them.
-    let dispatcher = webhook_dispatch::build_dispatcher(&config.common, &config.delivery, 2)?;
-    let sqs = webhook_dispatch::sqs_client().await;
+    let dispatcher = delivery::build_dispatcher(&config.common, &config.delivery, 2)?;
+    let sqs = platform::sqs::client().await;
     let deps = Arc::new(Deps {
         dispatcher,
         visibility: Arc::new(SqsVisibility::new(sqs, config.sqs_queue_url)),

@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use delivery::config::DeliveryArgs;
+use platform::config::CommonArgs;
 use tokio_util::sync::CancellationToken;
-use webhook_dispatch::config::{CommonArgs, DeliveryArgs};
 use webhook_dispatch::handler::Deps;
 use webhook_dispatch::visibility::SqsVisibility;
 
@@ -31,9 +32,9 @@ struct Config {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    webhook_dispatch::telemetry::init(config.common.app_env);
-    let dispatcher = webhook_dispatch::build_dispatcher(&config.common, &config.delivery, 8)?;
-    let sqs = webhook_dispatch::sqs_client().await;
+    platform::telemetry::init(config.common.app_env);
+    let dispatcher = delivery::build_dispatcher(&config.common, &config.delivery, 8)?;
+    let sqs = platform::sqs::client().await;
     let deps = Arc::new(Deps {
         dispatcher,
         visibility: Arc::new(SqsVisibility::new(
@@ -48,7 +49,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn({
         let shutdown = shutdown.clone();
         async move {
-            webhook_dispatch::shutdown_signal().await;
+            platform::shutdown_signal().await;
             tracing::info!("shutting down after the batch in hand");
             shutdown.cancel();
         }

@@ -8,7 +8,7 @@ use domain::event::Event;
 use domain::ids::{DeliveryId, EndpointId};
 use sqlx::{MySqlConnection, MySqlPool, QueryBuilder};
 
-use super::bad_id;
+use platform::database::bad_column;
 
 /// Inserts an event with its exact payload bytes.
 pub async fn insert_event(conn: &mut MySqlConnection, event: &Event) -> sqlx::Result<()> {
@@ -111,7 +111,7 @@ pub async fn claim_unpublished(
     }
     let ids = rows
         .iter()
-        .map(|(id, _)| DeliveryId::parse(id).map_err(bad_id))
+        .map(|(id, _)| DeliveryId::parse(id).map_err(bad_column))
         .collect::<sqlx::Result<_>>()?;
     Ok((token, ids))
 }

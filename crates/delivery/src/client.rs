@@ -223,7 +223,7 @@ impl WebhookClient {
         timeout: Duration,
         connect_timeout: Duration,
     ) -> Result<Self, reqwest::Error> {
-        crate::tls::install_crypto_provider();
+        platform::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(crate::USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())

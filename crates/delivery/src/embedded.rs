@@ -18,7 +18,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatcher::Dispatcher;
-use crate::{database, pacing, store};
+use platform::{database, pacing};
+
+use crate::store;
 
 /// The most attempts in flight at once.
 pub const CONCURRENCY: usize = 32;

@@ -16,8 +16,8 @@ use std::sync::{Arc, OnceLock};
 use sqlx::MySqlPool;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::database;
 use crate::store::{self, AttemptRecord};
+use platform::database;
 
 /// The most records written in one transaction.
 pub const MAX_BATCH: usize = 32;

@@ -101,3 +101,9 @@ where
         }
     })
 }
+
+/// A column held a value that does not parse into its type (an id, a state): the database is
+/// corrupt or was written by something else. Reported as sqlx's decode error.
+pub fn bad_column(error: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(error))
+}

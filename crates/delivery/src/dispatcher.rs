@@ -90,7 +90,7 @@ impl Dispatcher {
     /// Claims `id` and, if won, attempts it (the queue-driven path).
     pub async fn deliver(&self, id: &DeliveryId) -> Result<Outcome, DispatchError> {
         let claim =
-            crate::database::retry_lock_conflicts(|| store::claim(&self.pool, id, self.lease));
+            platform::database::retry_lock_conflicts(|| store::claim(&self.pool, id, self.lease));
         match claim.await? {
             ClaimOutcome::Claimed(claimed) => self.attempt(*claimed).await,
             // Not due, or in someone else's hands: look again when that changes.

@@ -1,10 +1,7 @@
-//! Settings shared by every process that touches deliveries (the API, the Lambda, the worker).
-
-use std::time::Duration;
+//! Settings every process shares (the API, the Lambda, the worker): the environment, the
+//! database and the key sealing signing secrets.
 
 use anyhow::{Context, bail};
-use clap::builder::BoolishValueParser;
-use domain::retry::RetrySchedule;
 use domain::secret_box::{DEV_SECRETS_KEY_BASE64, SecretKeyring, SecretsKey};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -93,55 +90,6 @@ fn requires_verified_tls(url: &str) -> bool {
     })
 }
 
-/// How deliveries are attempted (`WEBHOOK_*`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct DeliveryArgs {
-    /// Permit loopback targets (127.0.0.0/8, ::1). Development and tests only.
-    #[arg(long, env = "WEBHOOK_ALLOW_LOOPBACK", value_parser = BoolishValueParser::new(), default_value = "false", action = clap::ArgAction::Set)]
-    pub webhook_allow_loopback: bool,
-
-    /// Seconds before each attempt, comma-separated.
-    #[arg(
-        long,
-        env = "WEBHOOK_RETRY_SCHEDULE",
-        default_value = "0,5,300,1800,7200,18000,36000,36000"
-    )]
-    pub webhook_retry_schedule: RetrySchedule,
-
-    /// Total time one attempt may take, in milliseconds.
-    #[arg(long, env = "WEBHOOK_TIMEOUT_MS", default_value_t = 15_000)]
-    pub webhook_timeout_ms: u64,
-
-    /// Time to establish a connection, in milliseconds.
-    #[arg(long, env = "WEBHOOK_CONNECT_TIMEOUT_MS", default_value_t = 5_000)]
-    pub webhook_connect_timeout_ms: u64,
-
-    /// An endpoint whose every attempt has failed for this long is disabled (seconds).
-    #[arg(
-        long,
-        env = "ENDPOINT_AUTO_DISABLE_AFTER_SECONDS",
-        default_value_t = 432_000
-    )]
-    pub endpoint_auto_disable_after_seconds: u64,
-}
-
-impl DeliveryArgs {
-    /// Total time one attempt may take.
-    pub fn timeout(&self) -> Duration {
-        Duration::from_millis(self.webhook_timeout_ms)
-    }
-
-    /// Time to establish a connection.
-    pub fn connect_timeout(&self) -> Duration {
-        Duration::from_millis(self.webhook_connect_timeout_ms)
-    }
-
-    /// How long an endpoint may fail without a single success before it is disabled.
-    pub fn auto_disable_after(&self) -> Duration {
-        Duration::from_secs(self.endpoint_auto_disable_after_seconds)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -152,8 +100,6 @@ mod tests {
     struct Test {
         #[command(flatten)]
         common: CommonArgs,
-        #[command(flatten)]
-        delivery: DeliveryArgs,
     }
 
     fn parse(args: &[&str]) -> Test {
@@ -186,7 +132,5 @@ mod tests {
             DEV_DATABASE_URL
         );
         assert!(t.common.keyring().is_ok());
-        assert!(!t.delivery.webhook_allow_loopback);
-        assert_eq!(t.delivery.webhook_retry_schedule.max_attempts(), 8);
     }
 }

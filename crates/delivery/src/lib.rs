@@ -1,0 +1,64 @@
+//! Webhook deliveries: the one owner of the delivery tables, the SSRF-safe client and the
+//! dispatcher.
+//!
+//! The database is the source of truth: a delivery row carries its status, attempt count, next
+//! attempt time and a lease. A queue message only says "look at delivery X now".
+//!
+//! - [`outbox`]: events and their deliveries, written in the transaction of the change that
+//!   caused them; the relay's publish claims; the overdue sweep.
+//! - [`store`]: the dispatcher's side: claims, attempt records, failing and disabling endpoints.
+//! - [`log`]: the delivery log customers read, and re-opening failed deliveries.
+//! - [`client`]: the [`client::TargetGuard`] every target passes, and the HTTP client that
+//!   POSTs through it.
+//! - [`dispatcher`]: claims a row, signs the stored payload bytes with every active secret of
+//!   the endpoint (Standard Webhooks), POSTs them, records the attempt and decides what happens
+//!   next; [`embedded`] runs it in-process where the delivery table is the queue.
+//!
+//! No statement on `webhook_events`, `webhook_deliveries` or `webhook_attempts` lives outside
+//! this crate.
+
+pub mod client;
+pub mod config;
+pub mod dispatcher;
+pub mod embedded;
+pub mod log;
+pub mod outbox;
+pub mod recorder;
+pub mod store;
+
+use std::sync::Arc;
+
+use config::DeliveryArgs;
+use platform::config::CommonArgs;
+
+/// The `user-agent` of every webhook request.
+pub const USER_AGENT: &str = concat!("Mechanica-Webhooks/", env!("CARGO_PKG_VERSION"));
+
+/// Builds a dispatcher from configuration, with a pool of at most `max_connections`.
+pub fn build_dispatcher(
+    common: &CommonArgs,
+    delivery: &DeliveryArgs,
+    max_connections: u32,
+) -> anyhow::Result<dispatcher::Dispatcher> {
+    let options = platform::database::connect_options(&common.database_url()?)?;
+    let pool = platform::database::pool(options, max_connections);
+    build_dispatcher_with_pool(pool, Arc::new(common.keyring()?), delivery)
+}
+
+/// Builds a dispatcher on an existing pool and keyring.
+pub fn build_dispatcher_with_pool(
+    pool: sqlx::MySqlPool,
+    keyring: Arc<domain::secret_box::SecretKeyring>,
+    delivery: &DeliveryArgs,
+) -> anyhow::Result<dispatcher::Dispatcher> {
+    let guard = client::TargetGuard::system(delivery.webhook_allow_loopback);
+    let client = client::WebhookClient::new(guard, delivery.timeout(), delivery.connect_timeout())?;
+    Ok(dispatcher::Dispatcher::new(
+        pool,
+        keyring,
+        client,
+        delivery.webhook_retry_schedule.clone(),
+        delivery.timeout(),
+        delivery.auto_disable_after(),
+    ))
+}
