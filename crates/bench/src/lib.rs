@@ -1,6 +1,6 @@
 //! The performance benchmark suite of Mechanica order webhooks.
 //!
-//! Every figure is measured beside its ceiling in the same run (issue 6, `BENCHMARKS.md`):
+//! Every figure is measured beside its ceiling in the same run (`BENCHMARKS.md`):
 //! P1 lives in `benches/sign.rs` (criterion); the others are driven by the `bench` binary
 //! against the release binaries, MariaDB and moto, as `scripts/bench` sets them up.
 
@@ -210,12 +210,7 @@ pub async fn drain(pool: &sqlx::MySqlPool) {
         Duration::from_secs(120),
         "every delivery to be settled",
         || async {
-            let busy: i64 = sqlx::query_scalar(
-            "select count(*) from webhook_deliveries where status = 'pending' or publish_pending",
-        )
-        .fetch_one(pool)
-        .await
-        .ok()?;
+            let busy = delivery::outbox::unsettled(pool).await.ok()?;
             (busy == 0).then_some(())
         },
     )

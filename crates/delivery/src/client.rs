@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use domain::retry::parse_retry_after;
+use domain::state::ErrorClass;
 use domain::target::{AddressPolicy, BlockedReason, WebhookUrl};
 use futures::future::BoxFuture;
-use serde::Serialize;
 
 /// How many bytes of a response body are kept in the attempt log.
 pub const RESPONSE_EXCERPT_LIMIT: usize = 20 * 1024;
@@ -131,35 +131,6 @@ impl reqwest::dns::Resolve for GuardedResolver {
                 Box::new(addrs.into_iter().map(|ip| SocketAddr::new(ip, 0)));
             Ok(addrs)
         })
-    }
-}
-
-/// The class of a failed attempt, as shown in the delivery log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorClass {
-    /// No complete response within the time limit.
-    Timeout,
-    /// The connection could not be made or broke.
-    Connection,
-    /// The host name did not resolve.
-    Dns,
-    /// A response with a non-2xx status.
-    Http,
-    /// The target resolves to an address that may not be contacted.
-    BlockedTarget,
-}
-
-impl ErrorClass {
-    /// The stored name (`blocked_target`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Timeout => "timeout",
-            Self::Connection => "connection",
-            Self::Dns => "dns",
-            Self::Http => "http",
-            Self::BlockedTarget => "blocked_target",
-        }
     }
 }
 

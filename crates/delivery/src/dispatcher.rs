@@ -9,7 +9,9 @@ use domain::signing::{self, SigningSecret};
 use sqlx::MySqlPool;
 use tracing::{Instrument, info_span};
 
-use crate::client::{AttemptResult, ErrorClass, WebhookClient};
+use domain::state::{DeliveryStatus, DisabledReason, ErrorClass, FailureReason};
+
+use crate::client::{AttemptResult, WebhookClient};
 use crate::recorder::{RecordError, Recorder};
 use crate::store::{self, AttemptRecord, ClaimOutcome, Claimed, Next};
 
@@ -113,7 +115,7 @@ impl Dispatcher {
     async fn attempt_inner(&self, claimed: Claimed) -> Result<Outcome, DispatchError> {
         let Claimed { claim, work } = claimed;
         if !work.endpoint_active {
-            store::fail_claimed(&self.pool, &claim, store::reason::ENDPOINT_DISABLED).await?;
+            store::fail_claimed(&self.pool, &claim, FailureReason::EndpointDisabled).await?;
             tracing::info!("endpoint disabled; delivery failed");
             return Ok(Outcome::Failed);
         }
@@ -161,9 +163,9 @@ impl Dispatcher {
         )
         .await?;
         let outcome = match next {
-            Next::Delivered => "delivered",
+            Next::Delivered => DeliveryStatus::Delivered.as_str(),
             Next::Retry(_) => "retry",
-            Next::Failed(_) => "failed",
+            Next::Failed(_) => DeliveryStatus::Failed.as_str(),
         };
         metrics::counter!("webhook_attempts_total", "outcome" => outcome).increment(1);
         metrics::histogram!("webhook_attempt_duration_seconds").record(duration.as_secs_f64());
@@ -190,23 +192,23 @@ impl Dispatcher {
         started_at: chrono::DateTime<chrono::Utc>,
         (success, status): (bool, Option<u16>),
     ) -> Result<(), DispatchError> {
-        let disable = |reason: &'static str| async move {
+        let disable = |reason: DisabledReason| async move {
             let mut conn = self.pool.acquire().await?;
             store::disable_endpoint(&mut conn, endpoint_id, reason).await?;
-            tracing::warn!(%endpoint_id, reason, "endpoint disabled");
+            tracing::warn!(%endpoint_id, %reason, "endpoint disabled");
             Ok::<_, DispatchError>(())
         };
         match (success, failing_since) {
             (true, None) => {}
             (true, Some(_)) => store::set_failing_since(&self.pool, endpoint_id, None).await?,
-            (false, _) if status == Some(410) => disable("gone").await?,
+            (false, _) if status == Some(410) => disable(DisabledReason::Gone).await?,
             (false, None) => {
                 store::set_failing_since(&self.pool, endpoint_id, Some(started_at)).await?;
             }
             (false, Some(since)) => {
                 let failing_for = (started_at - since).to_std().unwrap_or_default();
                 if failing_for >= self.auto_disable_after {
-                    disable(store::reason::AUTO_DISABLED).await?;
+                    disable(DisabledReason::AutoDisabled).await?;
                 }
             }
         }
@@ -225,10 +227,10 @@ impl Dispatcher {
         };
         match class {
             AttemptClass::Success => Next::Delivered,
-            AttemptClass::Gone => Next::Failed(store::reason::ENDPOINT_GONE),
+            AttemptClass::Gone => Next::Failed(FailureReason::EndpointGone),
             AttemptClass::Throttled | AttemptClass::Failed => {
                 match self.schedule.scheduled_delay(attempts_made) {
-                    None => Next::Failed(store::reason::ATTEMPTS_EXHAUSTED),
+                    None => Next::Failed(FailureReason::AttemptsExhausted),
                     Some(scheduled) => {
                         let scheduled = retry::jittered(scheduled, random_unit());
                         Next::Retry(if class == AttemptClass::Throttled {

@@ -6,10 +6,13 @@
 use chrono::{DateTime, Utc};
 use domain::event::EventType;
 use domain::ids::{CustomerId, DeliveryId, EndpointId};
-use sqlx::{MySqlConnection, QueryBuilder, Row};
+use domain::state::{DeliveryStatus, ErrorClass, FailureReason};
+use platform::database::bad_column;
+use sqlx::mysql::MySqlRow;
+use sqlx::{FromRow, MySqlConnection, QueryBuilder, Row};
 
 /// A delivery as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct DeliveryRow {
     /// `dlv_…`
     pub id: String,
@@ -19,8 +22,8 @@ pub struct DeliveryRow {
     pub endpoint_id: String,
     /// The event's type.
     pub event_type: String,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    /// Where it is.
+    pub status: DeliveryStatus,
     /// Attempts made.
     pub attempt_count: u32,
     /// When the next attempt is due (meaningful while pending).
@@ -30,16 +33,48 @@ pub struct DeliveryRow {
     /// When the last attempt started.
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// Why it failed.
-    pub failure_reason: Option<String>,
+    pub failure_reason: Option<FailureReason>,
     /// Created at.
     pub created_at: DateTime<Utc>,
+}
+
+impl FromRow<'_, MySqlRow> for DeliveryRow {
+    fn from_row(row: &MySqlRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            event_id: row.try_get("event_id")?,
+            endpoint_id: row.try_get("endpoint_id")?,
+            event_type: row.try_get("event_type")?,
+            status: row
+                .try_get::<&str, _>("status")?
+                .parse()
+                .map_err(bad_column)?,
+            attempt_count: row.try_get("attempt_count")?,
+            next_attempt_at: row.try_get("next_attempt_at")?,
+            last_status_code: row.try_get("last_status_code")?,
+            last_attempt_at: row.try_get("last_attempt_at")?,
+            failure_reason: state(row, "failure_reason")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}
+
+/// A nullable state column read into its type.
+fn state<T>(row: &MySqlRow, column: &str) -> sqlx::Result<Option<T>>
+where
+    T: std::str::FromStr<Err = domain::state::UnknownState>,
+{
+    row.try_get::<Option<&str>, _>(column)?
+        .map(str::parse)
+        .transpose()
+        .map_err(bad_column)
 }
 
 const COLUMNS: &str = "id, event_id, endpoint_id, event_type, status, attempt_count, \
     next_attempt_at, last_status_code, last_attempt_at, failure_reason, created_at";
 
 /// One attempt of a delivery.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct AttemptRow {
     /// 1-based attempt number.
     pub attempt: u32,
@@ -49,8 +84,8 @@ pub struct AttemptRow {
     pub duration_ms: u32,
     /// Response status, if a response arrived.
     pub status_code: Option<u16>,
-    /// `timeout`, `connection`, `dns`, `http`, `blocked_target`; `null` on success.
-    pub error_class: Option<String>,
+    /// Why it failed; `None` on success.
+    pub error_class: Option<ErrorClass>,
     /// The failure, explained.
     pub error_message: Option<String>,
     /// Response headers (JSON object, sensitive ones redacted).
@@ -59,13 +94,28 @@ pub struct AttemptRow {
     pub response_excerpt: Option<Vec<u8>>,
 }
 
+impl FromRow<'_, MySqlRow> for AttemptRow {
+    fn from_row(row: &MySqlRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            attempt: row.try_get("attempt")?,
+            started_at: row.try_get("started_at")?,
+            duration_ms: row.try_get("duration_ms")?,
+            status_code: row.try_get("status_code")?,
+            error_class: state(row, "error_class")?,
+            error_message: row.try_get("error_message")?,
+            response_headers: row.try_get("response_headers")?,
+            response_excerpt: row.try_get("response_excerpt")?,
+        })
+    }
+}
+
 /// Filters of the delivery log of one endpoint.
 #[derive(Debug, Clone)]
 pub struct ListFilter {
     /// The endpoint.
     pub endpoint_id: EndpointId,
     /// Only this status.
-    pub status: Option<&'static str>,
+    pub status: Option<DeliveryStatus>,
     /// Only this event type.
     pub event_type: Option<EventType>,
     /// Only ids at or above (created at or after a time).
@@ -86,7 +136,7 @@ pub async fn list(
     ));
     query.push_bind(filter.endpoint_id.as_str().to_owned());
     if let Some(status) = filter.status {
-        query.push(" and status = ").push_bind(status);
+        query.push(" and status = ").push_bind(status.as_str());
     }
     if let Some(event_type) = filter.event_type {
         query
@@ -162,7 +212,8 @@ pub enum Reopen {
 
 /// Pending, due now, and back in the outbox; a relay's claim on an earlier message is dropped so
 /// its settlement cannot mark this re-opening as published.
-const REOPEN: &str = "status = 'pending', next_attempt_at = utc_timestamp(6), failure_reason = null, \
+/// Its one placeholder takes [`DeliveryStatus::Pending`].
+const REOPEN: &str = "status = ?, next_attempt_at = utc_timestamp(6), failure_reason = null, \
     publish_pending = true, publish_token = null, publish_claimed_until = null, \
     updated_at = utc_timestamp(6)";
 
@@ -195,6 +246,7 @@ pub async fn reopen(
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "update webhook_deliveries set {REOPEN} where id = ?"
     )))
+    .bind(DeliveryStatus::Pending.as_str())
     .bind(id.as_str())
     .execute(conn)
     .await?;
@@ -210,9 +262,11 @@ pub async fn recover(
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
         "update webhook_deliveries set {REOPEN}
-         where endpoint_id = ? and status = 'failed' and id >= ? order by id limit ?"
+         where endpoint_id = ? and status = ? and id >= ? order by id limit ?"
     )))
+    .bind(DeliveryStatus::Pending.as_str())
     .bind(endpoint_id.as_str())
+    .bind(DeliveryStatus::Failed.as_str())
     .bind(from.as_str())
     .bind(limit)
     .execute(conn)

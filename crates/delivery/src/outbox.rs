@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use domain::event::Event;
 use domain::ids::{DeliveryId, EndpointId};
+use domain::state::DeliveryStatus;
+use domain::time::micros;
 use sqlx::{MySqlConnection, MySqlPool, QueryBuilder};
 
 use platform::database::bad_column;
@@ -50,7 +52,8 @@ pub async fn insert_deliveries(
             .push_bind(endpoint.as_str().to_owned())
             .push_bind(event.customer_id.as_str().to_owned())
             .push_bind(event.event_type.as_str())
-            .push("'pending', 0, utc_timestamp(6), true, utc_timestamp(6), utc_timestamp(6)");
+            .push_bind(DeliveryStatus::Pending.as_str())
+            .push("0, utc_timestamp(6), true, utc_timestamp(6), utc_timestamp(6)");
     });
     query.build().execute(conn).await?;
     Ok(deliveries.into_iter().map(|(id, _)| id).collect())
@@ -66,7 +69,7 @@ pub async fn claim_unpublished(
     limit: u32,
     ttl: Duration,
 ) -> sqlx::Result<(String, Vec<DeliveryId>)> {
-    let token = ulid::Ulid::generate().to_string().to_ascii_lowercase();
+    let token = domain::ids::token();
     let candidates: Vec<String> = sqlx::query_scalar(
         r"select id from webhook_deliveries
           where publish_pending = true
@@ -84,7 +87,7 @@ pub async fn claim_unpublished(
     claim
         .push_bind(token.clone())
         .push(", publish_claimed_until = utc_timestamp(6) + interval ")
-        .push_bind(i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX))
+        .push_bind(micros(ttl))
         .push(
             " microsecond where publish_pending = true \
              and (publish_claimed_until is null or publish_claimed_until < utc_timestamp(6)) \
@@ -151,18 +154,29 @@ pub async fn settle_claim(
 /// or dropped by a crash. A queue that is merely behind is left alone, since republishing
 /// would only add to its backlog.
 pub async fn sweep_overdue(pool: &MySqlPool, overdue: Duration) -> sqlx::Result<u64> {
-    let overdue_us = i64::try_from(overdue.as_micros()).unwrap_or(i64::MAX);
+    let overdue_us = micros(overdue);
     let swept = sqlx::query(
         r"update webhook_deliveries set publish_pending = true, updated_at = utc_timestamp(6)
-          where status = 'pending' and publish_pending = false
+          where status = ? and publish_pending = false
             and next_attempt_at < utc_timestamp(6) - interval ? microsecond
             and (published_at is null or published_at < utc_timestamp(6) - interval ? microsecond)
             and (lease_until is null or lease_until < utc_timestamp(6))",
     )
+    .bind(DeliveryStatus::Pending.as_str())
     .bind(overdue_us)
     .bind(overdue_us)
     .execute(pool)
     .await?
     .rows_affected();
     Ok(swept)
+}
+
+/// How many deliveries are not settled yet: pending, or waiting to be published.
+pub async fn unsettled(pool: &MySqlPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from webhook_deliveries where status = ? or publish_pending",
+    )
+    .bind(DeliveryStatus::Pending.as_str())
+    .fetch_one(pool)
+    .await
 }

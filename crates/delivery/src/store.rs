@@ -12,32 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::ids::{DeliveryId, EndpointId, EventId};
+use domain::ids::{DeliveryId, EndpointId, EventId, token};
+use domain::state::{DeliveryStatus, DisabledReason, FailureReason};
+use domain::time::micros;
+use platform::database::bad_column;
 use sqlx::{MySqlConnection, MySqlPool, Row};
 
 use crate::client::AttemptResult;
-
-/// Delivery statuses as stored.
-pub mod status {
-    /// Waiting for its next attempt.
-    pub const PENDING: &str = "pending";
-    /// A receiver answered 2xx.
-    pub const DELIVERED: &str = "delivered";
-    /// No further attempt will be made unless the customer retries or recovers it.
-    pub const FAILED: &str = "failed";
-}
-
-/// Failure reasons recorded on a `failed` delivery.
-pub mod reason {
-    /// The endpoint was disabled (410, auto-disable, PATCH) or deleted.
-    pub const ENDPOINT_DISABLED: &str = "endpoint_disabled";
-    /// The endpoint answered 410 Gone.
-    pub const ENDPOINT_GONE: &str = "endpoint_gone";
-    /// Why an endpoint was disabled: every attempt failed for too long.
-    pub const AUTO_DISABLED: &str = "auto_disabled";
-    /// Every scheduled attempt failed.
-    pub const ATTEMPTS_EXHAUSTED: &str = "attempts_exhausted";
-}
 
 /// A won claim: the lease token proves it when the attempt is recorded.
 #[derive(Debug, Clone)]
@@ -75,14 +56,6 @@ pub enum ClaimOutcome {
     Missing,
 }
 
-fn token() -> String {
-    ulid::Ulid::generate().to_string().to_ascii_lowercase()
-}
-
-fn micros(d: Duration) -> i64 {
-    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
-}
-
 /// `?, ?, …` for `n` values.
 fn placeholders(n: usize) -> String {
     let mut list = "?, ".repeat(n);
@@ -101,19 +74,20 @@ pub async fn claim(
         r"update webhook_deliveries
           set lease_token = ?, lease_until = utc_timestamp(6) + interval ? microsecond,
               updated_at = utc_timestamp(6)
-          where id = ? and status = 'pending'
+          where id = ? and status = ?
             and next_attempt_at <= utc_timestamp(6) + interval 1 second
             and (lease_until is null or lease_until < utc_timestamp(6))",
     )
     .bind(&token)
     .bind(micros(lease))
     .bind(id.as_str())
+    .bind(DeliveryStatus::Pending.as_str())
     .execute(pool)
     .await?
     .rows_affected();
     if claimed == 1 {
-        // Only a vanished event or endpoint row (impossible under the foreign keys) leaves
-        // nothing to load; the lease then simply expires.
+        // Only a vanished event or endpoint row leaves nothing to load, and nothing deletes
+        // those (endpoints are soft-deleted); the lease would then simply expire.
         return Ok(load_claimed(pool, &token)
             .await?
             .pop()
@@ -134,13 +108,16 @@ pub async fn claim(
     let Some(row) = row else {
         return Ok(ClaimOutcome::Missing);
     };
-    let status: String = row.try_get("status")?;
+    let status: DeliveryStatus = row
+        .try_get::<&str, _>("status")?
+        .parse()
+        .map_err(bad_column)?;
     let micros = |column: &str| -> sqlx::Result<Duration> {
         let us: i64 = row.try_get(column)?;
         Ok(Duration::from_micros(u64::try_from(us).unwrap_or(0)))
     };
     let (wait, lease) = (micros("wait_us")?, micros("lease_us")?);
-    Ok(if status != status::PENDING {
+    Ok(if status != DeliveryStatus::Pending {
         ClaimOutcome::Finished
     } else if !lease.is_zero() {
         ClaimOutcome::Leased(lease)
@@ -161,11 +138,12 @@ pub async fn claim_due(
 ) -> sqlx::Result<Vec<Claimed>> {
     let candidates: Vec<String> = sqlx::query_scalar(
         r"select id from webhook_deliveries
-          where status = 'pending' and next_attempt_at <= utc_timestamp(6)
+          where status = ? and next_attempt_at <= utc_timestamp(6)
             and (lease_until is null or lease_until < utc_timestamp(6))
           order by next_attempt_at
           limit ?",
     )
+    .bind(DeliveryStatus::Pending.as_str())
     .bind(limit)
     .fetch_all(pool)
     .await?;
@@ -177,7 +155,7 @@ pub async fn claim_due(
         "update webhook_deliveries
          set lease_token = ?, lease_until = utc_timestamp(6) + interval ? microsecond,
              updated_at = utc_timestamp(6)
-         where id in ({}) and status = 'pending' and next_attempt_at <= utc_timestamp(6)
+         where id in ({}) and status = ? and next_attempt_at <= utc_timestamp(6)
            and (lease_until is null or lease_until < utc_timestamp(6))",
         placeholders(candidates.len())
     )))
@@ -186,6 +164,7 @@ pub async fn claim_due(
     for id in &candidates {
         claim = claim.bind(id);
     }
+    claim = claim.bind(DeliveryStatus::Pending.as_str());
     if claim.execute(pool).await?.rows_affected() == 0 {
         return Ok(Vec::new());
     }
@@ -197,8 +176,9 @@ pub async fn next_due_in(pool: &MySqlPool) -> sqlx::Result<Option<Duration>> {
     let wait_us: Option<i64> = sqlx::query_scalar(
         r"select greatest(timestampdiff(microsecond, utc_timestamp(6), min(next_attempt_at)), 0)
           from webhook_deliveries
-          where status = 'pending' and (lease_until is null or lease_until < utc_timestamp(6))",
+          where status = ? and (lease_until is null or lease_until < utc_timestamp(6))",
     )
+    .bind(DeliveryStatus::Pending.as_str())
     .fetch_one(pool)
     .await?;
     Ok(wait_us.map(|us| Duration::from_micros(u64::try_from(us).unwrap_or(0))))
@@ -291,7 +271,7 @@ pub enum Next {
     /// Pending again, due after this delay.
     Retry(Duration),
     /// Failed for good, with a reason.
-    Failed(&'static str),
+    Failed(FailureReason),
 }
 
 /// One finished attempt, to be written with the row's next state.
@@ -328,12 +308,18 @@ pub async fn record_attempts(
     for record in records {
         locking = locking.bind(record.claim.delivery_id.as_str());
     }
-    let current: HashMap<String, (Option<String>, String, Option<String>)> = locking
+    let current: HashMap<String, (Option<String>, Stored)> = locking
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
-        .map(|(id, token, status, reason)| (id, (token, status, reason)))
-        .collect();
+        .map(|(id, token, status, reason)| {
+            let stored = Stored {
+                status: status.parse().map_err(bad_column)?,
+                reason: reason.map(|r| r.parse()).transpose().map_err(bad_column)?,
+            };
+            Ok((id, (token, stored)))
+        })
+        .collect::<sqlx::Result<_>>()?;
     let written: Vec<bool> = records
         .iter()
         .map(|record| {
@@ -342,15 +328,14 @@ pub async fn record_attempts(
                 .is_some_and(|(token, ..)| token.as_deref() == Some(record.claim.token.as_str()))
         })
         .collect();
-    // (record, new status, new failure reason) for every lease still held.
-    let held: Vec<(&AttemptRecord, &str, Option<&str>)> = records
+    // (record, its row's next status and failure reason) for every lease still held.
+    let held: Vec<(&AttemptRecord, Stored)> = records
         .iter()
         .zip(&written)
         .filter(|(_, held)| **held)
         .filter_map(|(record, _)| {
-            let (_, status, reason) = current.get(record.claim.delivery_id.as_str())?;
-            let (status, reason) = next_columns(record.next, status, reason.as_deref());
-            Some((record, status, reason))
+            let (_, stored) = current.get(record.claim.delivery_id.as_str())?;
+            Some((record, next_columns(record.next, *stored)))
         })
         .collect();
     if held.is_empty() {
@@ -371,8 +356,10 @@ pub async fn record_attempts(
         placeholders(held.len()),
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(update));
-    for (record, status, _) in &held {
-        query = query.bind(record.claim.delivery_id.as_str()).bind(*status);
+    for (record, next) in &held {
+        query = query
+            .bind(record.claim.delivery_id.as_str())
+            .bind(next.status.as_str());
     }
     for (record, ..) in &held {
         let delay = match record.next {
@@ -393,8 +380,10 @@ pub async fn record_attempts(
             .bind(record.claim.delivery_id.as_str())
             .bind(record.started_at);
     }
-    for (record, _, reason) in &held {
-        query = query.bind(record.claim.delivery_id.as_str()).bind(*reason);
+    for (record, next) in &held {
+        query = query
+            .bind(record.claim.delivery_id.as_str())
+            .bind(next.reason.map(FailureReason::as_str));
     }
     for (record, ..) in &held {
         query = query.bind(record.claim.delivery_id.as_str());
@@ -427,31 +416,42 @@ pub async fn record_attempts(
     Ok(written)
 }
 
+/// A row's status and failure reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stored {
+    status: DeliveryStatus,
+    reason: Option<FailureReason>,
+}
+
 /// The status and failure reason a row moves to after an attempt whose outcome is `next`,
 /// given what is stored now. A delivery failed while its attempt was in flight (its endpoint
 /// was disabled) stays failed, with its reason, rather than being scheduled again.
-fn next_columns<'a>(
-    next: Next,
-    stored_status: &'a str,
-    stored_reason: Option<&'a str>,
-) -> (&'a str, Option<&'a str>) {
-    match next {
-        Next::Retry(_) if stored_status == status::FAILED => (status::FAILED, stored_reason),
-        Next::Retry(_) => (status::PENDING, None),
-        Next::Delivered => (status::DELIVERED, None),
-        Next::Failed(reason) => (status::FAILED, Some(reason)),
-    }
+fn next_columns(next: Next, stored: Stored) -> Stored {
+    let (status, reason) = match next {
+        Next::Retry(_) if stored.status == DeliveryStatus::Failed => {
+            (DeliveryStatus::Failed, stored.reason)
+        }
+        Next::Retry(_) => (DeliveryStatus::Pending, None),
+        Next::Delivered => (DeliveryStatus::Delivered, None),
+        Next::Failed(reason) => (DeliveryStatus::Failed, Some(reason)),
+    };
+    Stored { status, reason }
 }
 
 /// Marks a claimed delivery failed without an attempt (its endpoint is gone or disabled).
-pub async fn fail_claimed(pool: &MySqlPool, claim: &Claim, reason: &str) -> sqlx::Result<bool> {
+pub async fn fail_claimed(
+    pool: &MySqlPool,
+    claim: &Claim,
+    reason: FailureReason,
+) -> sqlx::Result<bool> {
     let updated = sqlx::query(
         r"update webhook_deliveries
-          set status = 'failed', failure_reason = ?, lease_token = null, lease_until = null,
+          set status = ?, failure_reason = ?, lease_token = null, lease_until = null,
               updated_at = utc_timestamp(6)
           where id = ? and lease_token = ?",
     )
-    .bind(reason)
+    .bind(DeliveryStatus::Failed.as_str())
+    .bind(reason.as_str())
     .bind(claim.delivery_id.as_str())
     .bind(&claim.token)
     .execute(pool)
@@ -474,28 +474,32 @@ pub async fn set_failing_since(
     Ok(())
 }
 
-/// Disables an endpoint and fails its pending deliveries with `endpoint_disabled`.
-/// Used by the dispatcher on 410 and by the API when a customer disables or deletes one.
+/// Disables an endpoint and fails its pending deliveries with
+/// [`FailureReason::EndpointDisabled`]. Used by the dispatcher on 410 and after failing for too
+/// long, and by the API when a customer disables or deletes one.
 pub async fn disable_endpoint(
     conn: &mut MySqlConnection,
     endpoint_id: &EndpointId,
-    reason: &str,
+    reason: DisabledReason,
 ) -> sqlx::Result<()> {
     sqlx::query(
         r"update webhook_endpoints
           set enabled = false, disabled_reason = ?, updated_at = utc_timestamp(6)
           where id = ?",
     )
-    .bind(reason)
+    .bind(reason.as_str())
     .bind(endpoint_id.as_str())
     .execute(&mut *conn)
     .await?;
     sqlx::query(
         r"update webhook_deliveries
-          set status = 'failed', failure_reason = 'endpoint_disabled', updated_at = utc_timestamp(6)
-          where endpoint_id = ? and status = 'pending'",
+          set status = ?, failure_reason = ?, updated_at = utc_timestamp(6)
+          where endpoint_id = ? and status = ?",
     )
+    .bind(DeliveryStatus::Failed.as_str())
+    .bind(FailureReason::EndpointDisabled.as_str())
     .bind(endpoint_id.as_str())
+    .bind(DeliveryStatus::Pending.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -21,6 +21,12 @@ const ULID_LEN: usize = 26;
 /// Generates ULIDs that increase strictly within this process, even within one millisecond.
 static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
 
+/// A fresh lowercase ULID: unique, time-ordered, unguessable enough for a claim or lease token
+/// or a request id (not for a secret).
+pub fn token() -> String {
+    next_ulid()
+}
+
 fn next_ulid() -> String {
     let mut generator = GENERATOR
         .lock()

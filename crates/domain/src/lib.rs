@@ -8,7 +8,9 @@
 //! - [`signing`]: Standard Webhooks signatures.
 //! - [`secret_box`]: the at-rest envelope of signing secrets.
 //! - [`retry`]: the retry schedule and delay policy.
+//! - [`state`]: the persisted states of deliveries, attempts and endpoints, each spelled once.
 //! - [`target`]: which webhook targets may be contacted (SSRF policy).
+//! - [`time`]: timestamps as the API and the webhooks show them, and durations as SQL takes them.
 //! - [`validation`]: field errors reported to API clients.
 
 pub mod dsn;
@@ -19,6 +21,7 @@ pub mod order;
 pub mod retry;
 pub mod secret_box;
 pub mod signing;
+pub mod state;
 pub mod target;
 pub mod time;
 pub mod validation;

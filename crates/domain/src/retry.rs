@@ -3,8 +3,8 @@
 //! Pure functions: the caller supplies the clock and the randomness, so every rule is testable.
 //!
 //! - [`classify_status`] turns an attempt's HTTP status into an [`AttemptClass`]: 2xx
-//!   delivered, 410 disables the endpoint, 429/502/503/504 (and timeouts, classified by the
-//!   caller) are throttling, anything else (including 1xx and 3xx: redirects are never
+//!   delivered, 410 disables the endpoint, 429/502/503/504 (and timeouts, DNS failures and
+//!   blocked targets, which the caller classifies) are throttling, anything else (including 1xx and 3xx: redirects are never
 //!   followed) is a failure.
 //! - [`RetrySchedule`] says how long to wait before the next attempt after `n` attempts, and
 //!   when there is no next attempt (the delivery fails). The default is: immediately, 5 s,
@@ -190,14 +190,15 @@ pub enum AttemptClass {
     Success,
     /// 410: the receiver is gone; disable the endpoint.
     Gone,
-    /// 429, 502, 503, 504 or a timeout: retry after [`throttled_delay`].
+    /// 429, 502, 503, 504, a timeout, a DNS failure or a blocked target: retry after
+    /// [`throttled_delay`].
     Throttled,
     /// Anything else, including 1xx and 3xx: retry on the schedule.
     Failed,
 }
 
-/// Classifies an HTTP response status. Timeouts have no status: the caller classifies them as
-/// [`AttemptClass::Throttled`].
+/// Classifies an HTTP response status. Timeouts, DNS failures and blocked targets have no
+/// status: the caller classifies them as [`AttemptClass::Throttled`].
 #[must_use]
 pub fn classify_status(status: u16) -> AttemptClass {
     match status {

@@ -1,5 +1,6 @@
 //! The schema of Mechanica order webhooks, embedded from `migrations/` at the workspace root,
-//! and applying it: what every service links to migrate its database in development.
+//! and applying it: what `orders-api` links to migrate its database in development, and what
+//! the `migrate` tool applies.
 //!
 //! Migrations are forward-only and expand/contract: blue and green run against one schema
 //! during a deploy, so no release needs a column the previous release cannot tolerate. The

@@ -17,7 +17,7 @@ fn answered(status: u16) -> AttemptResult {
     let success = (200..300).contains(&status);
     AttemptResult {
         status: Some(status),
-        error_class: (!success).then_some(delivery::client::ErrorClass::Http),
+        error_class: (!success).then_some(domain::state::ErrorClass::Http),
         error_message: (!success).then(|| format!("HTTP {status}")),
         response_headers: Some("{}".into()),
         response_excerpt: format!("answer {status}").into_bytes(),

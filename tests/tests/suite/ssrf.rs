@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use delivery::client::{ErrorClass, StaticLookup, TargetGuard, WebhookClient};
+use delivery::client::{StaticLookup, TargetGuard, WebhookClient};
+use domain::state::ErrorClass;
 use domain::target::AddressPolicy;
 use e2e::Receiver;
 

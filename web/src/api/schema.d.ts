@@ -515,8 +515,7 @@ export interface components {
              * @description How long it took.
              */
             duration_ms: number;
-            /** @description `timeout`, `connection`, `dns`, `http` or `blocked_target`; `null` on success. */
-            error_class?: string | null;
+            error_class?: null | components["schemas"]["ErrorClass"];
             /** @description The failure, explained. */
             error_message?: string | null;
             /** @description The first 20 KB of the response body (UTF-8, lossy). */
@@ -652,7 +651,7 @@ export interface components {
             name: string;
         };
         /**
-         * @description The state of a delivery.
+         * @description Where a delivery is: `pending` until it is delivered or fails for good.
          * @enum {string}
          */
         DeliveryStatus: "pending" | "delivered" | "failed";
@@ -676,8 +675,7 @@ export interface components {
             event_id: string;
             /** @description The event's type. */
             event_type: components["schemas"]["EventType"];
-            /** @description Why it failed (`attempts_exhausted`, `endpoint_disabled`, `endpoint_gone`). */
-            failure_reason?: string | null;
+            failure_reason?: null | components["schemas"]["FailureReason"];
             /** @description `dlv_…` */
             id: string;
             /**
@@ -697,9 +695,14 @@ export interface components {
             next_attempt_at?: string | null;
             /** @description The payload, byte for byte as sent (single delivery only). */
             payload?: Record<string, never> | null;
-            /** @description `pending`, `delivered` or `failed`. */
+            /** @description Where it is. */
             status: components["schemas"]["DeliveryStatus"];
         };
+        /**
+         * @description Why an endpoint stopped receiving deliveries.
+         * @enum {string}
+         */
+        DisabledReason: "gone" | "auto_disabled" | "disabled_by_customer" | "deleted";
         /** @description A webhook endpoint as the API shows it. */
         EndpointView: {
             /**
@@ -709,11 +712,7 @@ export interface components {
             created_at: string;
             /** @description The customer's note. */
             description?: string | null;
-            /**
-             * @description Why it was disabled: `gone` (the receiver answered 410), `auto_disabled` (every attempt
-             *     failed for `ENDPOINT_AUTO_DISABLE_AFTER_SECONDS`) or `disabled_by_customer`.
-             */
-            disabled_reason?: string | null;
+            disabled_reason?: null | components["schemas"]["DisabledReason"];
             /** @description Whether it receives deliveries. */
             enabled: boolean;
             /** @description Subscribed types; `null` means every type. */
@@ -737,6 +736,11 @@ export interface components {
             url: string;
         };
         /**
+         * @description The class of a failed attempt, as the delivery log shows it.
+         * @enum {string}
+         */
+        ErrorClass: "timeout" | "connection" | "dns" | "http" | "blocked_target";
+        /**
          * @description The kinds of event a webhook endpoint can subscribe to.
          * @enum {string}
          */
@@ -752,6 +756,11 @@ export interface components {
             /** @description The type, as endpoints subscribe to it and payloads carry it. */
             type: components["schemas"]["EventType"];
         };
+        /**
+         * @description Why a delivery failed.
+         * @enum {string}
+         */
+        FailureReason: "attempts_exhausted" | "endpoint_gone" | "endpoint_disabled";
         /** @description One invalid field. */
         FieldError: {
             /** @description Dotted path (`origin.postal_code`, `parcels[0].weight_grams`). */
@@ -874,8 +883,7 @@ export interface components {
                 event_id: string;
                 /** @description The event's type. */
                 event_type: components["schemas"]["EventType"];
-                /** @description Why it failed (`attempts_exhausted`, `endpoint_disabled`, `endpoint_gone`). */
-                failure_reason?: string | null;
+                failure_reason?: null | components["schemas"]["FailureReason"];
                 /** @description `dlv_…` */
                 id: string;
                 /**
@@ -895,7 +903,7 @@ export interface components {
                 next_attempt_at?: string | null;
                 /** @description The payload, byte for byte as sent (single delivery only). */
                 payload?: Record<string, never> | null;
-                /** @description `pending`, `delivered` or `failed`. */
+                /** @description Where it is. */
                 status: components["schemas"]["DeliveryStatus"];
             }[];
             /** @description Pass as `cursor` for the next page; `null` on the last. */
@@ -912,11 +920,7 @@ export interface components {
                 created_at: string;
                 /** @description The customer's note. */
                 description?: string | null;
-                /**
-                 * @description Why it was disabled: `gone` (the receiver answered 410), `auto_disabled` (every attempt
-                 *     failed for `ENDPOINT_AUTO_DISABLE_AFTER_SECONDS`) or `disabled_by_customer`.
-                 */
-                disabled_reason?: string | null;
+                disabled_reason?: null | components["schemas"]["DisabledReason"];
                 /** @description Whether it receives deliveries. */
                 enabled: boolean;
                 /** @description Subscribed types; `null` means every type. */
@@ -1113,10 +1117,7 @@ export interface components {
             /** @description A URI ending in a stable slug (`…/problems/validation`). */
             type: string;
         };
-        /**
-         * @description The answer to a retry: the delivery is queued.
-         *     A re-opened delivery.
-         */
+        /** @description The answer to a retry: the delivery is queued again. */
         Queued: {
             delivery_id: string;
             status: components["schemas"]["DeliveryStatus"];

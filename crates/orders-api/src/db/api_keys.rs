@@ -2,6 +2,7 @@
 
 use base64::Engine;
 use domain::ids::{ApiKeyId, CustomerId};
+use domain::state::KeyRole;
 use platform::database::bad_column;
 use sha2::{Digest, Sha256};
 use sqlx::{MySqlConnection, Row};
@@ -62,8 +63,8 @@ pub async fn create(
     let prefix: String = secret.chars().take(DISPLAY_PREFIX_LEN).collect();
     let id = ApiKeyId::new();
     let (role_name, customer_id) = match role {
-        Role::Operator => ("operator", None),
-        Role::Customer(customer) => ("customer", Some(customer.as_str())),
+        Role::Operator => (KeyRole::Operator, None),
+        Role::Customer(customer) => (KeyRole::Customer, Some(customer.as_str())),
     };
     sqlx::query(
         r"insert into api_keys (id, customer_id, role, name, prefix, key_hash, created_at)
@@ -71,7 +72,7 @@ pub async fn create(
     )
     .bind(id.as_str())
     .bind(customer_id)
-    .bind(role_name)
+    .bind(role_name.as_str())
     .bind(name)
     .bind(&prefix)
     .bind(hash(&secret).as_slice())
@@ -97,11 +98,14 @@ pub async fn authenticate(
     .await?;
     let Some(row) = row else { return Ok(None) };
     let id = ApiKeyId::parse(row.try_get("id")?).map_err(bad_column)?;
-    let role: String = row.try_get("role")?;
+    let role: KeyRole = row
+        .try_get::<&str, _>("role")?
+        .parse()
+        .map_err(bad_column)?;
     let customer: Option<String> = row.try_get("customer_id")?;
-    let role = match (role.as_str(), customer) {
-        ("operator", _) => Role::Operator,
-        ("customer", Some(customer)) => {
+    let role = match (role, customer) {
+        (KeyRole::Operator, _) => Role::Operator,
+        (KeyRole::Customer, Some(customer)) => {
             Role::Customer(CustomerId::parse(&customer).map_err(bad_column)?)
         }
         _ => return Ok(None),
@@ -143,8 +147,9 @@ pub async fn list(
         }
         None => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{select} and role = 'operator' order by id desc"
+                "{select} and role = ? order by id desc"
             )))
+            .bind(KeyRole::Operator.as_str())
             .fetch_all(conn)
             .await
         }

@@ -6,6 +6,7 @@ use domain::ids::{CustomerId, EndpointId, SecretId};
 use sqlx::types::Json;
 use sqlx::{MySqlConnection, QueryBuilder};
 
+use domain::state::DisabledReason;
 use platform::database::bad_column;
 
 /// The index every lookup of a customer's endpoints must use.
@@ -27,7 +28,7 @@ pub struct Endpoint {
     /// Whether it receives deliveries.
     pub enabled: bool,
     /// Why it was disabled.
-    pub disabled_reason: Option<String>,
+    pub disabled_reason: Option<DisabledReason>,
     /// Since when every attempt has failed (the first failure since the last success); `None`
     /// while healthy.
     pub failing_since: Option<DateTime<Utc>>,
@@ -67,7 +68,11 @@ impl TryFrom<EndpointRow> for Endpoint {
                 .event_types
                 .map(|types| types.0.iter().filter_map(|t| EventType::parse(t)).collect()),
             enabled: row.enabled,
-            disabled_reason: row.disabled_reason,
+            disabled_reason: row
+                .disabled_reason
+                .map(|reason| reason.parse())
+                .transpose()
+                .map_err(bad_column)?,
             failing_since: row.failing_since,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -252,7 +257,7 @@ pub async fn delete(
     .await?
     .rows_affected();
     if deleted == 1 {
-        delivery::store::disable_endpoint(conn, id, "deleted").await?;
+        delivery::store::disable_endpoint(conn, id, DisabledReason::Deleted).await?;
     }
     Ok(deleted == 1)
 }
@@ -266,7 +271,7 @@ pub async fn rotate_secret(
     sealed: &[u8],
     grace: std::time::Duration,
 ) -> sqlx::Result<DateTime<Utc>> {
-    let grace_us = i64::try_from(grace.as_micros()).unwrap_or(i64::MAX);
+    let grace_us = domain::time::micros(grace);
     let expires_at: DateTime<Utc> =
         sqlx::query_scalar("select utc_timestamp(6) + interval ? microsecond")
             .bind(grace_us)

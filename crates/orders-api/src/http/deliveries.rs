@@ -7,6 +7,7 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use domain::event::EventType;
 use domain::ids::{DeliveryId, EndpointId};
+use domain::state::{self, DeliveryStatus};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
@@ -48,7 +49,7 @@ pub fn timestamp(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// Only deliveries in this state.
-    #[param(value_type = Option<super::views::DeliveryStatus>)]
+    #[param(value_type = Option<DeliveryStatus>)]
     status: Option<String>,
     /// Only deliveries of this event type.
     #[param(value_type = Option<EventType>)]
@@ -82,18 +83,18 @@ pub(crate) async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Page<DeliveryView>>> {
     let endpoint_id = EndpointId::parse(&id).map_err(|_| Error::NotFound)?;
-    let status = match query.status.as_deref() {
-        None => None,
-        Some("pending") => Some("pending"),
-        Some("delivered") => Some("delivered"),
-        Some("failed") => Some("failed"),
-        Some(_) => {
-            return Err(Error::field(
-                "status",
-                "must be pending, delivered or failed",
-            ));
-        }
-    };
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse::<DeliveryStatus>().map_err(|_| {
+                Error::field(
+                    "status",
+                    format!("must be {}", state::choices(DeliveryStatus::ALL)),
+                )
+            })
+        })
+        .transpose()?;
     let event_type = query
         .event_type
         .as_deref()
@@ -155,14 +156,12 @@ pub(crate) async fn fetch(
     Ok(axum::Json(view))
 }
 
-/// The answer to a retry: the delivery is queued.
-/// A re-opened delivery.
+/// The answer to a retry: the delivery is queued again.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Queued {
     #[schema(value_type = String)]
     delivery_id: DeliveryId,
-    #[schema(value_type = super::views::DeliveryStatus)]
-    status: &'static str,
+    status: DeliveryStatus,
 }
 
 /// Re-opens a delivery for one immediate attempt with the same `webhook-id`.
@@ -202,7 +201,7 @@ pub(crate) async fn retry(
         StatusCode::ACCEPTED,
         axum::Json(Queued {
             delivery_id: id,
-            status: "pending",
+            status: DeliveryStatus::Pending,
         }),
     ))
 }

@@ -20,7 +20,7 @@ use super::extract::{Json, OptionalJson, Query};
 use super::pagination::{self, Page};
 use super::views::EndpointView;
 use crate::db::endpoints::{self, Endpoint, Patch};
-use delivery::log;
+use domain::state::DisabledReason;
 
 /// The endpoint routes.
 pub fn router() -> Router<AppState> {
@@ -291,7 +291,7 @@ pub(crate) async fn update(
         .ok_or(Error::NotFound)?;
     endpoints::update(&mut tx, &customer.customer_id, &id, &patch).await?;
     if body.enabled == Some(false) {
-        delivery::store::disable_endpoint(&mut tx, &id, "disabled_by_customer").await?;
+        delivery::store::disable_endpoint(&mut tx, &id, DisabledReason::DisabledByCustomer).await?;
     }
     let endpoint = endpoints::find(&mut tx, &customer.customer_id, &id)
         .await?
@@ -489,7 +489,8 @@ pub(crate) async fn recover(
         .ok_or_else(|| Error::field("since", "is required"))?;
     let mut tx = state.pool.begin().await?;
     usable_endpoint(&mut tx, &customer, &id).await?;
-    let queued = log::recover(&mut tx, &id, &DeliveryId::floor(since), RECOVER_LIMIT).await?;
+    let queued =
+        delivery::log::recover(&mut tx, &id, &DeliveryId::floor(since), RECOVER_LIMIT).await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok((StatusCode::ACCEPTED, axum::Json(Recovered { queued })))

@@ -102,10 +102,7 @@ struct MakeUlidRequestId;
 
 impl MakeRequestId for MakeUlidRequestId {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let id = format!(
-            "req_{}",
-            ulid::Ulid::generate().to_string().to_ascii_lowercase()
-        );
+        let id = format!("req_{}", domain::ids::token());
         HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
 }

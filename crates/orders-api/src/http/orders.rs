@@ -338,7 +338,7 @@ pub(crate) async fn fetch(
 /// A status change.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"status": "in_transit", "location": "Venlo hub"}))]
+#[schema(example = json!({"status": OrderStatus::InTransit, "location": "Venlo hub"}))]
 pub(crate) struct ChangeStatus {
     #[schema(value_type = OrderStatus, required = true)]
     status: Option<String>,

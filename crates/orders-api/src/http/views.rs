@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::order::{Address, Metadata, Order, OrderStatus, Parcel};
+use domain::state::{DeliveryStatus, DisabledReason, ErrorClass, FailureReason};
 use serde::Serialize;
 
 use crate::db::endpoints::Endpoint;
@@ -127,9 +128,9 @@ pub struct EndpointView {
     pub event_types: Option<Vec<&'static str>>,
     /// Whether it receives deliveries.
     pub enabled: bool,
-    /// Why it was disabled: `gone` (the receiver answered 410), `auto_disabled` (every attempt
-    /// failed for `ENDPOINT_AUTO_DISABLE_AFTER_SECONDS`) or `disabled_by_customer`.
-    pub disabled_reason: Option<String>,
+    /// Why it was disabled: the receiver answered 410, every attempt failed for
+    /// `ENDPOINT_AUTO_DISABLE_AFTER_SECONDS`, or its customer disabled it.
+    pub disabled_reason: Option<DisabledReason>,
     /// Since when every attempt has failed (the first failure since the last success); `null`
     /// while healthy.
     #[serde(with = "domain::time::millis::option")]
@@ -179,9 +180,8 @@ pub struct DeliveryView {
     /// The event's type.
     #[schema(value_type = domain::event::EventType)]
     pub event_type: String,
-    /// `pending`, `delivered` or `failed`.
-    #[schema(value_type = DeliveryStatus)]
-    pub status: String,
+    /// Where it is.
+    pub status: DeliveryStatus,
     /// Attempts made.
     pub attempt_count: u32,
     /// When the next attempt is due; `null` unless pending.
@@ -194,8 +194,8 @@ pub struct DeliveryView {
     #[serde(with = "domain::time::millis::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_attempt_at: Option<DateTime<Utc>>,
-    /// Why it failed (`attempts_exhausted`, `endpoint_disabled`, `endpoint_gone`).
-    pub failure_reason: Option<String>,
+    /// Why it failed.
+    pub failure_reason: Option<FailureReason>,
     /// Created at.
     #[serde(with = "domain::time::millis")]
     #[schema(value_type = String, format = DateTime)]
@@ -211,7 +211,7 @@ pub struct DeliveryView {
 
 impl From<delivery::log::DeliveryRow> for DeliveryView {
     fn from(row: delivery::log::DeliveryRow) -> Self {
-        let pending = row.status == "pending";
+        let pending = row.status == DeliveryStatus::Pending;
         Self {
             id: row.id,
             event_id: row.event_id,
@@ -243,8 +243,8 @@ pub struct AttemptView {
     pub duration_ms: u32,
     /// Response status, if a response arrived.
     pub status_code: Option<u16>,
-    /// `timeout`, `connection`, `dns`, `http` or `blocked_target`; `null` on success.
-    pub error_class: Option<String>,
+    /// Why it failed; `null` on success.
+    pub error_class: Option<ErrorClass>,
     /// The failure, explained.
     pub error_message: Option<String>,
     /// Response headers, sensitive ones redacted.
@@ -271,16 +271,4 @@ impl From<delivery::log::AttemptRow> for AttemptView {
                 .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
         }
     }
-}
-
-/// The state of a delivery.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Waiting for its next attempt.
-    Pending,
-    /// A receiver answered 2xx.
-    Delivered,
-    /// No further attempt will be made unless retried or recovered.
-    Failed,
 }
