@@ -208,11 +208,6 @@ impl WebhookClient {
         Ok(Self { http, guard })
     }
 
-    /// The guard this client sends through.
-    pub fn guard(&self) -> &TargetGuard {
-        &self.guard
-    }
-
     /// POSTs `body` to `url` with `headers` and reports what happened. Never fails: every
     /// outcome is an [`AttemptResult`] for the log.
     pub async fn post(
@@ -265,10 +260,7 @@ impl WebhookClient {
         let mut read_error = None;
         while excerpt.len() < RESPONSE_EXCERPT_LIMIT {
             match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    let room = RESPONSE_EXCERPT_LIMIT - excerpt.len();
-                    excerpt.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                }
+                Ok(Some(chunk)) => keep_excerpt(&mut excerpt, &chunk),
                 Ok(None) => break,
                 Err(e) => {
                     read_error = Some(e);
@@ -296,6 +288,13 @@ impl WebhookClient {
             duration: started.elapsed(),
         }
     }
+}
+
+/// Appends what fits of `chunk` to `excerpt`, which never grows past
+/// [`RESPONSE_EXCERPT_LIMIT`] bytes.
+fn keep_excerpt(excerpt: &mut Vec<u8>, chunk: &[u8]) {
+    let room = RESPONSE_EXCERPT_LIMIT.saturating_sub(excerpt.len());
+    excerpt.extend_from_slice(&chunk[..chunk.len().min(room)]);
 }
 
 fn refused_result(refused: &TargetRefused, duration: Duration) -> AttemptResult {
@@ -350,4 +349,145 @@ fn redacted_headers(headers: &reqwest::header::HeaderMap) -> String {
         })
         .collect();
     serde_json::Value::Object(map).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+    use serde_json::{Map, Value};
+
+    use super::*;
+
+    fn header_map(pairs: &[(&str, &[u8])]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("valid header name"),
+                HeaderValue::from_bytes(value).expect("valid header value"),
+            );
+        }
+        headers
+    }
+
+    fn stored(headers: &HeaderMap) -> Map<String, Value> {
+        serde_json::from_str(&redacted_headers(headers)).expect("a JSON object")
+    }
+
+    fn value<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+        map.get(name).and_then(Value::as_str)
+    }
+
+    #[test]
+    fn sensitive_headers_are_redacted_whatever_their_case() {
+        let headers = header_map(&[
+            ("Set-Cookie", b"session=abc; HttpOnly"),
+            ("AUTHORIZATION", b"Bearer secret"),
+            ("cookie", b"a=b"),
+            ("WWW-Authenticate", b"Basic realm=\"x\""),
+            ("Proxy-Authenticate", b"Basic realm=\"proxy\""),
+            ("Content-Type", b"application/json"),
+            ("X-Request-Id", b"req-1"),
+        ]);
+        let map = stored(&headers);
+        for name in REDACTED_HEADERS {
+            assert_eq!(value(&map, name), Some("[redacted]"), "{name}");
+        }
+        // Names are stored lowercase; other values are kept as sent.
+        assert_eq!(value(&map, "content-type"), Some("application/json"));
+        assert_eq!(value(&map, "x-request-id"), Some("req-1"));
+        assert_eq!(map.len(), 7);
+        let json = redacted_headers(&headers);
+        for secret in ["abc", "secret", "a=b", "realm"] {
+            assert!(!json.contains(secret), "{secret} leaked into {json}");
+        }
+    }
+
+    #[test]
+    fn multi_valued_headers_keep_one_entry() {
+        let headers = header_map(&[
+            ("set-cookie", b"first=1"),
+            ("set-cookie", b"second=2"),
+            ("x-multi", b"a"),
+            ("x-multi", b"b"),
+        ]);
+        let map = stored(&headers);
+        assert_eq!(map.len(), 2);
+        assert_eq!(value(&map, "set-cookie"), Some("[redacted]"));
+        // One JSON key per name: the last value wins and the earlier ones are dropped.
+        assert_eq!(value(&map, "x-multi"), Some("b"));
+    }
+
+    #[test]
+    fn stored_headers_are_bounded() {
+        let long = "v".repeat(2_000);
+        let headers = header_map(&[("x-long", long.as_bytes()), ("x-binary", b"ok \xff end")]);
+        let map = stored(&headers);
+        assert_eq!(value(&map, "x-long"), Some("v".repeat(512).as_str()));
+        assert_eq!(value(&map, "x-binary"), Some("ok \u{fffd} end"));
+
+        let many: Vec<(String, Vec<u8>)> = (0..60)
+            .map(|i| (format!("x-header-{i:02}"), b"v".to_vec()))
+            .collect();
+        let pairs: Vec<(&str, &[u8])> = many
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_slice()))
+            .collect();
+        assert_eq!(stored(&header_map(&pairs)).len(), 50);
+
+        assert_eq!(redacted_headers(&HeaderMap::new()), "{}");
+    }
+
+    #[test]
+    fn the_excerpt_keeps_the_first_bytes_up_to_the_limit() {
+        let mut excerpt = Vec::new();
+        keep_excerpt(&mut excerpt, b"hello ");
+        keep_excerpt(&mut excerpt, b"");
+        keep_excerpt(&mut excerpt, b"world");
+        assert_eq!(excerpt, b"hello world");
+
+        let mut excerpt = vec![b'a'; RESPONSE_EXCERPT_LIMIT - 3];
+        keep_excerpt(&mut excerpt, b"bcdef");
+        assert_eq!(excerpt.len(), RESPONSE_EXCERPT_LIMIT);
+        assert!(excerpt.ends_with(b"abcd"));
+        keep_excerpt(&mut excerpt, b"more");
+        assert_eq!(excerpt.len(), RESPONSE_EXCERPT_LIMIT);
+
+        let mut excerpt = Vec::new();
+        keep_excerpt(&mut excerpt, &vec![7; RESPONSE_EXCERPT_LIMIT * 2]);
+        assert_eq!(excerpt.len(), RESPONSE_EXCERPT_LIMIT);
+    }
+
+    #[test]
+    fn refusals_are_classified() {
+        let ip: IpAddr = "10.0.0.1".parse().expect("an address");
+        let blocked = refused_result(
+            &TargetRefused::Blocked(BlockedReason::Private(ip)),
+            Duration::from_millis(3),
+        );
+        assert_eq!(blocked.status, None);
+        assert_eq!(blocked.error_class, Some(ErrorClass::BlockedTarget));
+        assert_eq!(
+            blocked.error_message.as_deref(),
+            Some("address 10.0.0.1 is in a private range")
+        );
+        assert_eq!(blocked.duration, Duration::from_millis(3));
+        assert!(!blocked.is_success());
+
+        let dns = refused_result(&TargetRefused::Dns("host not found".into()), Duration::ZERO);
+        assert_eq!(dns.error_class, Some(ErrorClass::Dns));
+        assert_eq!(
+            dns.error_message.as_deref(),
+            Some("the host name did not resolve: host not found")
+        );
+    }
+
+    #[test]
+    fn error_chain_joins_every_cause() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] io::Error);
+        let inner = io::Error::new(io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(error_chain(&Outer(inner)), "outer: refused");
+        assert_eq!(error_chain(&io::Error::other("alone")), "alone");
+    }
 }

@@ -142,7 +142,12 @@ impl Dispatcher {
             (signing::HEADER_SIGNATURE, signature),
         ];
         let result = self.client.post(&work.url, headers, work.payload).await;
-        let next = self.next_state(claim.attempt_count + 1, &result);
+        let next = next_state(
+            &self.schedule,
+            claim.attempt_count + 1,
+            &result,
+            random_unit(),
+        );
         let (status, error_class, duration) = (result.status, result.error_class, result.duration);
         let success = result.is_success();
         let record = AttemptRecord {
@@ -192,53 +197,98 @@ impl Dispatcher {
         started_at: chrono::DateTime<chrono::Utc>,
         (success, status): (bool, Option<u16>),
     ) -> Result<(), DispatchError> {
-        let disable = |reason: DisabledReason| async move {
-            let mut conn = self.pool.acquire().await?;
-            store::disable_endpoint(&mut conn, endpoint_id, reason).await?;
-            tracing::warn!(%endpoint_id, %reason, "endpoint disabled");
-            Ok::<_, DispatchError>(())
-        };
-        match (success, failing_since) {
-            (true, None) => {}
-            (true, Some(_)) => store::set_failing_since(&self.pool, endpoint_id, None).await?,
-            (false, _) if status == Some(410) => disable(DisabledReason::Gone).await?,
-            (false, None) => {
+        let change = health_change(
+            failing_since,
+            started_at,
+            (success, status),
+            self.auto_disable_after,
+        );
+        match change {
+            HealthChange::Unchanged => {}
+            HealthChange::Recovered => {
+                store::set_failing_since(&self.pool, endpoint_id, None).await?;
+            }
+            HealthChange::StartedFailing => {
                 store::set_failing_since(&self.pool, endpoint_id, Some(started_at)).await?;
             }
-            (false, Some(since)) => {
-                let failing_for = (started_at - since).to_std().unwrap_or_default();
-                if failing_for >= self.auto_disable_after {
-                    disable(DisabledReason::AutoDisabled).await?;
-                }
+            HealthChange::Disable(reason) => {
+                let mut conn = self.pool.acquire().await?;
+                store::disable_endpoint(&mut conn, endpoint_id, reason).await?;
+                tracing::warn!(%endpoint_id, %reason, "endpoint disabled");
             }
         }
         Ok(())
     }
+}
 
-    /// What follows attempt number `attempts_made` that ended in `result`.
-    fn next_state(&self, attempts_made: u32, result: &AttemptResult) -> Next {
-        let class = match (result.status, result.error_class) {
-            (_, None) => AttemptClass::Success,
-            (Some(status), _) => retry::classify_status(status),
-            (None, Some(ErrorClass::Timeout | ErrorClass::BlockedTarget | ErrorClass::Dns)) => {
-                AttemptClass::Throttled
+/// What an attempt means for its endpoint's health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HealthChange {
+    /// Nothing to write.
+    Unchanged,
+    /// A success ended a run of failures: clear `failing_since`.
+    Recovered,
+    /// A failure began a run of failures: set `failing_since` to the attempt's start.
+    StartedFailing,
+    /// Disable the endpoint for this reason.
+    Disable(DisabledReason),
+}
+
+/// The health change an attempt started at `started_at` makes, given when the endpoint's
+/// current run of failures began: a 410 disables it ([`DisabledReason::Gone`]); so does a
+/// failure `auto_disable_after` or more into a run of failures
+/// ([`DisabledReason::AutoDisabled`]).
+fn health_change(
+    failing_since: Option<chrono::DateTime<chrono::Utc>>,
+    started_at: chrono::DateTime<chrono::Utc>,
+    (success, status): (bool, Option<u16>),
+    auto_disable_after: Duration,
+) -> HealthChange {
+    match (success, failing_since) {
+        (true, None) => HealthChange::Unchanged,
+        (true, Some(_)) => HealthChange::Recovered,
+        (false, _) if status == Some(410) => HealthChange::Disable(DisabledReason::Gone),
+        (false, None) => HealthChange::StartedFailing,
+        (false, Some(since)) => {
+            let failing_for = (started_at - since).to_std().unwrap_or_default();
+            if failing_for >= auto_disable_after {
+                HealthChange::Disable(DisabledReason::AutoDisabled)
+            } else {
+                HealthChange::Unchanged
             }
-            (None, Some(_)) => AttemptClass::Failed,
-        };
-        match class {
-            AttemptClass::Success => Next::Delivered,
-            AttemptClass::Gone => Next::Failed(FailureReason::EndpointGone),
-            AttemptClass::Throttled | AttemptClass::Failed => {
-                match self.schedule.scheduled_delay(attempts_made) {
-                    None => Next::Failed(FailureReason::AttemptsExhausted),
-                    Some(scheduled) => {
-                        let scheduled = retry::jittered(scheduled, random_unit());
-                        Next::Retry(if class == AttemptClass::Throttled {
-                            retry::throttled_delay(scheduled, result.retry_after)
-                        } else {
-                            scheduled
-                        })
-                    }
+        }
+    }
+}
+
+/// What follows attempt number `attempts_made` that ended in `result`, under `schedule`;
+/// `unit` is a uniform random number in `[0, 1)` that jitters a retry's delay.
+fn next_state(
+    schedule: &RetrySchedule,
+    attempts_made: u32,
+    result: &AttemptResult,
+    unit: f64,
+) -> Next {
+    let class = match (result.status, result.error_class) {
+        (_, None) => AttemptClass::Success,
+        (Some(status), _) => retry::classify_status(status),
+        (None, Some(ErrorClass::Timeout | ErrorClass::BlockedTarget | ErrorClass::Dns)) => {
+            AttemptClass::Throttled
+        }
+        (None, Some(_)) => AttemptClass::Failed,
+    };
+    match class {
+        AttemptClass::Success => Next::Delivered,
+        AttemptClass::Gone => Next::Failed(FailureReason::EndpointGone),
+        AttemptClass::Throttled | AttemptClass::Failed => {
+            match schedule.scheduled_delay(attempts_made) {
+                None => Next::Failed(FailureReason::AttemptsExhausted),
+                Some(scheduled) => {
+                    let scheduled = retry::jittered(scheduled, unit);
+                    Next::Retry(if class == AttemptClass::Throttled {
+                        retry::throttled_delay(scheduled, result.retry_after)
+                    } else {
+                        scheduled
+                    })
                 }
             }
         }
@@ -252,4 +302,291 @@ fn random_unit() -> f64 {
     #[expect(clippy::cast_precision_loss, reason = "53-bit values are exact in f64")]
     let unit = bits as f64 / (1u64 << 53) as f64;
     unit
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeDelta, Utc};
+
+    use super::*;
+
+    const fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    fn response(status: u16, retry_after: Option<Duration>) -> AttemptResult {
+        let success = (200..300).contains(&status);
+        AttemptResult {
+            status: Some(status),
+            error_class: (!success).then_some(ErrorClass::Http),
+            error_message: (!success).then(|| format!("HTTP {status}")),
+            response_headers: Some("{}".to_owned()),
+            response_excerpt: Vec::new(),
+            retry_after,
+            duration: Duration::from_millis(5),
+        }
+    }
+
+    fn no_response(class: ErrorClass) -> AttemptResult {
+        AttemptResult {
+            status: None,
+            error_class: Some(class),
+            error_message: Some(class.to_string()),
+            response_headers: None,
+            response_excerpt: Vec::new(),
+            retry_after: None,
+            duration: Duration::from_millis(5),
+        }
+    }
+
+    fn retry_delay(next: Next) -> Duration {
+        match next {
+            Next::Retry(delay) => delay,
+            other => panic!("expected a retry, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn success_is_delivered_whatever_the_attempt() {
+        let schedule = RetrySchedule::default();
+        for status in [200, 201, 204, 299] {
+            for attempts_made in [1, 8, 9] {
+                assert_eq!(
+                    next_state(&schedule, attempts_made, &response(status, None), 0.5),
+                    Next::Delivered,
+                    "{status} after {attempts_made} attempts"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gone_fails_at_once_even_with_attempts_left() {
+        let schedule = RetrySchedule::default();
+        for attempts_made in [1, 8] {
+            assert_eq!(
+                next_state(&schedule, attempts_made, &response(410, None), 0.5),
+                Next::Failed(FailureReason::EndpointGone)
+            );
+        }
+    }
+
+    #[test]
+    fn a_failure_with_attempts_left_retries_on_the_jittered_schedule() {
+        let schedule = RetrySchedule::default();
+        // After attempt 3 the schedule says 1 800 s: ±20 % is 1 440–2 160 s.
+        let result = response(500, None);
+        assert_eq!(
+            retry_delay(next_state(&schedule, 3, &result, 0.5)),
+            secs(1_800)
+        );
+        assert_eq!(
+            retry_delay(next_state(&schedule, 3, &result, 0.0)),
+            secs(1_440)
+        );
+        let high = retry_delay(next_state(&schedule, 3, &result, 0.999_999));
+        assert!(high > secs(2_159) && high <= secs(2_160), "{high:?}");
+        for unit in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999] {
+            let delay = retry_delay(next_state(&schedule, 3, &result, unit));
+            assert!(
+                delay >= secs(1_440) && delay <= secs(2_160),
+                "{unit}: {delay:?}"
+            );
+        }
+        // Other non-throttling statuses (4xx, 3xx, 1xx) follow the schedule too, with no
+        // one-minute floor.
+        for status in [100, 301, 400, 404, 500, 501] {
+            assert_eq!(
+                retry_delay(next_state(
+                    &schedule,
+                    1,
+                    &response(status, Some(secs(900))),
+                    0.5
+                )),
+                secs(5),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_last_attempt_exhausts_the_delivery() {
+        let schedule = RetrySchedule::default();
+        let last = schedule.max_attempts();
+        let failures = [
+            response(500, None),
+            response(429, Some(secs(10))),
+            response(503, None),
+            no_response(ErrorClass::Timeout),
+            no_response(ErrorClass::Connection),
+            no_response(ErrorClass::Dns),
+            no_response(ErrorClass::BlockedTarget),
+        ];
+        for result in &failures {
+            assert!(matches!(
+                next_state(&schedule, last - 1, result, 0.5),
+                Next::Retry(_)
+            ));
+            for attempts_made in [last, last + 1, u32::MAX] {
+                assert_eq!(
+                    next_state(&schedule, attempts_made, result, 0.5),
+                    Next::Failed(FailureReason::AttemptsExhausted),
+                    "{result:?} after {attempts_made}"
+                );
+            }
+        }
+        let single = RetrySchedule::parse("0").expect("valid schedule");
+        assert_eq!(
+            next_state(&single, 1, &response(500, None), 0.5),
+            Next::Failed(FailureReason::AttemptsExhausted)
+        );
+    }
+
+    #[test]
+    fn throttling_waits_at_least_a_minute_and_honours_retry_after_within_bounds() {
+        let schedule = RetrySchedule::default();
+        let throttled = [
+            response(429, None),
+            response(502, None),
+            response(503, None),
+            response(504, None),
+            no_response(ErrorClass::Timeout),
+            no_response(ErrorClass::Dns),
+            no_response(ErrorClass::BlockedTarget),
+        ];
+        for result in &throttled {
+            // Scheduled 5 s after the first attempt: floor and ceiling are both 60 s.
+            for unit in [0.0, 0.5, 0.999] {
+                assert_eq!(
+                    retry_delay(next_state(&schedule, 1, result, unit)),
+                    secs(60),
+                    "{result:?}"
+                );
+            }
+            // Scheduled 300 s, jittered to exactly 300 s: no Retry-After keeps it.
+            assert_eq!(
+                retry_delay(next_state(&schedule, 2, result, 0.5)),
+                secs(300)
+            );
+        }
+        let cases = [
+            // (attempts made, Retry-After, unit, expected)
+            (1, Some(3_600), 0.5, 60),      // capped at max(60 s, 2 × 5 s)
+            (1, Some(1), 0.5, 60),          // never sooner than a minute
+            (2, Some(500), 0.5, 500),       // within [300, 600]: honoured
+            (2, Some(30), 0.5, 300),        // not sooner than the schedule
+            (2, Some(9_000), 0.5, 600),     // at most twice the schedule
+            (2, Some(500), 0.0, 480),       // bounds follow the jittered delay: [240, 480]
+            (7, Some(90_000), 0.5, 43_000), // never beyond the visibility ceiling
+        ];
+        for (attempts_made, retry_after, unit, expected) in cases {
+            for status in [429, 503] {
+                let result = response(status, retry_after.map(secs));
+                assert_eq!(
+                    retry_delay(next_state(&schedule, attempts_made, &result, unit)),
+                    secs(expected),
+                    "{status} after {attempts_made}, Retry-After {retry_after:?}, unit {unit}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_connection_error_follows_the_schedule_without_the_throttle_floor() {
+        let schedule = RetrySchedule::default();
+        let result = no_response(ErrorClass::Connection);
+        assert_eq!(retry_delay(next_state(&schedule, 1, &result, 0.5)), secs(5));
+        assert_eq!(retry_delay(next_state(&schedule, 1, &result, 0.0)), secs(4));
+        assert_eq!(
+            retry_delay(next_state(&schedule, 4, &result, 0.5)),
+            secs(7_200)
+        );
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + seconds, 0).expect("valid timestamp")
+    }
+
+    #[test]
+    fn health_change_table() {
+        let day = TimeDelta::days(1).num_seconds();
+        let auto_disable_after = secs(5 * 86_400);
+        let started = at(10 * day);
+        let cases = [
+            // (failing since, success, status, expected)
+            (None, true, Some(200), HealthChange::Unchanged),
+            (Some(at(0)), true, Some(204), HealthChange::Recovered),
+            (
+                None,
+                false,
+                Some(410),
+                HealthChange::Disable(DisabledReason::Gone),
+            ),
+            (
+                Some(at(9 * day)),
+                false,
+                Some(410),
+                HealthChange::Disable(DisabledReason::Gone),
+            ),
+            (None, false, Some(500), HealthChange::StartedFailing),
+            (None, false, None, HealthChange::StartedFailing),
+            // Failing for 1 day: still within the grace period.
+            (Some(at(9 * day)), false, Some(500), HealthChange::Unchanged),
+            // Failing for 5 days less a second, exactly 5 days, 10 days.
+            (
+                Some(at(5 * day + 1)),
+                false,
+                Some(503),
+                HealthChange::Unchanged,
+            ),
+            (
+                Some(at(5 * day)),
+                false,
+                Some(503),
+                HealthChange::Disable(DisabledReason::AutoDisabled),
+            ),
+            (
+                Some(at(0)),
+                false,
+                None,
+                HealthChange::Disable(DisabledReason::AutoDisabled),
+            ),
+            // A run said to begin after the attempt (clock skew) counts as no time at all.
+            (
+                Some(at(11 * day)),
+                false,
+                Some(500),
+                HealthChange::Unchanged,
+            ),
+        ];
+        for (failing_since, success, status, expected) in cases {
+            assert_eq!(
+                health_change(
+                    failing_since,
+                    started,
+                    (success, status),
+                    auto_disable_after
+                ),
+                expected,
+                "failing since {failing_since:?}, success {success}, status {status:?}"
+            );
+        }
+        // With no grace period, any failure in a run disables (but the first only starts it).
+        assert_eq!(
+            health_change(Some(started), started, (false, Some(500)), Duration::ZERO),
+            HealthChange::Disable(DisabledReason::AutoDisabled)
+        );
+        assert_eq!(
+            health_change(None, started, (false, Some(500)), Duration::ZERO),
+            HealthChange::StartedFailing
+        );
+    }
+
+    #[test]
+    fn random_unit_is_in_the_unit_interval() {
+        for _ in 0..1_000 {
+            let unit = random_unit();
+            assert!((0.0..1.0).contains(&unit), "{unit}");
+        }
+    }
 }

@@ -508,3 +508,90 @@ pub async fn disable_endpoint(
 fn truncate(s: &str, max_chars: usize) -> &str {
     s.char_indices().nth(max_chars).map_or(s, |(i, _)| &s[..i])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn stored(status: DeliveryStatus, reason: Option<FailureReason>) -> Stored {
+        Stored { status, reason }
+    }
+
+    #[test]
+    fn next_columns_table() {
+        use DeliveryStatus::{Delivered, Failed, Pending};
+        use FailureReason::{AttemptsExhausted, EndpointDisabled, EndpointGone};
+        let retry = Next::Retry(Duration::from_secs(5));
+        let cases = [
+            // A retry of a row still pending (the normal case): pending again, no reason.
+            (retry, stored(Pending, None), stored(Pending, None)),
+            // A row failed while its attempt was in flight stays failed, with its reason.
+            (
+                retry,
+                stored(Failed, Some(EndpointDisabled)),
+                stored(Failed, Some(EndpointDisabled)),
+            ),
+            (
+                retry,
+                stored(Failed, Some(EndpointGone)),
+                stored(Failed, Some(EndpointGone)),
+            ),
+            (retry, stored(Failed, None), stored(Failed, None)),
+            // Any other stored status is rescheduled, clearing a stale reason.
+            (retry, stored(Delivered, None), stored(Pending, None)),
+            (
+                retry,
+                stored(Pending, Some(AttemptsExhausted)),
+                stored(Pending, None),
+            ),
+            // Delivered and Failed win over what is stored.
+            (
+                Next::Delivered,
+                stored(Pending, None),
+                stored(Delivered, None),
+            ),
+            (
+                Next::Delivered,
+                stored(Failed, Some(EndpointDisabled)),
+                stored(Delivered, None),
+            ),
+            (
+                Next::Failed(EndpointGone),
+                stored(Pending, None),
+                stored(Failed, Some(EndpointGone)),
+            ),
+            (
+                Next::Failed(AttemptsExhausted),
+                stored(Failed, Some(EndpointDisabled)),
+                stored(Failed, Some(AttemptsExhausted)),
+            ),
+        ];
+        for (next, now, expected) in cases {
+            assert_eq!(next_columns(next, now), expected, "{next:?} on {now:?}");
+        }
+    }
+
+    #[test]
+    fn placeholders_lists_n_markers() {
+        assert_eq!(placeholders(0), "");
+        assert_eq!(placeholders(1), "?");
+        assert_eq!(placeholders(3), "?, ?, ?");
+        assert_eq!(placeholders(100).matches('?').count(), 100);
+    }
+
+    #[test]
+    fn truncate_counts_characters_not_bytes() {
+        assert_eq!(truncate("", 3), "");
+        assert_eq!(truncate("abc", 0), "");
+        assert_eq!(truncate("abc", 2), "ab");
+        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(truncate("abc", 1_000), "abc");
+        // Two-, three- and four-byte characters are never split.
+        assert_eq!(truncate("héllo", 2), "hé");
+        assert_eq!(truncate("日本語テキスト", 3), "日本語");
+        assert_eq!(truncate("🦀🦀🦀", 2), "🦀🦀");
+        assert_eq!(truncate("a🦀b", 2), "a🦀");
+        // A combining mark is a character of its own.
+        assert_eq!(truncate("e\u{301}x", 1), "e");
+    }
+}

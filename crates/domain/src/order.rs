@@ -97,11 +97,6 @@ impl OrderStatus {
                 | (Exception, InTransit | OutForDelivery | Returned)
         )
     }
-
-    /// Whether a customer may cancel an order in this status.
-    pub fn is_cancellable(self) -> bool {
-        self.can_transition_to(Self::Cancelled)
-    }
 }
 
 impl fmt::Display for OrderStatus {
@@ -291,14 +286,37 @@ pub struct Order {
 /// A status change that the lifecycle allowed: the history row and the event come from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusChange {
+    pub(crate) order: Order,
+    pub(crate) previous_status: Option<OrderStatus>,
+    pub(crate) detail: Option<String>,
+    pub(crate) location: Option<String>,
+}
+
+impl StatusChange {
     /// The order after the change.
-    pub order: Order,
+    pub fn order(&self) -> &Order {
+        &self.order
+    }
+
+    /// The order after the change, taken out of it.
+    pub fn into_order(self) -> Order {
+        self.order
+    }
+
     /// The status before the change; `None` for the creation.
-    pub previous_status: Option<OrderStatus>,
+    pub fn previous_status(&self) -> Option<OrderStatus> {
+        self.previous_status
+    }
+
     /// Free-text detail given by the operator.
-    pub detail: Option<String>,
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+
     /// Where the order was when it changed.
-    pub location: Option<String>,
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
 }
 
 /// The lifecycle does not allow this change.
@@ -510,5 +528,248 @@ mod tests {
         .validate("parcels[3]", &mut errors);
         let fields: Vec<_> = errors.as_slice().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["parcels[3].weight_grams", "parcels[3].width_mm"]);
+    }
+
+    /// `(field, message)` of every recorded error, in order.
+    fn recorded(errors: &FieldErrors) -> Vec<(&str, &str)> {
+        errors
+            .as_slice()
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn status_names_are_exact() {
+        for status in OrderStatus::ALL {
+            assert_eq!(status.to_string(), status.as_str());
+            let json = format!("\"{}\"", status.as_str());
+            assert_eq!(
+                serde_json::from_str::<OrderStatus>(&json).ok(),
+                Some(status),
+                "{json}"
+            );
+        }
+        let names: std::collections::HashSet<_> =
+            OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names.len(), OrderStatus::ALL.len(), "names are distinct");
+        for unknown in [
+            "",
+            "Pending",
+            "PENDING",
+            " pending",
+            "pending ",
+            "picked-up",
+            "pickedup",
+            "PickedUp",
+            "canceled",
+            "shipped",
+        ] {
+            assert_eq!(OrderStatus::parse(unknown), None, "{unknown:?}");
+            let json = serde_json::to_string(unknown).expect("a JSON string");
+            assert!(
+                serde_json::from_str::<OrderStatus>(&json).is_err(),
+                "{unknown:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reference_validation() {
+        let check = |reference: &str| {
+            let mut errors = FieldErrors::new();
+            validate_reference("reference", reference, &mut errors);
+            errors
+        };
+        for ok in [
+            "PO-1234",
+            "x",
+            "Ordre n° 7",
+            &"r".repeat(64),
+            &"é".repeat(64),
+        ] {
+            assert!(check(ok).is_empty(), "{ok:?}");
+        }
+        let cases: [(&str, &[&str]); 6] = [
+            ("", &["must not be empty"]),
+            (
+                "   ",
+                &["must not be empty", "must not start or end with whitespace"],
+            ),
+            (" PO-1", &["must not start or end with whitespace"]),
+            (
+                "PO-1\n",
+                &[
+                    "must not contain control characters",
+                    "must not start or end with whitespace",
+                ],
+            ),
+            ("PO\u{7}1", &["must not contain control characters"]),
+            (&"r".repeat(65), &["must be at most 64 characters"]),
+        ];
+        for (reference, expected) in cases {
+            let errors = check(reference);
+            let messages: Vec<_> = recorded(&errors)
+                .into_iter()
+                .map(|(f, m)| {
+                    assert_eq!(f, "reference");
+                    m
+                })
+                .collect();
+            assert_eq!(messages, expected, "{reference:?}");
+        }
+    }
+
+    #[test]
+    fn metadata_validation() {
+        let check = |metadata: &Metadata| {
+            let mut errors = FieldErrors::new();
+            validate_metadata("metadata", metadata, &mut errors);
+            errors
+        };
+        let metadata = |pairs: &[(&str, &str)]| -> Metadata {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert!(check(&Metadata::new()).is_empty());
+        let long_key = "k".repeat(40);
+        let wide_key = "ü".repeat(40);
+        let long_value = "v".repeat(500);
+        let wide_value = "€".repeat(500);
+        assert!(
+            check(&metadata(&[
+                (&long_key, ""),
+                (&wide_key, &long_value),
+                ("note", &wide_value),
+            ]))
+            .is_empty()
+        );
+
+        let at_most: Metadata = (0..MAX_METADATA_KEYS)
+            .map(|i| (format!("k{i:02}"), "v".to_owned()))
+            .collect();
+        assert!(check(&at_most).is_empty());
+        let mut too_many = at_most;
+        too_many.insert("one-more".into(), "v".into());
+        assert_eq!(
+            recorded(&check(&too_many)),
+            [("metadata", "must have at most 20 keys")]
+        );
+
+        let key_error = "keys must be 1 to 40 characters without control characters";
+        let too_long_key = "k".repeat(41);
+        let too_long_key_path = format!("metadata.{too_long_key}");
+        let too_long_value = "v".repeat(501);
+        let cases: [(&str, &str, (&str, &str)); 4] = [
+            ("", "v", ("metadata.", key_error)),
+            (&too_long_key, "v", (&too_long_key_path, key_error)),
+            ("tab\tkey", "v", ("metadata.tab\tkey", key_error)),
+            (
+                "note",
+                &too_long_value,
+                ("metadata.note", "must be at most 500 characters"),
+            ),
+        ];
+        for (key, value, expected) in cases {
+            assert_eq!(
+                recorded(&check(&metadata(&[(key, value)]))),
+                [expected],
+                "{key:?}"
+            );
+        }
+        // A bad key with a bad value reports both, under the same path.
+        assert_eq!(
+            recorded(&check(&metadata(&[("", &too_long_value)]))),
+            [
+                ("metadata.", key_error),
+                ("metadata.", "must be at most 500 characters")
+            ]
+        );
+    }
+
+    #[test]
+    fn address_optional_fields_and_limits() {
+        let mut ok = address();
+        ok.name = "n".repeat(200);
+        ok.line1 = "l".repeat(200);
+        ok.line2 = Some("l".repeat(200));
+        ok.city = "c".repeat(100);
+        ok.region = Some("r".repeat(100));
+        ok.postal_code = "p".repeat(20);
+        let mut errors = FieldErrors::new();
+        ok.validate("destination", &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+
+        let mut bad = address();
+        bad.name = "n".repeat(201);
+        bad.line1 = "Kade\u{0}1".into();
+        // Present but blank optional fields are errors, not absent values.
+        bad.line2 = Some(String::new());
+        bad.region = Some(" ".into());
+        bad.country = "XX".into();
+        let mut errors = FieldErrors::new();
+        bad.validate("", &mut errors);
+        assert_eq!(
+            recorded(&errors),
+            [
+                ("name", "must be at most 200 characters"),
+                ("line1", "must not contain control characters"),
+                ("line2", "must not be empty"),
+                ("region", "must not be empty"),
+                (
+                    "country",
+                    "must be an ISO 3166-1 alpha-2 country code such as \"NL\""
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_listed_country_code_is_accepted() {
+        let codes: Vec<&str> = COUNTRY_CODES.split(' ').collect();
+        assert!(codes.len() >= 249, "{}", codes.len());
+        for code in codes {
+            assert!(is_country_code(code), "{code}");
+            assert!(!is_country_code(&code.to_ascii_lowercase()), "{code}");
+        }
+    }
+
+    #[test]
+    fn parcel_limits_are_inclusive() {
+        let max = Parcel {
+            weight_grams: MAX_WEIGHT_GRAMS,
+            length_mm: MAX_DIMENSION_MM,
+            width_mm: MAX_DIMENSION_MM,
+            height_mm: MAX_DIMENSION_MM,
+        };
+        let min = Parcel {
+            weight_grams: 1,
+            length_mm: 1,
+            width_mm: 1,
+            height_mm: 1,
+        };
+        for parcel in [max, min] {
+            let mut errors = FieldErrors::new();
+            parcel.validate("parcels[0]", &mut errors);
+            assert!(errors.is_empty(), "{parcel:?}");
+        }
+        let mut errors = FieldErrors::new();
+        Parcel {
+            weight_grams: MAX_WEIGHT_GRAMS + 1,
+            length_mm: 0,
+            width_mm: 1,
+            height_mm: MAX_DIMENSION_MM + 1,
+        }
+        .validate("parcels[1]", &mut errors);
+        assert_eq!(
+            recorded(&errors),
+            [
+                ("parcels[1].weight_grams", "must be between 1 and 1000000"),
+                ("parcels[1].length_mm", "must be between 1 and 10000"),
+                ("parcels[1].height_mm", "must be between 1 and 10000"),
+            ]
+        );
     }
 }

@@ -31,16 +31,11 @@ impl Visibility for SqsVisibility {
     fn change(&self, receipt_handle: &str, delay: Duration) -> BoxFuture<'_, anyhow::Result<()>> {
         let receipt_handle = receipt_handle.to_owned();
         Box::pin(async move {
-            // Whole seconds, rounded up: a message must not return before its delivery is due.
-            let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-            // SQS counts its 12 h ceiling from when it handed the message out, so leave room
-            // for a batching window and the batch itself; an earlier return is only a NotDue.
-            let seconds = i32::try_from(seconds.min(MAX_VISIBILITY_SECONDS)).unwrap_or(0);
             self.client
                 .change_message_visibility()
                 .queue_url(&self.queue_url)
                 .receipt_handle(receipt_handle)
-                .visibility_timeout(seconds)
+                .visibility_timeout(visibility_timeout(delay))
                 .send()
                 .await?;
             Ok(())
@@ -48,12 +43,47 @@ impl Visibility for SqsVisibility {
     }
 }
 
-/// For hosts without a queue to steer (tests of the handler alone): does nothing.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoVisibility;
+/// The visibility timeout, in seconds, that makes a message return after `delay`.
+fn visibility_timeout(delay: Duration) -> i32 {
+    // Whole seconds, rounded up: a message must not return before its delivery is due.
+    let seconds = delay
+        .as_secs()
+        .saturating_add(u64::from(delay.subsec_nanos() > 0));
+    // SQS counts its 12 h ceiling from when it handed the message out, so leave room
+    // for a batching window and the batch itself; an earlier return is only a NotDue.
+    i32::try_from(seconds.min(MAX_VISIBILITY_SECONDS)).unwrap_or(0)
+}
 
-impl Visibility for NoVisibility {
-    fn change(&self, _: &str, _: Duration) -> BoxFuture<'_, anyhow::Result<()>> {
-        Box::pin(async { Ok(()) })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visibility_rounds_up_to_whole_seconds() {
+        let cases = [
+            (Duration::ZERO, 0),
+            (Duration::from_nanos(1), 1),
+            (Duration::from_millis(999), 1),
+            (Duration::from_secs(1), 1),
+            (Duration::from_millis(1_001), 2),
+            (Duration::from_secs(300), 300),
+            (Duration::from_secs_f64(299.2), 300),
+        ];
+        for (delay, expected) in cases {
+            assert_eq!(visibility_timeout(delay), expected, "{delay:?}");
+        }
+    }
+
+    #[test]
+    fn visibility_is_capped_an_hour_below_the_sqs_ceiling() {
+        let cap = i32::try_from(MAX_VISIBILITY_SECONDS).expect("fits");
+        assert_eq!(cap, 43_200 - 3_600);
+        assert_eq!(visibility_timeout(Duration::from_secs(39_600)), cap);
+        assert_eq!(visibility_timeout(Duration::from_millis(39_599_001)), cap);
+        // Every delay the retry policy can produce, and anything longer, is capped.
+        for seconds in [39_601, 43_000, 43_200, 86_400, u64::MAX] {
+            assert_eq!(visibility_timeout(Duration::from_secs(seconds)), cap);
+        }
+        assert_eq!(visibility_timeout(Duration::MAX), cap);
     }
 }

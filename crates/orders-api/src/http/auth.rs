@@ -62,19 +62,33 @@ impl KeyCache {
         let Some(hash) = api_keys::key_hash(key) else {
             return Ok(None);
         };
-        let Some(keys) = &self.keys else {
+        if self.keys.is_none() {
             return api_keys::authenticate(&mut *pool.acquire().await?, &hash).await;
-        };
+        }
         // Read before the lookup: a revocation that commits after the lookup read the key is
         // counted after it too, so what the lookup found is not used again.
         let revocations = self.revocations.load(Ordering::SeqCst);
-        if let Some(known) = keys.get(&hash)
-            && known.revocations == revocations
-        {
-            return Ok(Some((known.key_id, known.role)));
+        if let Some(known) = self.recall(&hash, revocations) {
+            return Ok(Some(known));
         }
         let found = api_keys::authenticate(&mut *pool.acquire().await?, &hash).await?;
         if let Some((key_id, role)) = &found {
+            self.remember(hash, revocations, key_id, role);
+        }
+        Ok(found)
+    }
+
+    /// The key id and role remembered for `hash`, if it was remembered within the TTL and no
+    /// revocation has been marked since its lookup (`revocations` is the current count).
+    fn recall(&self, hash: &KeyHash, revocations: u64) -> Option<(ApiKeyId, Role)> {
+        let known = self.keys.as_ref()?.get(hash)?;
+        (known.revocations == revocations).then_some((known.key_id, known.role))
+    }
+
+    /// Remembers that `hash` authenticated as `key_id` with `role` in a lookup that began when
+    /// `revocations` revocations had been marked. Does nothing when the cache is off.
+    fn remember(&self, hash: KeyHash, revocations: u64, key_id: &ApiKeyId, role: &Role) {
+        if let Some(keys) = &self.keys {
             let remembered = Remembered {
                 revocations,
                 key_id: key_id.clone(),
@@ -82,7 +96,6 @@ impl KeyCache {
             };
             keys.insert(hash, remembered);
         }
-        Ok(found)
     }
 
     /// Marks a revocation: every key remembered so far is looked up again. The guard marks it
@@ -272,5 +285,112 @@ impl FromRequestParts<AppState> for Customer {
             }),
             Role::Operator => Err(Error::Forbidden),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use domain::ids::CustomerId;
+
+    use super::*;
+
+    fn hash(key: &str) -> KeyHash {
+        api_keys::key_hash(key).expect("an API key")
+    }
+
+    fn revocations(cache: &KeyCache) -> u64 {
+        cache.revocations.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn a_remembered_key_is_a_hit_within_its_ttl() {
+        let cache = KeyCache::new(Duration::from_secs(3_600));
+        let (operator, customer) = (ApiKeyId::new(), ApiKeyId::new());
+        let customer_role = Role::Customer(CustomerId::new());
+        cache.remember(hash("mk_operator"), 0, &operator, &Role::Operator);
+        cache.remember(hash("mk_customer"), 0, &customer, &customer_role);
+        assert_eq!(
+            cache.recall(&hash("mk_operator"), 0),
+            Some((operator, Role::Operator))
+        );
+        assert_eq!(
+            cache.recall(&hash("mk_customer"), 0),
+            Some((customer, customer_role))
+        );
+        assert_eq!(cache.recall(&hash("mk_unknown"), 0), None);
+    }
+
+    #[test]
+    fn a_remembered_key_expires_after_its_ttl() {
+        let ttl = Duration::from_millis(50);
+        let cache = KeyCache::new(ttl);
+        let key_id = ApiKeyId::new();
+        let remembered_at = Instant::now();
+        cache.remember(hash("mk_short_lived"), 0, &key_id, &Role::Operator);
+        let hit = cache.recall(&hash("mk_short_lived"), 0);
+        // Only a hit if this thread was not stalled past the TTL in between.
+        if remembered_at.elapsed() < ttl {
+            assert_eq!(hit, Some((key_id, Role::Operator)));
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while cache.recall(&hash("mk_short_lived"), 0).is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "still remembered long after the TTL"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(remembered_at.elapsed() >= ttl);
+    }
+
+    #[test]
+    fn a_zero_ttl_remembers_nothing() {
+        let cache = KeyCache::new(Duration::ZERO);
+        assert!(cache.keys.is_none());
+        cache.remember(hash("mk_key"), 0, &ApiKeyId::new(), &Role::Operator);
+        assert_eq!(cache.recall(&hash("mk_key"), 0), None);
+        // Revoking without a cache only counts.
+        drop(cache.revoking());
+        assert_eq!(revocations(&cache), 1);
+    }
+
+    #[test]
+    fn a_revocation_forgets_every_key_once_its_guard_is_dropped() {
+        let cache = KeyCache::new(Duration::from_secs(3_600));
+        let key_id = ApiKeyId::new();
+        cache.remember(hash("mk_a"), 0, &key_id, &Role::Operator);
+        cache.remember(hash("mk_b"), 0, &key_id, &Role::Operator);
+
+        let guard = cache.revoking();
+        // Held across the revocation's statement: nothing changes until it is dropped.
+        assert_eq!(revocations(&cache), 0);
+        assert!(cache.recall(&hash("mk_a"), 0).is_some());
+        drop(guard);
+
+        assert_eq!(revocations(&cache), 1);
+        for key in ["mk_a", "mk_b"] {
+            assert_eq!(cache.recall(&hash(key), 1), None, "{key}");
+            assert_eq!(cache.recall(&hash(key), 0), None, "{key}");
+        }
+        // Looked up again after the revocation: remembered anew.
+        cache.remember(hash("mk_a"), 1, &key_id, &Role::Operator);
+        assert_eq!(
+            cache.recall(&hash("mk_a"), 1),
+            Some((key_id, Role::Operator))
+        );
+    }
+
+    #[test]
+    fn a_lookup_that_raced_a_revocation_is_not_used() {
+        let cache = KeyCache::new(Duration::from_secs(3_600));
+        let key_id = ApiKeyId::new();
+        // The lookup read the count (0) and then the key; a revocation committed meanwhile and
+        // was marked before the lookup's result was remembered.
+        let before_lookup = revocations(&cache);
+        drop(cache.revoking());
+        cache.remember(hash("mk_raced"), before_lookup, &key_id, &Role::Operator);
+        assert_eq!(cache.recall(&hash("mk_raced"), revocations(&cache)), None);
     }
 }
