@@ -12,7 +12,7 @@ use e2e::{Api, LIFECYCLE, order_body, str_field};
 use orders_api::db::Scope;
 use orders_api::queue::memory::MemoryPublisher;
 use orders_api::relay::Relay;
-use orders_api::service::{self, ChangeRequest};
+use orders_api::service::{ChangeRequest, Service};
 use sqlx::MySqlPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -97,11 +97,10 @@ pub async fn http_rate(api: &Api, key: &str, length: Duration) -> anyhow::Result
     Ok(total as f64 / start.elapsed().as_secs_f64())
 }
 
-/// Status changes per second of `CLIENTS` tasks calling the service layer directly, waking
-/// `outbox` after every commit as the API's handlers do.
+/// Status changes per second of `CLIENTS` tasks calling the service layer directly, which wakes
+/// the relay after every commit as it does for the API's handlers.
 pub async fn direct_rate(
-    pool: &MySqlPool,
-    outbox: &Arc<Notify>,
+    service: &Service,
     customer: &CustomerId,
     length: Duration,
 ) -> anyhow::Result<f64> {
@@ -120,17 +119,16 @@ pub async fn direct_rate(
     let start = Instant::now();
     let deadline = start + length;
     let clients = (0..CLIENTS).map(|_| {
-        let (pool, customer, statuses) = (pool.clone(), customer.clone(), statuses.clone());
-        let outbox = Arc::clone(outbox);
+        let (service, customer, statuses) = (service.clone(), customer.clone(), statuses.clone());
         let mut new = template.clone();
         tokio::spawn(async move {
             let mut changes = 0u64;
             while Instant::now() < deadline {
                 new.reference = reference("p2d");
-                let order = service::place_order(&pool, customer.clone(), new.clone())
+                let order = service
+                    .place_order(customer.clone(), new.clone())
                     .await
                     .map_err(|e| anyhow::anyhow!("place_order: {e:?}"))?;
-                outbox.notify_one();
                 let id: OrderId = order.id;
                 for to in &statuses {
                     if Instant::now() >= deadline {
@@ -141,10 +139,10 @@ pub async fn direct_rate(
                         detail: None,
                         location: None,
                     };
-                    service::change_status(&pool, &Scope::All, &id, request)
+                    service
+                        .change_status(&Scope::All, &id, request)
                         .await
                         .map_err(|e| anyhow::anyhow!("change_status: {e:?}"))?;
-                    outbox.notify_one();
                     changes += 1;
                 }
             }
@@ -163,7 +161,7 @@ pub async fn direct_rate(
 /// every commit. With it the direct runs write, relay and deliver exactly what the HTTP runs do,
 /// at the same moments, and differ from them only by the HTTP layer.
 struct Pipeline {
-    outbox: Arc<Notify>,
+    service: Service,
     stop: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -182,12 +180,13 @@ impl Pipeline {
             None,
         );
         let dispatcher = crate::dispatcher(db, pool.clone())?;
+        let service = crate::service(db, pool.clone(), outbox)?;
         let tasks = vec![
             tokio::spawn(relay.run(stop.clone())),
             tokio::spawn(delivery::embedded::run(dispatcher, wake, stop.clone())),
         ];
         Ok(Self {
-            outbox,
+            service,
             stop,
             tasks,
         })
@@ -250,13 +249,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<(Figure, Figure, Figure)
 
     // Warm-up of both paths (connections, caches), not counted.
     http_rate(api, &key, Duration::from_millis(500)).await?;
-    direct_rate(
-        &direct_pool,
-        &pipeline.outbox,
-        &customer,
-        Duration::from_millis(500),
-    )
-    .await?;
+    direct_rate(&pipeline.service, &customer, Duration::from_millis(500)).await?;
 
     let (mut http, mut direct, mut ratios, mut peaks) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -273,13 +266,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<(Figure, Figure, Figure)
         peaks.push(sampler.await?);
         drain(&direct_pool).await;
         let (c2, q2) = (CpuSplit::now(Some(pid)), statements(&direct_pool).await?);
-        let d = direct_rate(
-            &direct_pool,
-            &pipeline.outbox,
-            &customer,
-            settings.run_length,
-        )
-        .await?;
+        let d = direct_rate(&pipeline.service, &customer, settings.run_length).await?;
         let (c3, q3) = (CpuSplit::now(Some(pid)), statements(&direct_pool).await?);
         let per_change = |q: u64, rate: f64| q as f64 / (rate * secs);
         cpu.push(format!(

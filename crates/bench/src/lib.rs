@@ -126,6 +126,21 @@ pub fn dispatcher(
     )
 }
 
+/// The API's operations in this process on `pool`, configured as the API under test on `db`
+/// (development secrets key, loopback targets allowed), waking the relay through `outbox`.
+pub fn service(
+    db: &TestDb,
+    pool: sqlx::MySqlPool,
+    outbox: std::sync::Arc<tokio::sync::Notify>,
+) -> anyhow::Result<orders_api::service::Service> {
+    Ok(orders_api::service::Service::new(
+        pool,
+        std::sync::Arc::new(e2e::common_args(db).keyring()?),
+        delivery::client::TargetGuard::system(true),
+        outbox,
+    ))
+}
+
 /// The load generator's HTTP client: one connection pool shared by every simulated client.
 pub fn http_client() -> reqwest::Client {
     platform::tls::install_crypto_provider();

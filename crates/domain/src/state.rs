@@ -68,6 +68,14 @@ macro_rules! persisted_state {
             }
         }
 
+        impl TryFrom<String> for $name {
+            type Error = UnknownState;
+
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())

@@ -34,6 +34,7 @@ use crate::queue::EventPublisher;
 use crate::queue::memory::MemoryPublisher;
 use crate::queue::sqs::SqsPublisher;
 use crate::relay::Relay;
+use crate::service::Service;
 
 /// The API, its relay and (in memory mode) its dispatcher, bound and ready to run.
 pub struct Application {
@@ -107,11 +108,16 @@ impl Application {
             None => None,
         };
         let portal_url = config.portal.url(listener.local_addr()?);
+        let service = Service::new(
+            pool.clone(),
+            Arc::clone(&keyring),
+            TargetGuard::system(config.delivery.webhook_allow_loopback),
+            outbox,
+        );
         let state = AppState::new(StateInner {
+            service,
             pool,
             keyring,
-            guard: TargetGuard::system(config.delivery.webhook_allow_loopback),
-            outbox,
             draining: CancellationToken::new(),
             rate_limiter: http::rate_limiter(config.rate_limit_per_second),
             keys: http::auth::KeyCache::new(Duration::from_secs(config.api_key_cache_seconds)),

@@ -38,6 +38,12 @@ fn address() -> Address {
 /// delivery each.
 pub async fn seed(db: &TestDb, url: &str, orders: usize) -> Seeded {
     let customer = CustomerId::new();
+    let service = orders_api::service::Service::new(
+        db.pool.clone(),
+        dev_keyring(),
+        delivery::client::TargetGuard::system(true),
+        Arc::default(),
+    );
     let mut conn = db.pool.acquire().await.expect("connection");
     orders_api::db::customers::insert(&mut conn, &customer, "Acme", domain::time::now())
         .await
@@ -46,7 +52,7 @@ pub async fn seed(db: &TestDb, url: &str, orders: usize) -> Seeded {
     let endpoint = Endpoint {
         id: EndpointId::new(),
         customer_id: customer.clone(),
-        url: url.to_owned(),
+        url: domain::target::WebhookUrl::parse(url).expect("a webhook URL"),
         description: None,
         event_types: None,
         enabled: true,
@@ -74,7 +80,8 @@ pub async fn seed(db: &TestDb, url: &str, orders: usize) -> Seeded {
             parcels: vec![],
             shipping: Shipping::default(),
         };
-        orders_api::service::place_order(&db.pool, customer.clone(), new)
+        service
+            .place_order(customer.clone(), new)
             .await
             .expect("order");
     }

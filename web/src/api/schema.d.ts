@@ -403,9 +403,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Re-opens every failed delivery of the endpoint created since `since` (at most
-         *     [`RECOVER_LIMIT`] per call), through the outbox.
-         *     Re-opens every failed delivery of the endpoint since a time (10 000 per call).
+         * Re-opens every failed delivery of the endpoint since a time (10 000 per call).
+         * @description They go back through the outbox with their original `webhook-id`; call again for more.
          */
         post: operations["recoverDeliveries"];
         delete?: never;
@@ -424,9 +423,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Issues a new signing secret; the old ones keep signing during the grace period, so every
-         *     delivery in between carries both signatures and receivers can switch without downtime.
-         *     Issues a new signing secret; both sign until the grace period ends.
+         * Issues a new signing secret; both sign until the grace period ends.
+         * @description Every delivery in between carries both signatures, so receivers can switch without
+         *     downtime.
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -444,10 +443,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Sends a `webhook.test` event to one endpoint, through the real pipeline.
-         *     Sends a `webhook.test` event to the endpoint through the real pipeline.
-         */
+        /** Sends a `webhook.test` event to the endpoint through the real pipeline. */
         post: operations["sendTestEvent"];
         delete?: never;
         options?: never;
@@ -501,7 +497,7 @@ export interface components {
             name?: string | null;
             /** @description The first characters of the key, to recognise it. */
             prefix: string;
-            role: string;
+            role: components["schemas"]["KeyRole"];
         };
         /** @description One attempt of a delivery. */
         AttemptView: {
@@ -788,6 +784,12 @@ export interface components {
             /** @description New status. */
             status: components["schemas"]["OrderStatus"];
         };
+        /**
+         * @description What an API key may do: an operator's key reaches every customer, a customer's key only
+         *     its own customer.
+         * @enum {string}
+         */
+        KeyRole: "operator" | "customer";
         /** @description Links of an order. */
         OrderLinks: {
             /** @description Its status history. */
@@ -856,7 +858,7 @@ export interface components {
                 name?: string | null;
                 /** @description The first characters of the key, to recognise it. */
                 prefix: string;
-                role: string;
+                role: components["schemas"]["KeyRole"];
             }[];
             /** @description Pass as `cursor` for the next page; `null` on the last. */
             next_cursor?: string | null;

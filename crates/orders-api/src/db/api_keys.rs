@@ -120,8 +120,9 @@ pub struct KeyRow {
     pub id: String,
     /// The customer it belongs to; `None` for operator keys.
     pub customer_id: Option<String>,
-    /// `customer` or `operator`.
-    pub role: String,
+    /// What it may do.
+    #[sqlx(try_from = "String")]
+    pub role: KeyRole,
     /// Its name.
     pub name: Option<String>,
     /// The first characters of the key, for recognition.

@@ -7,6 +7,7 @@ use sqlx::types::Json;
 use sqlx::{MySqlConnection, QueryBuilder};
 
 use domain::state::DisabledReason;
+use domain::target::WebhookUrl;
 use platform::database::bad_column;
 
 /// The index every lookup of a customer's endpoints must use.
@@ -20,7 +21,7 @@ pub struct Endpoint {
     /// Its owner.
     pub customer_id: CustomerId,
     /// Where deliveries go.
-    pub url: String,
+    pub url: WebhookUrl,
     /// The customer's note.
     pub description: Option<String>,
     /// Subscribed event types; `None` means all.
@@ -61,7 +62,7 @@ impl TryFrom<EndpointRow> for Endpoint {
         Ok(Endpoint {
             id: EndpointId::parse(&row.id).map_err(bad_column)?,
             customer_id: CustomerId::parse(&row.customer_id).map_err(bad_column)?,
-            url: row.url,
+            url: WebhookUrl::parse(&row.url).map_err(bad_column)?,
             description: row.description,
             // Names a later release may add are skipped rather than failing the read.
             event_types: row
@@ -93,7 +94,7 @@ pub async fn insert(conn: &mut MySqlConnection, endpoint: &Endpoint) -> sqlx::Re
     )
     .bind(endpoint.id.as_str())
     .bind(endpoint.customer_id.as_str())
-    .bind(&endpoint.url)
+    .bind(endpoint.url.as_str())
     .bind(endpoint.description.as_deref())
     .bind(event_type_names(endpoint.event_types.as_deref()))
     .bind(endpoint.enabled)
@@ -190,7 +191,7 @@ pub async fn subscribed(
 #[derive(Debug, Clone, Default)]
 pub struct Patch {
     /// New URL.
-    pub url: Option<String>,
+    pub url: Option<WebhookUrl>,
     /// New description (`Some(None)` clears it).
     pub description: Option<Option<String>>,
     /// New subscription (`Some(None)` means all types).
@@ -209,7 +210,7 @@ pub async fn update(
 ) -> sqlx::Result<()> {
     let mut query = QueryBuilder::new("update webhook_endpoints set updated_at = utc_timestamp(6)");
     if let Some(url) = &patch.url {
-        query.push(", url = ").push_bind(url.clone());
+        query.push(", url = ").push_bind(url.as_str().to_owned());
     }
     if let Some(description) = &patch.description {
         query

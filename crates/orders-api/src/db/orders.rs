@@ -121,7 +121,7 @@ pub async fn update_status(
     conn: &mut MySqlConnection,
     change: &StatusChange,
 ) -> sqlx::Result<bool> {
-    let order = &change.order;
+    let order = change.order();
     let updated = sqlx::query(
         r"update orders set status = ?, sequence = ?, status_changed_at = ?, updated_at = ?
           where id = ? and sequence = ?",
@@ -140,7 +140,7 @@ pub async fn update_status(
 
 /// Appends the history row of a change.
 pub async fn insert_history(conn: &mut MySqlConnection, change: &StatusChange) -> sqlx::Result<()> {
-    let order = &change.order;
+    let order = change.order();
     sqlx::query(
         r"insert into order_status_history
             (order_id, sequence, status, previous_status, detail, location, changed_at)
@@ -149,9 +149,9 @@ pub async fn insert_history(conn: &mut MySqlConnection, change: &StatusChange) -
     .bind(order.id.as_str())
     .bind(order.sequence)
     .bind(order.status.as_str())
-    .bind(change.previous_status.map(OrderStatus::as_str))
-    .bind(change.detail.as_deref())
-    .bind(change.location.as_deref())
+    .bind(change.previous_status().map(OrderStatus::as_str))
+    .bind(change.detail())
+    .bind(change.location())
     .bind(order.status_changed_at)
     .execute(conn)
     .await?;

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use domain::ids::ApiKeyId;
+use domain::state::KeyRole;
 use domain::validation::{self, FieldErrors};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ use super::auth::{Caller, requested_customer};
 use super::error::{Error, Result};
 use super::extract::{OptionalJson, Query};
 use super::pagination::Page;
-use crate::db::api_keys::{self, KeyRow, Role};
+use crate::db::api_keys::{KeyRow, Role};
 
 /// The API key routes.
 pub fn router() -> Router<AppState> {
@@ -27,7 +28,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyView {
     id: String,
-    role: String,
+    role: KeyRole,
     customer_id: Option<String>,
     name: Option<String>,
     /// The first characters of the key, to recognise it.
@@ -78,8 +79,7 @@ pub(crate) async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Page<ApiKeyView>>> {
     let owner = requested_customer(&state, &caller, query.customer_id.as_deref()).await?;
-    let mut conn = state.pool.acquire().await?;
-    let keys = api_keys::list(&mut conn, owner.as_ref()).await?;
+    let keys = state.service.list_api_keys(owner.as_ref()).await?;
     Ok(axum::Json(Page {
         data: keys.into_iter().map(ApiKeyView::from).collect(),
         next_cursor: None,
@@ -121,12 +121,11 @@ pub(crate) async fn create(
         Some(customer) => Role::Customer(customer),
         None => Role::Operator,
     };
-    let mut conn = state.pool.acquire().await?;
-    let key = api_keys::create(&mut conn, &role, body.name.as_deref()).await?;
-    let row = api_keys::find(&mut conn, &key.id, None)
-        .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a created key vanished")))?;
-    let mut view = ApiKeyView::from(row);
+    let key = state
+        .service
+        .create_api_key(&role, body.name.as_deref())
+        .await?;
+    let mut view = ApiKeyView::from(key.row);
     view.api_key = Some(key.secret.expose_secret().to_owned());
     Ok((StatusCode::CREATED, axum::Json(view)))
 }
@@ -148,11 +147,8 @@ pub(crate) async fn revoke(
         Role::Customer(own) => Some(own.clone()),
         Role::Operator => None,
     };
-    let mut conn = state.pool.acquire().await?;
-    api_keys::find(&mut conn, &id, owner.as_ref())
-        .await?
-        .ok_or(Error::NotFound)?;
+    // Held across the revocation, so that this instance's cache refuses the key at once.
     let _revoking = state.keys.revoking();
-    api_keys::revoke(&mut conn, &id).await?;
+    state.service.revoke_api_key(owner.as_ref(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

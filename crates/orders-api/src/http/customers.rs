@@ -13,8 +13,6 @@ use super::AppState;
 use super::auth::Operator;
 use super::error::Result;
 use super::extract::Json;
-use crate::db::api_keys::{self, Role};
-use crate::db::customers;
 
 /// The customer routes.
 pub fn router() -> Router<AppState> {
@@ -65,19 +63,14 @@ pub(crate) async fn create(
     let name = errors
         .finish(body.name.unwrap_or_default())
         .map_err(super::error::Error::Validation)?;
-    let id = CustomerId::new();
-    let created_at = domain::time::now();
-    let mut tx = state.pool.begin().await?;
-    customers::insert(&mut tx, &id, &name, created_at).await?;
-    let key = api_keys::create(&mut tx, &Role::Customer(id.clone()), Some("default")).await?;
-    tx.commit().await?;
+    let created = state.service.create_customer(&name).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedCustomer {
-            id,
+            id: created.id,
             name,
-            api_key: key.secret.expose_secret().to_owned(),
-            created_at,
+            api_key: created.api_key.expose_secret().to_owned(),
+            created_at: created.created_at,
         }),
     ))
 }

@@ -16,8 +16,8 @@ use super::error::{Error, Result};
 use super::extract::Query;
 use super::pagination::{self, Page};
 use super::views::{AttemptView, DeliveryView};
-use crate::db::endpoints;
-use delivery::log::{self, ListFilter, Reopen};
+use crate::service::DeliveryDetail;
+use delivery::log::ListFilter;
 
 /// The delivery routes.
 pub fn router() -> Router<AppState> {
@@ -108,10 +108,6 @@ pub(crate) async fn list(
     let cursor = pagination::decode(query.cursor.as_deref(), |id| DeliveryId::parse(id).ok())?;
     let below = pagination::lowest(before, cursor);
     let limit = pagination::limit(query.limit)?;
-    let mut conn = state.pool.acquire().await?;
-    endpoints::find(&mut conn, &customer.customer_id, &endpoint_id)
-        .await?
-        .ok_or(Error::NotFound)?;
     let filter = ListFilter {
         endpoint_id,
         status,
@@ -120,7 +116,10 @@ pub(crate) async fn list(
         below,
         limit: limit + 1,
     };
-    let rows = log::list(&mut conn, &filter).await?;
+    let rows = state
+        .service
+        .list_deliveries(&customer.customer_id, &filter)
+        .await?;
     Ok(axum::Json(pagination::page(
         rows,
         limit,
@@ -142,13 +141,12 @@ pub(crate) async fn fetch(
     Path(id): Path<String>,
 ) -> Result<axum::Json<DeliveryView>> {
     let id = DeliveryId::parse(&id).map_err(|_| Error::NotFound)?;
-    let mut conn = state.pool.acquire().await?;
-    let row = log::find(&mut conn, &customer.customer_id, &id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let attempts = log::attempts(&mut conn, &id).await?;
-    let payload = log::payload(&mut conn, &row.event_id).await?;
-    let mut view = DeliveryView::from(row);
+    let DeliveryDetail {
+        delivery,
+        attempts,
+        payload,
+    } = state.service.delivery(&customer.customer_id, &id).await?;
+    let mut view = DeliveryView::from(delivery);
     view.payload = String::from_utf8(payload)
         .ok()
         .and_then(|payload| serde_json::value::RawValue::from_string(payload).ok());
@@ -177,26 +175,10 @@ pub(crate) async fn retry(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, axum::Json<Queued>)> {
     let id = DeliveryId::parse(&id).map_err(|_| Error::NotFound)?;
-    let mut tx = state.pool.begin().await?;
-    match log::reopen(&mut tx, &customer.customer_id, &id).await? {
-        Reopen::Reopened => {}
-        Reopen::NotFound => return Err(Error::NotFound),
-        Reopen::InFlight => {
-            return Err(Error::Conflict {
-                slug: "delivery-in-flight",
-                detail: "an attempt of this delivery is in flight; retry once it is recorded"
-                    .into(),
-            });
-        }
-        Reopen::EndpointDisabled => {
-            return Err(Error::Conflict {
-                slug: "endpoint-disabled",
-                detail: "the delivery's endpoint is disabled; enable it first".into(),
-            });
-        }
-    }
-    tx.commit().await?;
-    state.outbox.notify_one();
+    state
+        .service
+        .retry_delivery(&customer.customer_id, &id)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(Queued {

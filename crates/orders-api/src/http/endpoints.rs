@@ -4,14 +4,10 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use domain::event::Event;
-use domain::event::EventType;
+use std::time::Duration;
+
 use domain::ids::{DeliveryId, EndpointId};
-use domain::signing::SigningSecret;
-use domain::target::WebhookUrl;
-use domain::validation::{self, FieldErrors};
-use serde::Serialize;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::AppState;
 use super::auth::Customer;
@@ -19,8 +15,7 @@ use super::error::{Error, Result};
 use super::extract::{Json, OptionalJson, Query};
 use super::pagination::{self, Page};
 use super::views::EndpointView;
-use crate::db::endpoints::{self, Endpoint, Patch};
-use domain::state::DisabledReason;
+use crate::service::{EndpointInput, EndpointPatchInput};
 
 /// The endpoint routes.
 pub fn router() -> Router<AppState> {
@@ -38,12 +33,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/webhook-endpoints/{id}/recover", post(recover))
 }
 
-/// The longest grace period of a rotated secret (7 days).
-pub const MAX_GRACE_SECONDS: u64 = 604_800;
 /// The grace period when none is given (24 h).
 pub const DEFAULT_GRACE_SECONDS: u64 = 86_400;
-/// The most deliveries one recover call re-opens; call again for more.
-pub const RECOVER_LIMIT: u32 = 10_000;
 
 fn endpoint_id(raw: &str) -> Result<EndpointId> {
     EndpointId::parse(raw).map_err(|_| Error::NotFound)
@@ -93,50 +84,6 @@ pub(crate) struct UpdateEndpoint {
     enabled: Option<bool>,
 }
 
-fn event_types(types: Vec<String>, errors: &mut FieldErrors) -> Option<Vec<EventType>> {
-    if types.is_empty() {
-        errors.add(
-            "event_types",
-            "must list at least one event type, or be omitted for all",
-        );
-        return None;
-    }
-    let mut parsed = Vec::new();
-    for (i, name) in types.iter().enumerate() {
-        match EventType::parse(name) {
-            Some(t) if !parsed.contains(&t) => parsed.push(t),
-            Some(_) => errors.add(format!("event_types[{i}]"), "is listed twice"),
-            None => errors.add(
-                format!("event_types[{i}]"),
-                format!(
-                    "is not an event type; expected one of {}",
-                    EventType::ALL.map(EventType::as_str).join(", ")
-                ),
-            ),
-        }
-    }
-    Some(parsed)
-}
-
-/// Parses and vets a target URL: the SSRF policy applies at registration too.
-async fn url(state: &AppState, raw: &str, errors: &mut FieldErrors) -> Option<WebhookUrl> {
-    let url = match WebhookUrl::parse(raw) {
-        Ok(url) => url,
-        Err(e) => {
-            errors.add("url", e.to_string());
-            return None;
-        }
-    };
-    if let Err(refused) = state.guard.vet(&url).await {
-        errors.add(
-            "url",
-            format!("cannot be used as a webhook target: {refused}"),
-        );
-        return None;
-    }
-    Some(url)
-}
-
 /// Registers a webhook endpoint; the signing secret is shown only in this response.
 #[utoipa::path(
     post,
@@ -150,43 +97,17 @@ pub(crate) async fn create(
     customer: Customer,
     Json(body): Json<CreateEndpoint>,
 ) -> Result<(StatusCode, axum::Json<EndpointView>)> {
-    let mut errors = FieldErrors::new();
-    let url = match body.url.as_deref() {
-        Some(raw) => url(&state, raw, &mut errors).await,
-        None => {
-            errors.missing("url");
-            None
-        }
-    };
-    validation::optional_text(&mut errors, "description", body.description.as_deref(), 500);
-    let types = body
-        .event_types
-        .map(|types| event_types(types, &mut errors));
-    let (Some(url), true) = (url, errors.is_empty()) else {
-        return Err(Error::Validation(errors));
-    };
-    let now = domain::time::now();
-    let endpoint = Endpoint {
-        id: EndpointId::new(),
-        customer_id: customer.customer_id,
-        url: url.to_string(),
-        description: body.description,
-        event_types: types.flatten(),
-        enabled: true,
-        disabled_reason: None,
-        failing_since: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let secret = SigningSecret::generate();
-    let sealed = state
-        .keyring
-        .seal(endpoint.id.as_str(), secret.as_bytes())
-        .map_err(|e| Error::Internal(e.into()))?;
-    let mut tx = state.pool.begin().await?;
-    endpoints::insert(&mut tx, &endpoint).await?;
-    endpoints::insert_secret(&mut tx, &endpoint.id, &sealed).await?;
-    tx.commit().await?;
+    let (endpoint, secret) = state
+        .service
+        .create_endpoint(
+            customer.customer_id,
+            EndpointInput {
+                url: body.url,
+                description: body.description,
+                event_types: body.event_types,
+            },
+        )
+        .await?;
     let mut view = EndpointView::from(endpoint);
     view.secret = Some(secret.to_whsec());
     Ok((StatusCode::CREATED, axum::Json(view)))
@@ -219,9 +140,10 @@ pub(crate) async fn list(
 ) -> Result<axum::Json<Page<EndpointView>>> {
     let limit = pagination::limit(query.limit)?;
     let before = pagination::decode(query.cursor.as_deref(), |id| EndpointId::parse(id).ok())?;
-    let mut conn = state.pool.acquire().await?;
-    let items =
-        endpoints::list(&mut conn, &customer.customer_id, before.as_ref(), limit + 1).await?;
+    let items = state
+        .service
+        .list_endpoints(&customer.customer_id, before.as_ref(), limit + 1)
+        .await?;
     Ok(axum::Json(pagination::page(
         items,
         limit,
@@ -243,10 +165,7 @@ pub(crate) async fn fetch(
     Path(id): Path<String>,
 ) -> Result<axum::Json<EndpointView>> {
     let id = endpoint_id(&id)?;
-    let mut conn = state.pool.acquire().await?;
-    let endpoint = endpoints::find(&mut conn, &customer.customer_id, &id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let endpoint = state.service.endpoint(&customer.customer_id, &id).await?;
     Ok(axum::Json(endpoint.into()))
 }
 
@@ -265,38 +184,16 @@ pub(crate) async fn update(
     Json(body): Json<UpdateEndpoint>,
 ) -> Result<axum::Json<EndpointView>> {
     let id = endpoint_id(&id)?;
-    let mut errors = FieldErrors::new();
-    let url = match body.url.as_deref() {
-        Some(raw) => url(&state, raw, &mut errors).await.map(|u| u.to_string()),
-        None => None,
-    };
-    if let Some(Some(description)) = &body.description {
-        validation::text(&mut errors, "description", description, 500);
-    }
-    let event_types = body
-        .event_types
-        .map(|types| types.and_then(|types| event_types(types, &mut errors)));
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
-    let patch = Patch {
-        url,
+    let patch = EndpointPatchInput {
+        url: body.url,
         description: body.description,
-        event_types,
-        enable: body.enabled == Some(true),
+        event_types: body.event_types,
+        enabled: body.enabled,
     };
-    let mut tx = state.pool.begin().await?;
-    endpoints::find(&mut tx, &customer.customer_id, &id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    endpoints::update(&mut tx, &customer.customer_id, &id, &patch).await?;
-    if body.enabled == Some(false) {
-        delivery::store::disable_endpoint(&mut tx, &id, DisabledReason::DisabledByCustomer).await?;
-    }
-    let endpoint = endpoints::find(&mut tx, &customer.customer_id, &id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    tx.commit().await?;
+    let endpoint = state
+        .service
+        .update_endpoint(&customer.customer_id, &id, patch)
+        .await?;
     Ok(axum::Json(endpoint.into()))
 }
 
@@ -313,30 +210,11 @@ pub(crate) async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let id = endpoint_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    if !endpoints::delete(&mut tx, &customer.customer_id, &id).await? {
-        return Err(Error::NotFound);
-    }
-    tx.commit().await?;
+    state
+        .service
+        .delete_endpoint(&customer.customer_id, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A live, enabled endpoint of the caller, or the reason it cannot be used.
-async fn usable_endpoint(
-    conn: &mut sqlx::MySqlConnection,
-    customer: &Customer,
-    id: &EndpointId,
-) -> Result<Endpoint> {
-    let endpoint = endpoints::find(conn, &customer.customer_id, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if !endpoint.enabled {
-        return Err(Error::Conflict {
-            slug: "endpoint-disabled",
-            detail: "the endpoint is disabled; enable it first".into(),
-        });
-    }
-    Ok(endpoint)
 }
 
 /// A queued test event.
@@ -347,7 +225,6 @@ pub(crate) struct TestQueued {
     delivery_id: DeliveryId,
 }
 
-/// Sends a `webhook.test` event to one endpoint, through the real pipeline.
 /// Sends a `webhook.test` event to the endpoint through the real pipeline.
 #[utoipa::path(
     post,
@@ -361,23 +238,15 @@ pub(crate) async fn send_test(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, axum::Json<TestQueued>)> {
     let id = endpoint_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    usable_endpoint(&mut tx, &customer, &id).await?;
-    let event = Event::test(customer.customer_id.clone(), &id, domain::time::now());
-    delivery::outbox::insert_event(&mut tx, &event).await?;
-    let delivery_id =
-        delivery::outbox::insert_deliveries(&mut tx, &event, std::slice::from_ref(&id))
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("no delivery was written")))?;
-    tx.commit().await?;
-    state.outbox.notify_one();
+    let queued = state
+        .service
+        .send_test_event(&customer.customer_id, &id)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(TestQueued {
-            event_id: event.id.to_string(),
-            delivery_id,
+            event_id: queued.event_id.to_string(),
+            delivery_id: queued.delivery_id,
         }),
     ))
 }
@@ -403,9 +272,10 @@ pub(crate) struct Rotated {
     previous_secret_expires_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Issues a new signing secret; the old ones keep signing during the grace period, so every
-/// delivery in between carries both signatures and receivers can switch without downtime.
 /// Issues a new signing secret; both sign until the grace period ends.
+///
+/// Every delivery in between carries both signatures, so receivers can switch without
+/// downtime.
 #[utoipa::path(
     post,
     path = "/v1/webhook-endpoints/{id}/rotate-secret",
@@ -424,28 +294,13 @@ pub(crate) async fn rotate_secret(
     let grace = body
         .and_then(|b| b.grace_period_seconds)
         .unwrap_or(DEFAULT_GRACE_SECONDS);
-    if grace > MAX_GRACE_SECONDS {
-        return Err(Error::field(
-            "grace_period_seconds",
-            format!("must be between 0 and {MAX_GRACE_SECONDS}"),
-        ));
-    }
-    let secret = SigningSecret::generate();
-    let sealed = state
-        .keyring
-        .seal(id.as_str(), secret.as_bytes())
-        .map_err(|e| Error::Internal(e.into()))?;
-    let mut tx = state.pool.begin().await?;
-    endpoints::find(&mut tx, &customer.customer_id, &id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let expires_at =
-        endpoints::rotate_secret(&mut tx, &id, &sealed, std::time::Duration::from_secs(grace))
-            .await?;
-    tx.commit().await?;
+    let rotated = state
+        .service
+        .rotate_secret(&customer.customer_id, &id, Duration::from_secs(grace))
+        .await?;
     Ok(axum::Json(Rotated {
-        secret: secret.to_whsec(),
-        previous_secret_expires_at: expires_at,
+        secret: rotated.secret.to_whsec(),
+        previous_secret_expires_at: rotated.previous_secret_expires_at,
     }))
 }
 
@@ -465,9 +320,9 @@ pub(crate) struct Recovered {
     queued: u64,
 }
 
-/// Re-opens every failed delivery of the endpoint created since `since` (at most
-/// [`RECOVER_LIMIT`] per call), through the outbox.
 /// Re-opens every failed delivery of the endpoint since a time (10 000 per call).
+///
+/// They go back through the outbox with their original `webhook-id`; call again for more.
 #[utoipa::path(
     post,
     path = "/v1/webhook-endpoints/{id}/recover",
@@ -487,11 +342,9 @@ pub(crate) async fn recover(
     };
     let since = super::deliveries::timestamp("since", Some(&since))?
         .ok_or_else(|| Error::field("since", "is required"))?;
-    let mut tx = state.pool.begin().await?;
-    usable_endpoint(&mut tx, &customer, &id).await?;
-    let queued =
-        delivery::log::recover(&mut tx, &id, &DeliveryId::floor(since), RECOVER_LIMIT).await?;
-    tx.commit().await?;
-    state.outbox.notify_one();
+    let queued = state
+        .service
+        .recover_endpoint(&customer.customer_id, &id, since)
+        .await?;
     Ok((StatusCode::ACCEPTED, axum::Json(Recovered { queued })))
 }

@@ -7,6 +7,8 @@ use domain::order::InvalidTransition;
 use domain::validation::{FieldError, FieldErrors};
 use serde::Serialize;
 
+use crate::service::ServiceError;
+
 /// Where problem type URIs live; each ends in a stable slug.
 pub const PROBLEM_BASE: &str = "https://docs.mechanica.dev/problems/";
 
@@ -90,10 +92,24 @@ impl From<sqlx::Error> for Error {
     }
 }
 
-impl platform::database::LockConflict for Error {
-    fn is_lock_conflict(&self) -> bool {
-        matches!(self, Self::Internal(cause)
-            if cause.downcast_ref::<sqlx::Error>().is_some_and(sqlx::Error::is_lock_conflict))
+impl From<ServiceError> for Error {
+    /// The one place where an operation's failure becomes a problem document.
+    fn from(error: ServiceError) -> Self {
+        let conflict = |slug, error: &ServiceError| Self::Conflict {
+            slug,
+            detail: error.to_string(),
+        };
+        match error {
+            ServiceError::NotFound => Self::NotFound,
+            ServiceError::Invalid(errors) => Self::Validation(errors),
+            ServiceError::InvalidTransition(error) => Self::InvalidTransition(error),
+            ServiceError::DuplicateReference(_) => conflict("duplicate-reference", &error),
+            ServiceError::ConcurrentChange => conflict("concurrent-change", &error),
+            ServiceError::DeliveryInFlight => conflict("delivery-in-flight", &error),
+            ServiceError::EndpointDisabled => conflict("endpoint-disabled", &error),
+            ServiceError::Database(error) => error.into(),
+            ServiceError::Internal(error) => Self::Internal(error),
+        }
     }
 }
 

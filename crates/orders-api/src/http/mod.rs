@@ -27,11 +27,10 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use delivery::client::TargetGuard;
 use domain::secret_box::SecretKeyring;
 use sqlx::MySqlPool;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -39,6 +38,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use error::{Error, REQUEST_ID};
+
+use crate::service::Service;
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -51,14 +52,12 @@ pub struct AppState(Arc<StateInner>);
 
 /// What [`AppState`] holds.
 pub struct StateInner {
-    /// The database.
+    /// What every resource handler calls.
+    pub service: Service,
+    /// The database, for authentication, idempotency and health.
     pub pool: MySqlPool,
-    /// Seals signing secrets.
+    /// Seals stored idempotent responses.
     pub keyring: Arc<SecretKeyring>,
-    /// Vets webhook targets at registration.
-    pub guard: TargetGuard,
-    /// Wakes the relay after a commit that wrote deliveries.
-    pub outbox: Arc<Notify>,
     /// Cancelled when the process starts draining (readiness turns 503).
     pub draining: CancellationToken,
     /// Requests per API key, when limited.
@@ -126,8 +125,38 @@ async fn method_not_allowed() -> Error {
     Error::MethodNotAllowed
 }
 
+/// A handler that panicked answers a 500 problem document like any other internal error; the
+/// panic is logged, never returned.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    axum::response::IntoResponse::into_response(Error::Internal(anyhow::anyhow!(
+        "handler panicked: {message}"
+    )))
+}
+
 /// The whole API, and the portal's routes when it is served.
 pub fn router(state: AppState, portal: Option<Router<AppState>>) -> Router {
+    let routes = Router::new()
+        .merge(health::router())
+        .merge(customers::router())
+        .merge(orders::router())
+        .merge(endpoints::router())
+        .merge(deliveries::router())
+        .merge(api_keys::router())
+        .merge(portal_sessions::router())
+        .merge(event_types::router())
+        .route("/metrics", axum::routing::get(metrics::render))
+        .route("/openapi.json", axum::routing::get(openapi::openapi_json))
+        .merge(portal.unwrap_or_default());
+    layered(routes, state)
+}
+
+/// `routes` under the layers every route of the API is served with.
+fn layered(routes: Router<AppState>, state: AppState) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
         let request_id = request
             .headers()
@@ -143,18 +172,7 @@ pub fn router(state: AppState, portal: Option<Router<AppState>>) -> Router {
             order_id = tracing::field::Empty,
         )
     });
-    Router::new()
-        .merge(health::router())
-        .merge(customers::router())
-        .merge(orders::router())
-        .merge(endpoints::router())
-        .merge(deliveries::router())
-        .merge(api_keys::router())
-        .merge(portal_sessions::router())
-        .merge(event_types::router())
-        .route("/metrics", axum::routing::get(metrics::render))
-        .route("/openapi.json", axum::routing::get(openapi::openapi_json))
-        .merge(portal.unwrap_or_default())
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -162,6 +180,7 @@ pub fn router(state: AppState, portal: Option<Router<AppState>>) -> Router {
             state.clone(),
             idempotency::idempotency,
         ))
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn(scope_request_id))
         .route_layer(middleware::from_fn(metrics::track))
         .layer(TimeoutLayer::with_status_code(
@@ -172,4 +191,80 @@ pub fn router(state: AppState, portal: Option<Router<AppState>>) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeUlidRequestId))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use domain::secret_box::{DEV_SECRETS_KEY_BASE64, SecretsKey};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// State whose pool never connects: the route under test touches no database.
+    fn state() -> AppState {
+        let pool =
+            sqlx::MySqlPool::connect_lazy("mysql://nobody@127.0.0.1:1/none").expect("a lazy pool");
+        let keyring = Arc::new(SecretKeyring::new(
+            SecretsKey::from_base64(DEV_SECRETS_KEY_BASE64).expect("the development key"),
+        ));
+        AppState::new(StateInner {
+            service: Service::new(
+                pool.clone(),
+                Arc::clone(&keyring),
+                delivery::client::TargetGuard::system(false),
+                Arc::default(),
+            ),
+            pool,
+            keyring,
+            draining: CancellationToken::new(),
+            rate_limiter: None,
+            keys: auth::KeyCache::new(Duration::from_secs(5)),
+            portal_url: String::new(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_500_problem_document() {
+        let routes = Router::new().route(
+            "/panic",
+            axum::routing::get(|| async {
+                if true {
+                    panic!("the handler broke");
+                }
+                "unreachable"
+            }),
+        );
+        let response = layered(routes, state())
+            .oneshot(
+                Request::get("/panic")
+                    .header("x-request-id", "req_panic")
+                    .body(Body::empty())
+                    .expect("a request"),
+            )
+            .await
+            .expect("a response");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE),
+            Some(&HeaderValue::from_static("application/problem+json"))
+        );
+        assert_eq!(
+            response.headers().get("x-request-id"),
+            Some(&HeaderValue::from_static("req_panic"))
+        );
+        let body = axum::body::to_bytes(response.into_body(), BODY_LIMIT)
+            .await
+            .expect("a body");
+        let problem: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(problem["type"], format!("{}internal", error::PROBLEM_BASE));
+        assert_eq!(problem["status"], 500);
+        assert_eq!(problem["detail"], "internal error");
+        assert_eq!(problem["request_id"], "req_panic");
+        assert!(
+            !body.windows(9).any(|w| w == b"the handl"),
+            "the panic message is not returned"
+        );
+    }
 }

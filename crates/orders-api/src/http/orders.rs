@@ -18,7 +18,7 @@ use super::pagination::{self, Page};
 use super::views::{HistoryView, OrderView};
 use super::{AppState, openapi};
 use crate::db::{self, Scope};
-use crate::service::{self, ChangeRequest};
+use crate::service::ChangeRequest;
 use utoipa::{IntoParams, ToSchema};
 
 /// The order routes.
@@ -231,9 +231,8 @@ pub(crate) async fn create(
     Json(body): Json<CreateOrder>,
 ) -> Result<(StatusCode, axum::Json<OrderView>)> {
     let new = body.parse().map_err(Error::Validation)?;
-    let order = service::place_order(&state.pool, customer.customer_id, new).await?;
+    let order = state.service.place_order(customer.customer_id, new).await?;
     tracing::Span::current().record("order_id", tracing::field::display(&order.id));
-    state.outbox.notify_one();
     Ok((StatusCode::CREATED, axum::Json(order.into())))
 }
 
@@ -298,7 +297,6 @@ pub(crate) async fn list(
     let created_before =
         super::deliveries::timestamp("created_before", query.created_before.as_deref())?
             .map(OrderId::floor);
-    let mut conn = state.pool.acquire().await?;
     let filter = db::orders::ListFilter {
         scope,
         status,
@@ -306,7 +304,7 @@ pub(crate) async fn list(
         before: pagination::lowest(created_before, cursor),
         limit: limit + 1,
     };
-    let orders = db::orders::list(&mut conn, &filter).await?;
+    let orders = state.service.list_orders(&filter).await?;
     Ok(axum::Json(pagination::page(
         orders,
         limit,
@@ -328,10 +326,7 @@ pub(crate) async fn fetch(
     Path(id): Path<String>,
 ) -> Result<axum::Json<OrderView>> {
     let id = order_id(&id)?;
-    let mut conn = state.pool.acquire().await?;
-    let order = db::orders::find(&mut conn, &id, &caller.scope(), false)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let order = state.service.order(&caller.scope(), &id).await?;
     Ok(axum::Json(order.into()))
 }
 
@@ -388,8 +383,10 @@ pub(crate) async fn change_status(
         detail: body.detail,
         location: body.location,
     };
-    let order = service::change_status(&state.pool, &caller.scope(), &id, request).await?;
-    state.outbox.notify_one();
+    let order = state
+        .service
+        .change_status(&caller.scope(), &id, request)
+        .await?;
     Ok(axum::Json(order.into()))
 }
 
@@ -412,14 +409,10 @@ pub(crate) async fn cancel(
         detail: Some("cancelled by the customer".into()),
         location: None,
     };
-    let order = service::change_status(
-        &state.pool,
-        &Scope::Customer(customer.customer_id),
-        &id,
-        request,
-    )
-    .await?;
-    state.outbox.notify_one();
+    let order = state
+        .service
+        .change_status(&Scope::Customer(customer.customer_id), &id, request)
+        .await?;
     Ok(axum::Json(order.into()))
 }
 
@@ -436,11 +429,7 @@ pub(crate) async fn history(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Page<HistoryView>>> {
     let id = order_id(&id)?;
-    let mut conn = state.pool.acquire().await?;
-    db::orders::find(&mut conn, &id, &caller.scope(), false)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let rows = db::orders::history(&mut conn, &id).await?;
+    let rows = state.service.order_history(&caller.scope(), &id).await?;
     Ok(axum::Json(Page {
         data: rows.into_iter().map(HistoryView::from).collect(),
         next_cursor: None,

@@ -19,7 +19,7 @@ use super::AppState;
 use super::auth::{Caller, Credential, requested_customer};
 use super::error::{Error, Result};
 use super::extract::OptionalJson;
-use crate::db::portal_sessions;
+use crate::service::ServiceError;
 
 /// Lifetimes a session may be given, in seconds: 5 minutes to 24 hours.
 pub const LIFETIME_SECONDS: std::ops::RangeInclusive<u32> = 300..=86_400;
@@ -113,8 +113,10 @@ pub(crate) async fn create(
     let customer = requested_customer(&state, &caller, body.customer_id.as_deref())
         .await?
         .ok_or_else(|| Error::field("customer_id", "is required with an operator key"))?;
-    let mut conn = state.pool.acquire().await?;
-    let session = portal_sessions::create(&mut conn, &customer, lifetime).await?;
+    let session = state
+        .service
+        .open_portal_session(&customer, lifetime)
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(PortalSessionCreated {
@@ -140,10 +142,10 @@ pub(crate) async fn current(
     let Credential::PortalSession(id) = &caller.credential else {
         return Err(Error::NotFound);
     };
-    let mut conn = state.pool.acquire().await?;
-    let row = portal_sessions::find(&mut conn, id, None)
-        .await?
-        .ok_or(Error::SessionEnded)?;
+    let row = match state.service.portal_session(None, id).await {
+        Err(ServiceError::NotFound) => return Err(Error::SessionEnded),
+        found => found?,
+    };
     Ok(axum::Json(PortalSessionView {
         id: row.id,
         customer_id: row.customer_id,
@@ -164,9 +166,11 @@ pub(crate) async fn sign_out(State(state): State<AppState>, caller: Caller) -> R
     let Credential::PortalSession(id) = &caller.credential else {
         return Err(Error::NotFound);
     };
-    let mut conn = state.pool.acquire().await?;
-    portal_sessions::revoke(&mut conn, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    match state.service.revoke_portal_session(None, id).await {
+        // Ended while this request was on its way: signed out all the same.
+        Ok(()) | Err(ServiceError::NotFound) => Ok(StatusCode::NO_CONTENT),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Revokes a portal session: its link stops working at once.
@@ -182,10 +186,9 @@ pub(crate) async fn revoke(
 ) -> Result<StatusCode> {
     let id = PortalSessionId::parse(&id).map_err(|_| Error::NotFound)?;
     let owner = caller.scope();
-    let mut conn = state.pool.acquire().await?;
-    portal_sessions::find(&mut conn, &id, owner.customer())
-        .await?
-        .ok_or(Error::NotFound)?;
-    portal_sessions::revoke(&mut conn, &id).await?;
+    state
+        .service
+        .revoke_portal_session(owner.customer(), &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

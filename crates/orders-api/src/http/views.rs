@@ -153,7 +153,7 @@ impl From<Endpoint> for EndpointView {
     fn from(endpoint: Endpoint) -> Self {
         Self {
             id: endpoint.id.to_string(),
-            url: endpoint.url,
+            url: endpoint.url.as_str().to_owned(),
             description: endpoint.description,
             event_types: endpoint
                 .event_types

@@ -1,0 +1,324 @@
+//! Webhook endpoints: registering them (the target is vetted, the secret sealed), changing,
+//! disabling and deleting them, test events, secret rotation and recovery.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use delivery::store::disable_endpoint;
+use domain::event::{Event, EventType};
+use domain::ids::{CustomerId, DeliveryId, EndpointId, EventId};
+use domain::signing::SigningSecret;
+use domain::state::DisabledReason;
+use domain::target::WebhookUrl;
+use domain::validation::{self, FieldErrors};
+use sqlx::MySqlConnection;
+
+use super::{Result, Service, ServiceError, in_transaction};
+use crate::db::endpoints::{self, Endpoint, Patch};
+
+/// The longest grace period of a secret rotation.
+pub const MAX_GRACE: Duration = Duration::from_secs(604_800);
+/// How many failed deliveries one recovery re-opens at most.
+pub const RECOVER_LIMIT: u32 = 10_000;
+
+/// A new endpoint as the caller sent it.
+#[derive(Debug, Default)]
+pub struct EndpointInput {
+    /// Where deliveries go (required).
+    pub url: Option<String>,
+    /// A note.
+    pub description: Option<String>,
+    /// Event type names; `None` subscribes to every type.
+    pub event_types: Option<Vec<String>>,
+}
+
+/// Changes to an endpoint as the caller sent them; `None` leaves a field alone.
+#[derive(Debug, Default)]
+pub struct EndpointPatchInput {
+    /// A new URL.
+    pub url: Option<String>,
+    /// A new note (`Some(None)` clears it).
+    pub description: Option<Option<String>>,
+    /// A new subscription (`Some(None)` means every type).
+    pub event_types: Option<Option<Vec<String>>>,
+    /// Enable (clearing the disabled reason and the failure clock) or disable.
+    pub enabled: Option<bool>,
+}
+
+/// A queued test event.
+#[derive(Debug)]
+pub struct TestQueued {
+    /// The event (`webhook-id`).
+    pub event_id: EventId,
+    /// Its one delivery.
+    pub delivery_id: DeliveryId,
+}
+
+/// A rotated secret.
+#[derive(Debug)]
+pub struct Rotated {
+    /// The new secret, shown once.
+    pub secret: SigningSecret,
+    /// Until when the previous secrets keep signing.
+    pub previous_secret_expires_at: DateTime<Utc>,
+}
+
+/// Parses event type names, adding what is wrong to `errors`.
+fn event_types(types: Vec<String>, errors: &mut FieldErrors) -> Option<Vec<EventType>> {
+    if types.is_empty() {
+        errors.add(
+            "event_types",
+            "must list at least one event type, or be omitted for all",
+        );
+        return None;
+    }
+    let mut parsed = Vec::new();
+    for (i, name) in types.iter().enumerate() {
+        match EventType::parse(name) {
+            Some(t) if !parsed.contains(&t) => parsed.push(t),
+            Some(_) => errors.add(format!("event_types[{i}]"), "is listed twice"),
+            None => errors.add(
+                format!("event_types[{i}]"),
+                format!(
+                    "is not an event type; expected one of {}",
+                    EventType::ALL.map(EventType::as_str).join(", ")
+                ),
+            ),
+        }
+    }
+    Some(parsed)
+}
+
+impl Service {
+    /// Parses a target and vets it against the SSRF policy, adding what is wrong to `errors`.
+    async fn target(&self, raw: &str, errors: &mut FieldErrors) -> Option<WebhookUrl> {
+        let url = match WebhookUrl::parse(raw) {
+            Ok(url) => url,
+            Err(e) => {
+                errors.add("url", e.to_string());
+                return None;
+            }
+        };
+        if let Err(refused) = self.guard.vet(&url).await {
+            errors.add(
+                "url",
+                format!("cannot be used as a webhook target: {refused}"),
+            );
+            return None;
+        }
+        Some(url)
+    }
+
+    /// Seals a new secret for `endpoint`.
+    fn seal_new_secret(&self, endpoint: &EndpointId) -> Result<(SigningSecret, Vec<u8>)> {
+        let secret = SigningSecret::generate();
+        let sealed = self
+            .keyring
+            .seal(endpoint.as_str(), secret.as_bytes())
+            .map_err(anyhow::Error::from)?;
+        Ok((secret, sealed))
+    }
+
+    /// Registers an endpoint for `customer`, with a new signing secret (returned once).
+    pub async fn create_endpoint(
+        &self,
+        customer: CustomerId,
+        input: EndpointInput,
+    ) -> Result<(Endpoint, SigningSecret)> {
+        let mut errors = FieldErrors::new();
+        let url = match input.url.as_deref() {
+            Some(raw) => self.target(raw, &mut errors).await,
+            None => {
+                errors.missing("url");
+                None
+            }
+        };
+        validation::optional_text(
+            &mut errors,
+            "description",
+            input.description.as_deref(),
+            500,
+        );
+        let types = input
+            .event_types
+            .map(|types| event_types(types, &mut errors));
+        let (Some(url), true) = (url, errors.is_empty()) else {
+            return Err(ServiceError::Invalid(errors));
+        };
+        let now = domain::time::now();
+        let endpoint = Endpoint {
+            id: EndpointId::new(),
+            customer_id: customer,
+            url,
+            description: input.description,
+            event_types: types.flatten(),
+            enabled: true,
+            disabled_reason: None,
+            failing_since: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let (secret, sealed) = self.seal_new_secret(&endpoint.id)?;
+        in_transaction!(self.pool, |tx| {
+            endpoints::insert(&mut tx, &endpoint).await?;
+            endpoints::insert_secret(&mut tx, &endpoint.id, &sealed).await?;
+            Ok(())
+        })?;
+        Ok((endpoint, secret))
+    }
+
+    /// Up to `limit` endpoints of `customer` with ids below `before`, newest first.
+    pub async fn list_endpoints(
+        &self,
+        customer: &CustomerId,
+        before: Option<&EndpointId>,
+        limit: u32,
+    ) -> Result<Vec<Endpoint>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(endpoints::list(&mut conn, customer, before, limit).await?)
+    }
+
+    /// One endpoint of `customer`.
+    pub async fn endpoint(&self, customer: &CustomerId, id: &EndpointId) -> Result<Endpoint> {
+        let mut conn = self.pool.acquire().await?;
+        endpoints::find(&mut conn, customer, id)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
+    /// Changes an endpoint of `customer`; disabling it fails its pending deliveries.
+    pub async fn update_endpoint(
+        &self,
+        customer: &CustomerId,
+        id: &EndpointId,
+        input: EndpointPatchInput,
+    ) -> Result<Endpoint> {
+        let mut errors = FieldErrors::new();
+        let url = match input.url.as_deref() {
+            Some(raw) => self.target(raw, &mut errors).await,
+            None => None,
+        };
+        if let Some(Some(description)) = &input.description {
+            validation::text(&mut errors, "description", description, 500);
+        }
+        let event_types = input
+            .event_types
+            .map(|types| types.and_then(|types| event_types(types, &mut errors)));
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        let patch = Patch {
+            url,
+            description: input.description,
+            event_types,
+            enable: input.enabled == Some(true),
+        };
+        in_transaction!(self.pool, |tx| {
+            endpoints::find(&mut tx, customer, id)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            endpoints::update(&mut tx, customer, id, &patch).await?;
+            if input.enabled == Some(false) {
+                disable_endpoint(&mut tx, id, DisabledReason::DisabledByCustomer).await?;
+            }
+            endpoints::find(&mut tx, customer, id)
+                .await?
+                .ok_or(ServiceError::NotFound)
+        })
+    }
+
+    /// Deletes an endpoint of `customer`; its pending deliveries fail.
+    pub async fn delete_endpoint(&self, customer: &CustomerId, id: &EndpointId) -> Result<()> {
+        in_transaction!(self.pool, |tx| {
+            if endpoints::delete(&mut tx, customer, id).await? {
+                Ok(())
+            } else {
+                Err(ServiceError::NotFound)
+            }
+        })
+    }
+
+    /// Queues a `webhook.test` event to one enabled endpoint of `customer`, through the outbox.
+    pub async fn send_test_event(
+        &self,
+        customer: &CustomerId,
+        id: &EndpointId,
+    ) -> Result<TestQueued> {
+        let queued = in_transaction!(self.pool, |tx| {
+            usable_endpoint(&mut tx, customer, id).await?;
+            let event = Event::test(customer.clone(), id, domain::time::now());
+            delivery::outbox::insert_event(&mut tx, &event).await?;
+            let delivery_id =
+                delivery::outbox::insert_deliveries(&mut tx, &event, std::slice::from_ref(id))
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("no delivery was written"))?;
+            Ok(TestQueued {
+                event_id: event.id,
+                delivery_id,
+            })
+        })?;
+        self.wake_relay();
+        Ok(queued)
+    }
+
+    /// Issues a new signing secret for an endpoint of `customer`; the previous ones keep
+    /// signing for `grace` (at most [`MAX_GRACE`]).
+    pub async fn rotate_secret(
+        &self,
+        customer: &CustomerId,
+        id: &EndpointId,
+        grace: Duration,
+    ) -> Result<Rotated> {
+        if grace > MAX_GRACE {
+            return Err(ServiceError::field(
+                "grace_period_seconds",
+                format!("must be between 0 and {}", MAX_GRACE.as_secs()),
+            ));
+        }
+        let (secret, sealed) = self.seal_new_secret(id)?;
+        let previous_secret_expires_at = in_transaction!(self.pool, |tx| {
+            endpoints::find(&mut tx, customer, id)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            Ok(endpoints::rotate_secret(&mut tx, id, &sealed, grace).await?)
+        })?;
+        Ok(Rotated {
+            secret,
+            previous_secret_expires_at,
+        })
+    }
+
+    /// Re-opens the failed deliveries of an enabled endpoint of `customer` created at or after
+    /// `since` (at most [`RECOVER_LIMIT`]), through the outbox. Returns how many.
+    pub async fn recover_endpoint(
+        &self,
+        customer: &CustomerId,
+        id: &EndpointId,
+        since: DateTime<Utc>,
+    ) -> Result<u64> {
+        let queued = in_transaction!(self.pool, |tx| {
+            usable_endpoint(&mut tx, customer, id).await?;
+            let from = DeliveryId::floor(since);
+            Ok(delivery::log::recover(&mut tx, id, &from, RECOVER_LIMIT).await?)
+        })?;
+        self.wake_relay();
+        Ok(queued)
+    }
+}
+
+/// A live, enabled endpoint of `customer`, or the reason it cannot be used.
+async fn usable_endpoint(
+    conn: &mut MySqlConnection,
+    customer: &CustomerId,
+    id: &EndpointId,
+) -> Result<Endpoint> {
+    let endpoint = endpoints::find(conn, customer, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if !endpoint.enabled {
+        return Err(ServiceError::EndpointDisabled);
+    }
+    Ok(endpoint)
+}

@@ -1,0 +1,120 @@
+//! Orders: placing them and moving them through their lifecycle, and reading them.
+
+use domain::event::Event;
+use domain::ids::{CustomerId, EndpointId, OrderId};
+use domain::order::{NewOrder, Order, OrderStatus, StatusChange};
+use sqlx::MySqlConnection;
+
+use super::{Result, Service, ServiceError, in_transaction};
+use crate::db::orders::{HistoryRow, ListFilter};
+use crate::db::{self, Scope, endpoints, orders};
+
+/// Writes an event and one pending delivery per endpoint in `targets` (or, when `None`, per
+/// enabled endpoint of the customer subscribed to its type).
+pub async fn record_event(
+    conn: &mut MySqlConnection,
+    event: &Event,
+    targets: Option<&[EndpointId]>,
+) -> sqlx::Result<usize> {
+    delivery::outbox::insert_event(conn, event).await?;
+    let subscribed;
+    let targets = match targets {
+        Some(targets) => targets,
+        None => {
+            subscribed = endpoints::subscribed(conn, &event.customer_id, event.event_type).await?;
+            &subscribed
+        }
+    };
+    Ok(delivery::outbox::insert_deliveries(conn, event, targets)
+        .await?
+        .len())
+}
+
+/// Writes a status change and everything that follows from it. The only way to change an
+/// order's status, and it needs a [`StatusChange`], which only the lifecycle hands out.
+async fn write_change(conn: &mut MySqlConnection, change: &StatusChange) -> Result<()> {
+    if change.previous_status().is_none() {
+        orders::insert(conn, change.order()).await.map_err(|e| {
+            if db::is_unique_violation(&e, orders::REFERENCE_KEY) {
+                ServiceError::DuplicateReference(change.order().reference.clone())
+            } else {
+                e.into()
+            }
+        })?;
+    } else if !orders::update_status(conn, change).await? {
+        // Unreachable while the row is locked, but a lost race must never write an event.
+        return Err(ServiceError::ConcurrentChange);
+    }
+    orders::insert_history(conn, change).await?;
+    record_event(conn, &Event::for_status_change(change), None).await?;
+    Ok(())
+}
+
+/// What a caller asks of a status change.
+#[derive(Debug, Clone)]
+pub struct ChangeRequest {
+    /// The target status.
+    pub to: OrderStatus,
+    /// Operator's detail.
+    pub detail: Option<String>,
+    /// Where it happened.
+    pub location: Option<String>,
+}
+
+impl Service {
+    /// Places an order for `customer`.
+    pub async fn place_order(&self, customer: CustomerId, new: NewOrder) -> Result<Order> {
+        let change = Order::place(customer, new, domain::time::now());
+        in_transaction!(self.pool, |tx| write_change(&mut tx, &change).await)?;
+        self.wake_relay();
+        Ok(change.into_order())
+    }
+
+    /// Moves an order visible in `scope` through its lifecycle: lock, transition, write,
+    /// commit.
+    pub async fn change_status(
+        &self,
+        scope: &Scope,
+        id: &OrderId,
+        request: ChangeRequest,
+    ) -> Result<Order> {
+        let order = in_transaction!(self.pool, |tx| {
+            let order = orders::find(&mut tx, id, scope, true)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            let change = order.transition(
+                request.to,
+                request.detail.clone(),
+                request.location.clone(),
+                domain::time::now(),
+            )?;
+            write_change(&mut tx, &change).await?;
+            Ok(change.into_order())
+        })?;
+        self.wake_relay();
+        Ok(order)
+    }
+
+    /// The orders `filter` selects, newest first.
+    pub async fn list_orders(&self, filter: &ListFilter) -> Result<Vec<Order>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(orders::list(&mut conn, filter).await?)
+    }
+
+    /// One order visible in `scope`.
+    pub async fn order(&self, scope: &Scope, id: &OrderId) -> Result<Order> {
+        let mut conn = self.pool.acquire().await?;
+        orders::find(&mut conn, id, scope, false)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
+    /// The status history of an order visible in `scope`, oldest first.
+    pub async fn order_history(&self, scope: &Scope, id: &OrderId) -> Result<Vec<HistoryRow>> {
+        let mut conn = self.pool.acquire().await?;
+        orders::find(&mut conn, id, scope, false)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Ok(orders::history(&mut conn, id).await?)
+    }
+}
