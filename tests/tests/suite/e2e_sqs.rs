@@ -77,6 +77,7 @@ async fn deliveries_flow_through_sqs_and_survive_a_receiver_outage() {
     }
     assert_eq!(sequences, BTreeSet::from([1, 2, 3]));
     wait_for_queue_to_drain(&stack).await;
+    stack.stop().await;
 }
 
 #[tokio::test]
@@ -134,6 +135,7 @@ async fn a_receiver_failing_n_times_is_delivered_once_after_growing_delays() {
         request.verify(&secret).expect("verifies");
     }
     wait_for_queue_to_drain(&stack).await;
+    stack.stop().await;
 }
 
 #[tokio::test]
@@ -169,6 +171,7 @@ async fn a_receiver_that_always_fails_ends_failed_and_the_message_leaves_the_que
             .expect("dlq"),
         0
     );
+    stack.stop().await;
 }
 
 #[tokio::test]
@@ -252,4 +255,5 @@ async fn a_lost_message_is_republished_by_the_sweeper() {
     )
     .await;
     receiver.received()[0].verify(&secret).expect("verifies");
+    stack.stop().await;
 }

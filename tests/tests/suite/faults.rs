@@ -224,4 +224,5 @@ async fn sqs_mode_survives_faults_and_a_killed_worker() {
     stack.restart_worker();
     place_orders(&stack.api, &customer, "second", ORDERS / 2).await;
     settle_and_check(&stack.db, &endpoints, "SQS mode, worker killed").await;
+    stack.stop().await;
 }

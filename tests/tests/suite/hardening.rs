@@ -2,11 +2,12 @@
 //! limits, metrics and the blue/green drain.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use e2e::{
-    Api, Process, TestApp, TestDb, api_env, eventually, free_port, order_body, str_field,
-    wait_ready,
+    Api, ApiProcess, Process, TestApp, TestDb, api_env, eventually, eventually_every, free_port,
+    metric, order_body, str_field, wait_ready,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -706,43 +707,63 @@ async fn limits_rate_and_size() {
     db.drop_database().await;
 }
 
+/// The named series after one order delivered once. The API runs as a child process: the
+/// metrics recorder is process-global, so in this test's own process (shared with every other
+/// test under `cargo test`) a series could be there for another test's traffic. In a process of
+/// its own every value counts this test's requests alone, and is asserted exactly.
 #[tokio::test]
 async fn metrics_expose_the_named_series_after_traffic() {
     let db = TestDb::new().await;
-    let app = TestApp::spawn(&db).await;
+    let app = ApiProcess::start(&db, &[]).await;
     let receiver = e2e::Receiver::start().await;
     let (_, key) = app.customer("Acme").await;
     app.endpoint(&key, &receiver.url, None).await;
     app.order(&key, "PO-1").await;
-    eventually(Duration::from_secs(10), "a delivery", || async {
-        (!receiver.received().is_empty()).then_some(())
-    })
-    .await;
+    receiver.wait_for(1, "the order.created delivery").await;
+    // The relay counts a batch after the queue took it, and the dispatcher an attempt after the
+    // receiver answered: wait until both have.
     let body = eventually(Duration::from_secs(10), "delivery metrics", || async {
-        let body = app
-            .http
-            .get(format!("{}/metrics", app.base))
-            .send()
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
-        body.contains("webhook_attempts_total").then_some(body)
+        let body = app.metrics().await;
+        (metric(&body, "relay_published_total").is_some()
+            && metric(&body, "webhook_attempts_total{outcome=\"delivered\"}").is_some())
+        .then_some(body)
     })
     .await;
-    for series in [
-        "http_requests_total{method=\"POST\",route=\"/v1/orders\",status=\"201\"}",
-        "http_request_duration_seconds_bucket",
-        "relay_published_total",
-        "relay_batch_size",
-        "relay_lag_seconds",
-        "webhook_attempts_total{outcome=\"delivered\"}",
-        "db_pool_connections{state=\"idle\"}",
+    for (series, expected) in [
+        (
+            "http_requests_total{method=\"POST\",route=\"/v1/orders\",status=\"201\"}",
+            1.0,
+        ),
+        (
+            "http_requests_total{method=\"POST\",route=\"/v1/customers\",status=\"201\"}",
+            1.0,
+        ),
+        (
+            "http_request_duration_seconds_count{method=\"POST\",route=\"/v1/orders\"}",
+            1.0,
+        ),
+        (
+            "http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/orders\",le=\"+Inf\"}",
+            1.0,
+        ),
+        ("relay_published_total", 1.0),
+        ("relay_batch_size_count", 1.0),
+        ("relay_batch_size_sum", 1.0),
+        ("relay_lag_seconds_count", 1.0),
+        ("webhook_attempts_total{outcome=\"delivered\"}", 1.0),
+        ("webhook_attempt_duration_seconds_count", 1.0),
     ] {
-        assert!(body.contains(series), "{series} missing from:\n{body}");
+        assert_eq!(
+            metric(&body, series),
+            Some(expected),
+            "{series} in:\n{body}"
+        );
     }
-    app.stop().await;
+    assert!(
+        metric(&body, "db_pool_connections{state=\"idle\"}").is_some(),
+        "db_pool_connections{{state=\"idle\"}} missing from:\n{body}"
+    );
+    app.stop();
     db.drop_database().await;
 }
 
@@ -761,48 +782,72 @@ async fn sigterm_drains_without_failing_accepted_requests() {
     let (_, customer) = api.customer("Acme").await;
 
     let started = Instant::now();
-    let flipped = std::sync::Arc::new(std::sync::Mutex::new(None::<Duration>));
+    // When readiness turned 503 (`None` if the process stopped answering first), noticed
+    // within 5 ms of the flip.
     let watcher = {
-        let (base, flipped) = (base.clone(), flipped.clone());
+        let base = base.clone();
         tokio::spawn(async move {
             let http = e2e::http_client();
-            loop {
-                let at = started.elapsed();
-                match http.get(format!("{base}/readyz")).send().await {
-                    Ok(r) if r.status() == 503 => {
-                        *flipped.lock().expect("lock") = Some(at);
-                        return;
+            eventually_every(
+                Duration::from_secs(30),
+                Duration::from_millis(5),
+                "readiness to turn 503",
+                || {
+                    let (http, base) = (http.clone(), base.clone());
+                    async move {
+                        let at = started.elapsed();
+                        match http.get(format!("{base}/readyz")).send().await {
+                            Ok(r) if r.status() == 503 => Some(Some(at)),
+                            Ok(_) => None,
+                            Err(_) => Some(None),
+                        }
                     }
-                    Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
-                    Err(_) => return,
-                }
-            }
+                },
+            )
+            .await
         })
     };
+    let answered = std::sync::Arc::new(AtomicUsize::new(0));
     let clients: Vec<_> = (0..4)
         .map(|_| {
             let (base, customer) = (base.clone(), customer.clone());
+            let answered = std::sync::Arc::clone(&answered);
             tokio::spawn(async move {
                 let http = e2e::http_client();
                 let mut results = Vec::new();
-                while started.elapsed() < Duration::from_secs(5) {
+                // Until the process stops listening once the drain is over (30 s at most).
+                while started.elapsed() < Duration::from_secs(30) {
                     let at = started.elapsed();
-                    let ok = http
+                    let status = http
                         .get(format!("{base}/v1/orders"))
                         .bearer_auth(&customer)
                         .send()
                         .await
-                        .map(|r| r.status().as_u16());
-                    results.push((at, ok.ok()));
-                    if results.last().is_some_and(|(_, s)| s.is_none()) {
-                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        .map(|r| r.status().as_u16())
+                        .ok();
+                    results.push((at, status));
+                    match status {
+                        Some(200) => {
+                            answered.fetch_add(1, Ordering::Relaxed);
+                        }
+                        // Refused: the process is gone, and answers nothing after this.
+                        None => break,
+                        Some(_) => {}
                     }
                 }
                 results
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // SIGTERM once the clients are busy: well over the 20 requests asserted below, since the
+    // flip's time is when the check that saw it was sent, which can be a few milliseconds
+    // before the signal.
+    eventually(
+        Duration::from_secs(10),
+        "the clients to be busy",
+        || async { (answered.load(Ordering::Relaxed) >= 100).then_some(()) },
+    )
+    .await;
     let signal = std::process::Command::new("kill")
         .args(["-TERM", &process_id(&process)])
         .status()
@@ -813,10 +858,9 @@ async fn sigterm_drains_without_failing_accepted_requests() {
         .into_iter()
         .flat_map(|r| r.expect("client"))
         .collect();
-    watcher.await.expect("watcher");
-    let flipped = flipped
-        .lock()
-        .expect("lock")
+    let flipped = watcher
+        .await
+        .expect("watcher")
         .expect("readiness turned 503 during the drain");
     let before: Vec<_> = results.iter().filter(|(at, _)| *at < flipped).collect();
     assert!(
@@ -899,8 +943,17 @@ async fn idempotent_responses_rest_sealed_and_retryable_answers_are_not_kept() {
     .await;
     let first: Value = first.json().await.expect("json");
     let secret = str_field(&first, "secret");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let again = create().await.expect("sent");
+    // The same request again once the rate limit lets the key through (the refusals on the way
+    // are not remembered either): it is answered from the stored response.
+    let again = eventually(
+        Duration::from_secs(10),
+        "the limit to pass again",
+        || async {
+            let response = create().await.ok()?;
+            (response.status() != StatusCode::TOO_MANY_REQUESTS).then_some(response)
+        },
+    )
+    .await;
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     let again: Value = again.json().await.expect("json");
     assert_eq!(

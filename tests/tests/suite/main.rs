@@ -7,6 +7,7 @@ mod e2e_memory;
 mod e2e_sqs;
 mod faults;
 mod hardening;
+mod harness;
 mod lambda;
 mod portal;
 mod recording;

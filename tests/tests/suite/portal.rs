@@ -102,6 +102,8 @@ async fn a_portal_session_acts_as_its_customer_but_cannot_create_credentials() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(problem_slug(&problem), "unauthorized");
+    app.stop().await;
+    db.drop_database().await;
 }
 
 #[tokio::test]
@@ -196,6 +198,8 @@ async fn operators_open_sessions_for_a_customer_within_the_allowed_lifetimes() {
     let (status, problem) = app.call("GET", "/v1/orders", Some(&token), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(problem_slug(&problem), "portal-session-expired");
+    app.stop().await;
+    db.drop_database().await;
 }
 
 #[tokio::test]
@@ -234,6 +238,8 @@ async fn the_event_catalog_describes_every_type_with_an_example_it_would_send() 
         order["properties"]["sequence"].is_object() && order["properties"]["origin"].is_object(),
         "the order snapshot is described inline: {order}"
     );
+    app.stop().await;
+    db.drop_database().await;
 }
 
 #[tokio::test]
@@ -299,6 +305,8 @@ async fn the_portal_is_served_with_its_caching_and_security_headers() {
     );
     assert!(api.headers().get("content-security-policy").is_none());
     std::fs::remove_dir_all(&dir).ok();
+    app.stop().await;
+    db.drop_database().await;
 }
 
 #[tokio::test]
@@ -343,6 +351,8 @@ async fn an_ended_session_gets_no_idempotent_replay() {
     let problem: Value = refused.json().await.expect("json");
     assert_eq!(problem_slug(&problem), "portal-session-expired");
     assert!(problem.get("secret").is_none());
+    app.stop().await;
+    db.drop_database().await;
 }
 
 #[tokio::test]
@@ -370,6 +380,8 @@ async fn a_customers_portal_sessions_share_one_rate_limit() {
         "two sessions get one bucket between them, not one each: {statuses:?}"
     );
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS));
+    app.stop().await;
+    db.drop_database().await;
 }
 
 #[tokio::test]
@@ -419,4 +431,6 @@ async fn the_portal_serves_nothing_outside_its_folder() {
             .contains("<title>portal</title>")
     );
     std::fs::remove_dir_all(&root).ok();
+    app.stop().await;
+    db.drop_database().await;
 }

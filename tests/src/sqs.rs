@@ -1,0 +1,196 @@
+//! moto's SQS for the tests that run the SQS deployment: the endpoint and a client, uniquely
+//! named queues with their dead-letter queues, and [`SqsStack`], the API and the worker as child
+//! processes on one queue.
+
+use anyhow::Context;
+use serde_json::json;
+
+use crate::app::{api_env, wait_ready};
+use crate::client::Api;
+use crate::db::TestDb;
+use crate::process::{Process, free_port};
+
+/// moto's SQS endpoint (`MOTO_ENDPOINT`, started by the README's test command).
+pub fn moto_endpoint() -> String {
+    std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
+        panic!("MOTO_ENDPOINT is not set: run the suite through the README's test command (scripts/test), which starts moto_server")
+    })
+}
+
+/// Environment of a process talking to moto.
+pub fn aws_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", moto_endpoint()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+}
+
+/// An SQS client on moto.
+pub async fn sqs() -> aws_sdk_sqs::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(platform::tls::aws_http_client())
+        .endpoint_url(moto_endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await;
+    aws_sdk_sqs::Client::new(&config)
+}
+
+/// A queue with its dead-letter queue, named uniquely (moto keeps state in memory).
+pub struct TestQueue {
+    /// Main queue URL.
+    pub url: String,
+    /// Dead-letter queue URL.
+    pub dlq_url: String,
+}
+
+/// Creates a queue whose messages move to a DLQ after `max_receive_count` receives.
+pub async fn create_queue(
+    sqs: &aws_sdk_sqs::Client,
+    visibility_seconds: u32,
+    max_receive_count: u32,
+) -> anyhow::Result<TestQueue> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let name = format!(
+        "deliveries-{}",
+        ulid::Ulid::generate().to_string().to_ascii_lowercase()
+    );
+    let dlq_url = sqs
+        .create_queue()
+        .queue_name(format!("{name}-dlq"))
+        .send()
+        .await?
+        .queue_url
+        .context("dlq url")?;
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await?
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .context("dlq arn")?;
+    let redrive =
+        json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count }).to_string();
+    let url = sqs
+        .create_queue()
+        .queue_name(&name)
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            visibility_seconds.to_string(),
+        )
+        .attributes(QueueAttributeName::RedrivePolicy, redrive)
+        .send()
+        .await?
+        .queue_url
+        .context("queue url")?;
+    Ok(TestQueue { url, dlq_url })
+}
+
+/// Approximate number of visible messages in a queue.
+pub async fn visible_messages(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<u64> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await?
+        .attributes
+        .unwrap_or_default();
+    let get = |name| {
+        attributes
+            .get(&name)
+            .and_then(|v: &String| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Ok(get(QueueAttributeName::ApproximateNumberOfMessages)
+        + get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible))
+}
+
+/// The SQS deployment on this machine: moto's queue (with DLQ), the API with `QUEUE=sqs`, and
+/// `webhook-dispatch-worker`, as child processes on one test database.
+pub struct SqsStack {
+    /// The test database.
+    pub db: TestDb,
+    /// A client of the API.
+    pub api: Api,
+    /// The queue.
+    pub queue: TestQueue,
+    /// An SQS client on moto.
+    pub sqs: aws_sdk_sqs::Client,
+    /// The API process.
+    pub api_process: Process,
+    /// The worker process.
+    pub worker: Process,
+    /// The worker's environment, to restart it.
+    pub worker_env: Vec<(&'static str, String)>,
+}
+
+impl SqsStack {
+    /// Starts everything with `schedule`, extra environment for both processes, and a queue
+    /// visibility timeout of `visibility_seconds`.
+    pub async fn start(
+        schedule: &str,
+        visibility_seconds: u32,
+        extra: &[(&'static str, &str)],
+    ) -> Self {
+        let sqs = sqs().await;
+        let queue = create_queue(&sqs, visibility_seconds, 20)
+            .await
+            .expect("queue on moto");
+        let db = TestDb::new().await;
+        let port = free_port();
+        let mut env = api_env(&db, port);
+        env.retain(|(k, _)| *k != "WEBHOOK_RETRY_SCHEDULE");
+        env.push(("WEBHOOK_RETRY_SCHEDULE", schedule.to_owned()));
+        env.extend(aws_env());
+        env.push(("SQS_QUEUE_URL", queue.url.clone()));
+        env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let mut api_process_env = env.clone();
+        api_process_env.push(("QUEUE", "sqs".into()));
+        let base = format!("http://127.0.0.1:{port}");
+        let api_process =
+            Process::start("orders-api", &[], &api_process_env).expect("orders-api starts");
+        let worker = Process::start("webhook-dispatch-worker", &[], &env).expect("worker starts");
+        wait_ready(&base).await;
+        let api = Api::for_operator(&db, base).await;
+        Self {
+            db,
+            api,
+            queue,
+            sqs,
+            api_process,
+            worker,
+            worker_env: env,
+        }
+    }
+
+    /// Ends a test that passed: kills both processes, then drops the database.
+    pub async fn stop(self) {
+        let Self {
+            db,
+            mut api_process,
+            mut worker,
+            ..
+        } = self;
+        worker.kill();
+        api_process.kill();
+        db.drop_database().await;
+    }
+
+    /// Kills the worker (SIGKILL) and starts a new one.
+    pub fn restart_worker(&mut self) {
+        self.worker.kill();
+        self.worker = Process::start("webhook-dispatch-worker", &[], &self.worker_env)
+            .expect("worker restarts");
+    }
+}
