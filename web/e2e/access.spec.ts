@@ -104,9 +104,15 @@ test('a customer revokes an API key from the portal, and the key stops working',
   customer,
   signIn,
 }) => {
+  expect((await call('GET', '/v1/orders', undefined, customer.apiKey)).status).toBe(200);
   await signIn();
   await page.goto('/portal/api-keys');
-  await expect(page.getByRole('table', { name: 'API keys' }).getByRole('row')).toHaveCount(2);
+  const keys = page.getByRole('table', { name: 'API keys' });
+  await expect(keys.getByRole('row')).toHaveCount(2);
+  await expect(
+    keys.getByRole('cell').filter({ has: page.locator('time') }),
+    'the key was created, and has been used, at times the table shows',
+  ).toHaveCount(2);
   await page.getByRole('button', { name: /^Revoke/ }).click();
   await page.getByRole('dialog', { name: 'Revoke this API key?' }).getByRole('button', { name: 'Yes, revoke key' }).click();
   await expect(page.getByRole('table', { name: 'API keys' })).toHaveCount(0);

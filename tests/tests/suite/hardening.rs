@@ -525,6 +525,14 @@ async fn api_keys_are_listed_created_and_revoked() {
     assert!(new_key.starts_with(&str_field(&created, "prefix")));
     let (_, listed) = app.call("GET", "/v1/api-keys", Some(&new_key), None).await;
     assert_eq!(listed["data"].as_array().map(Vec::len), Some(2));
+    // Both keys have authenticated a request by now (the first created the second).
+    for listed_key in listed["data"].as_array().expect("data") {
+        let used = listed_key["last_used_at"].as_str().expect("last_used_at");
+        let used = chrono::DateTime::parse_from_rfc3339(used).expect("a timestamp");
+        let created = listed_key["created_at"].as_str().expect("created_at");
+        let created = chrono::DateTime::parse_from_rfc3339(created).expect("a timestamp");
+        assert!(used >= created, "{listed_key}");
+    }
     assert!(
         listed["data"]
             .as_array()

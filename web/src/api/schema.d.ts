@@ -494,6 +494,11 @@ export interface components {
             created_at: string;
             customer_id?: string | null;
             id: string;
+            /**
+             * Format: date-time
+             * @description When it last authenticated a request, to within a minute; `null` if never.
+             */
+            last_used_at?: string | null;
             name?: string | null;
             /** @description The first characters of the key, to recognise it. */
             prefix: string;
@@ -855,6 +860,11 @@ export interface components {
                 created_at: string;
                 customer_id?: string | null;
                 id: string;
+                /**
+                 * Format: date-time
+                 * @description When it last authenticated a request, to within a minute; `null` if never.
+                 */
+                last_used_at?: string | null;
                 name?: string | null;
                 /** @description The first characters of the key, to recognise it. */
                 prefix: string;

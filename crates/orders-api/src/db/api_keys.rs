@@ -113,6 +113,20 @@ pub async fn authenticate(
     Ok(Some((id, role)))
 }
 
+/// Marks key `id` as used now, unless that was already noted within the last minute: a key
+/// busy with many requests is written once a minute, not once a request.
+pub async fn touch(conn: &mut MySqlConnection, id: &ApiKeyId) -> sqlx::Result<()> {
+    sqlx::query(
+        r"update api_keys set last_used_at = utc_timestamp(6)
+          where id = ? and (last_used_at is null
+                            or last_used_at < utc_timestamp(6) - interval 60 second)",
+    )
+    .bind(id.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// An API key as listed (never the key itself).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyRow {
@@ -129,6 +143,8 @@ pub struct KeyRow {
     pub prefix: String,
     /// Created at.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it last authenticated a request (see [`touch`]); `None` if never.
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The live keys of one customer, or the operator keys (`None`), newest first.
@@ -136,7 +152,7 @@ pub async fn list(
     conn: &mut MySqlConnection,
     owner: Option<&CustomerId>,
 ) -> sqlx::Result<Vec<KeyRow>> {
-    let select = "select id, customer_id, role, name, prefix, created_at from api_keys where revoked_at is null";
+    let select = "select id, customer_id, role, name, prefix, created_at, last_used_at from api_keys where revoked_at is null";
     match owner {
         Some(customer) => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -164,7 +180,7 @@ pub async fn find(
     owner: Option<&CustomerId>,
 ) -> sqlx::Result<Option<KeyRow>> {
     let row: Option<KeyRow> = sqlx::query_as(
-        "select id, customer_id, role, name, prefix, created_at from api_keys where id = ? and revoked_at is null",
+        "select id, customer_id, role, name, prefix, created_at, last_used_at from api_keys where id = ? and revoked_at is null",
     )
     .bind(id.as_str())
     .fetch_optional(conn)

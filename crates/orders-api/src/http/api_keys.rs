@@ -36,6 +36,10 @@ pub struct ApiKeyView {
     #[serde(with = "domain::time::millis")]
     #[schema(value_type = String, format = DateTime)]
     created_at: chrono::DateTime<chrono::Utc>,
+    /// When it last authenticated a request, to within a minute; `null` if never.
+    #[serde(with = "domain::time::millis::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    last_used_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The key itself: only in the response that created it.
     #[serde(skip_serializing_if = "Option::is_none")]
     api_key: Option<String>,
@@ -50,6 +54,7 @@ impl From<KeyRow> for ApiKeyView {
             name: row.name,
             prefix: row.prefix,
             created_at: row.created_at,
+            last_used_at: row.last_used_at,
             api_key: None,
         }
     }

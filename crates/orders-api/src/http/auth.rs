@@ -38,6 +38,17 @@ struct Remembered {
     role: Role,
 }
 
+/// The key whose hash is `hash`, from the database, noting that it was used. `last_used_at`
+/// is therefore exact to within a minute and the cache's TTL.
+async fn look_up(pool: &MySqlPool, hash: &KeyHash) -> sqlx::Result<Option<(ApiKeyId, Role)>> {
+    let mut conn = pool.acquire().await?;
+    let found = api_keys::authenticate(&mut conn, hash).await?;
+    if let Some((key_id, _)) = &found {
+        api_keys::touch(&mut conn, key_id).await?;
+    }
+    Ok(found)
+}
+
 impl KeyCache {
     /// A cache remembering keys for `ttl` (zero: none).
     pub fn new(ttl: Duration) -> Self {
@@ -62,16 +73,13 @@ impl KeyCache {
         let Some(hash) = api_keys::key_hash(key) else {
             return Ok(None);
         };
-        if self.keys.is_none() {
-            return api_keys::authenticate(&mut *pool.acquire().await?, &hash).await;
-        }
         // Read before the lookup: a revocation that commits after the lookup read the key is
         // counted after it too, so what the lookup found is not used again.
         let revocations = self.revocations.load(Ordering::SeqCst);
         if let Some(known) = self.recall(&hash, revocations) {
             return Ok(Some(known));
         }
-        let found = api_keys::authenticate(&mut *pool.acquire().await?, &hash).await?;
+        let found = look_up(pool, &hash).await?;
         if let Some((key_id, role)) = &found {
             self.remember(hash, revocations, key_id, role);
         }

@@ -39,6 +39,7 @@ export function ApiKeysRoute() {
                 <th scope="col">Name</th>
                 <th scope="col">Prefix</th>
                 <th scope="col">Created</th>
+                <th scope="col">Last used</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -53,6 +54,9 @@ export function ApiKeysRoute() {
                   </td>
                   <td>
                     <Time value={key.created_at} />
+                  </td>
+                  <td>
+                    <Time value={key.last_used_at} fallback="Never" />
                   </td>
                   <td className="actions">
                     <ConfirmDialog
