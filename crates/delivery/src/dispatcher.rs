@@ -477,7 +477,7 @@ mod tests {
             (2, Some(30), 0.5, 300),        // not sooner than the schedule
             (2, Some(9_000), 0.5, 600),     // at most twice the schedule
             (2, Some(500), 0.0, 480),       // bounds follow the jittered delay: [240, 480]
-            (7, Some(90_000), 0.5, 43_000), // never beyond the visibility ceiling
+            (7, Some(90_000), 0.5, 39_600), // never beyond the visibility ceiling
         ];
         for (attempts_made, retry_after, unit, expected) in cases {
             for status in [429, 503] {

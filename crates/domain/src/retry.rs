@@ -21,8 +21,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-/// Longest delay ever returned: SQS's 43 200 s visibility ceiling minus a 200 s margin.
-pub const MAX_VISIBILITY_DELAY: Duration = Duration::from_secs(43_000);
+/// Longest delay ever returned, and the longest visibility timeout ever set: SQS's 43 200 s
+/// ceiling less an hour. SQS counts that ceiling from when it handed the message out, so the
+/// hour leaves room for a batching window and the batch itself.
+pub const MAX_VISIBILITY_DELAY: Duration = Duration::from_secs(39_600);
 
 /// Shortest delay after a throttled attempt (429/502/503/504 or a timeout).
 const MIN_THROTTLED_DELAY: Duration = Duration::from_secs(60);
@@ -50,7 +52,10 @@ pub enum ScheduleParseError {
         entry: String,
     },
     /// An entry exceeds [`MAX_VISIBILITY_DELAY`].
-    #[error("retry schedule entry {seconds} s exceeds the maximum of 43000 s")]
+    #[error(
+        "retry schedule entry {seconds} s exceeds the maximum of {} s",
+        MAX_VISIBILITY_DELAY.as_secs()
+    )]
     TooLong {
         /// The offending entry in seconds.
         seconds: u64,
@@ -74,7 +79,7 @@ impl RetrySchedule {
     /// # Errors
     ///
     /// An empty schedule, an entry that is not a non-negative integer, or an entry above
-    /// 43 000 s ([`MAX_VISIBILITY_DELAY`]).
+    /// [`MAX_VISIBILITY_DELAY`].
     pub fn parse(s: &str) -> Result<Self, ScheduleParseError> {
         if s.trim().is_empty() {
             return Err(ScheduleParseError::Empty);
@@ -238,7 +243,7 @@ mod tests {
         assert_eq!(schedule.scheduled_delay(2), Some(secs(2)));
         assert_eq!(schedule.scheduled_delay(3), None);
         assert_eq!(
-            RetrySchedule::parse("43000").map(|s| s.max_attempts()),
+            RetrySchedule::parse("39600").map(|s| s.max_attempts()),
             Ok(1)
         );
 
@@ -255,7 +260,7 @@ mod tests {
             ("1,,2", invalid("")),
             ("0,", invalid("")),
             ("50000", ScheduleParseError::TooLong { seconds: 50_000 }),
-            ("43001", ScheduleParseError::TooLong { seconds: 43_001 }),
+            ("39601", ScheduleParseError::TooLong { seconds: 39_601 }),
         ];
         for (input, expected) in cases {
             assert_eq!(RetrySchedule::parse(input), Err(expected), "{input:?}");
@@ -298,7 +303,7 @@ mod tests {
             (300, Some(500), 500),
             (300, Some(9_000), 600),
             (0, None, 60),
-            (36_000, Some(90_000), 43_000),
+            (36_000, Some(90_000), 39_600),
             (36_000, None, 36_000),
         ];
         for (scheduled, retry_after, expected) in cases {

@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
+use domain::retry::MAX_VISIBILITY_DELAY;
 use futures::future::BoxFuture;
-
-/// The longest visibility set: SQS's 43 200 s ceiling less an hour.
-const MAX_VISIBILITY_SECONDS: u64 = 39_600;
 
 /// Makes a received message visible again after a delay.
 pub trait Visibility: Send + Sync {
@@ -49,9 +47,8 @@ fn visibility_timeout(delay: Duration) -> i32 {
     let seconds = delay
         .as_secs()
         .saturating_add(u64::from(delay.subsec_nanos() > 0));
-    // SQS counts its 12 h ceiling from when it handed the message out, so leave room
-    // for a batching window and the batch itself; an earlier return is only a NotDue.
-    i32::try_from(seconds.min(MAX_VISIBILITY_SECONDS)).unwrap_or(0)
+    // Capped as every delay is (an earlier return is only a NotDue).
+    i32::try_from(seconds.min(MAX_VISIBILITY_DELAY.as_secs())).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -76,7 +73,7 @@ mod tests {
 
     #[test]
     fn visibility_is_capped_an_hour_below_the_sqs_ceiling() {
-        let cap = i32::try_from(MAX_VISIBILITY_SECONDS).expect("fits");
+        let cap = i32::try_from(MAX_VISIBILITY_DELAY.as_secs()).expect("fits");
         assert_eq!(cap, 43_200 - 3_600);
         assert_eq!(visibility_timeout(Duration::from_secs(39_600)), cap);
         assert_eq!(visibility_timeout(Duration::from_millis(39_599_001)), cap);
