@@ -154,7 +154,7 @@ pub struct AttemptResult {
 }
 
 impl AttemptResult {
-    fn failure(class: ErrorClass, message: String, duration: Duration) -> Self {
+    pub(crate) fn failure(class: ErrorClass, message: String, duration: Duration) -> Self {
         Self {
             status: None,
             error_class: Some(class),
@@ -212,21 +212,11 @@ impl WebhookClient {
     /// outcome is an [`AttemptResult`] for the log.
     pub async fn post(
         &self,
-        url: &str,
+        url: &WebhookUrl,
         headers: Vec<(&'static str, String)>,
         body: Vec<u8>,
     ) -> AttemptResult {
         let started = Instant::now();
-        let url = match WebhookUrl::parse(url) {
-            Ok(url) => url,
-            Err(e) => {
-                return AttemptResult::failure(
-                    ErrorClass::BlockedTarget,
-                    e.to_string(),
-                    started.elapsed(),
-                );
-            }
-        };
         // Literal addresses never reach the resolver, so vet them here.
         if let Some(host) = url.url().host_str()
             && host

@@ -141,7 +141,14 @@ impl Dispatcher {
             (signing::HEADER_TIMESTAMP, timestamp.to_string()),
             (signing::HEADER_SIGNATURE, signature),
         ];
-        let result = self.client.post(&work.url, headers, work.payload).await;
+        let result = match &work.url {
+            Ok(url) => self.client.post(url, headers, work.payload).await,
+            Err(invalid) => AttemptResult::failure(
+                ErrorClass::BlockedTarget,
+                invalid.to_string(),
+                Duration::ZERO,
+            ),
+        };
         let next = next_state(
             &self.schedule,
             claim.attempt_count + 1,

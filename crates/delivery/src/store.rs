@@ -14,6 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::ids::{DeliveryId, EndpointId, EventId, token};
 use domain::state::{DeliveryStatus, DisabledReason, FailureReason};
+use domain::target::{TargetError, WebhookUrl};
 use domain::time::micros;
 use platform::database::bad_column;
 use sqlx::{MySqlConnection, MySqlPool, Row};
@@ -193,8 +194,10 @@ pub struct Work {
     pub payload: Vec<u8>,
     /// The endpoint.
     pub endpoint_id: EndpointId,
-    /// Where to send.
-    pub url: String,
+    /// Where to send, parsed once here; or why the stored URL is no longer a valid target (an
+    /// endpoint stored before a stricter rule), in which case the attempt is refused and
+    /// recorded like any other.
+    pub url: Result<WebhookUrl, TargetError>,
     /// Whether the endpoint may still receive deliveries.
     pub endpoint_active: bool,
     /// When the endpoint's current run of failures began (`None` while healthy).
@@ -253,7 +256,7 @@ async fn load_claimed(pool: &MySqlPool, token: &str) -> sqlx::Result<Vec<Claimed
                     event_id: EventId::parse(row.try_get("event_id")?).map_err(decode)?,
                     payload: row.try_get("payload")?,
                     endpoint_id: EndpointId::parse(&endpoint_id).map_err(decode)?,
-                    url: row.try_get("url")?,
+                    url: WebhookUrl::parse(row.try_get("url")?),
                     endpoint_active: row.try_get::<i64, _>("active")? != 0,
                     failing_since: row.try_get("failing_since")?,
                     sealed_secrets,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use delivery::client::{StaticLookup, TargetGuard, WebhookClient};
 use domain::state::ErrorClass;
-use domain::target::AddressPolicy;
+use domain::target::{AddressPolicy, WebhookUrl};
 use e2e::Receiver;
 
 fn lookup(entries: &[(&str, &[&str])]) -> Arc<StaticLookup> {
@@ -94,8 +94,14 @@ async fn blocked_targets_are_never_contacted() {
         "ftp://example.com/".to_owned(),
     ];
     assert!(targets.len() >= 30);
+    let mut not_urls = Vec::new();
     for target in &targets {
-        let result = client.post(target, vec![], b"{}".to_vec()).await;
+        // Refused as a URL (credentials, another scheme), or at the connection.
+        let Ok(url) = WebhookUrl::parse(target) else {
+            not_urls.push(target.as_str());
+            continue;
+        };
+        let result = client.post(&url, vec![], b"{}".to_vec()).await;
         assert_eq!(
             result.error_class,
             Some(ErrorClass::BlockedTarget),
@@ -103,6 +109,10 @@ async fn blocked_targets_are_never_contacted() {
         );
         assert_eq!(result.status, None, "{target}");
     }
+    assert_eq!(
+        not_urls,
+        ["https://user:secret@example.com/", "ftp://example.com/"]
+    );
     assert!(
         receiver.received().is_empty(),
         "a blocked target was contacted"
@@ -118,16 +128,16 @@ async fn blocked_targets_are_never_contacted() {
     );
     let client = WebhookClient::new(allowed, Duration::from_secs(2), Duration::from_secs(1))
         .expect("client");
-    let result = client
-        .post(&format!("http://127.0.0.1:{port}/"), vec![], b"{}".to_vec())
-        .await;
+    let url = WebhookUrl::parse(&format!("http://127.0.0.1:{port}/")).expect("a URL");
+    let result = client.post(&url, vec![], b"{}".to_vec()).await;
     assert_eq!(result.status, Some(200), "{result:?}");
     // Even then, only loopback: a mapped loopback address or anything private stays blocked.
     for target in [
         format!("http://[::ffff:127.0.0.1]:{port}/"),
         "http://10.0.0.1/".to_owned(),
     ] {
-        let result = client.post(&target, vec![], b"{}".to_vec()).await;
+        let url = WebhookUrl::parse(&target).expect("a URL");
+        let result = client.post(&url, vec![], b"{}".to_vec()).await;
         assert_eq!(
             result.error_class,
             Some(ErrorClass::BlockedTarget),

@@ -1,7 +1,7 @@
 //! Webhook endpoints and their sealed signing secrets.
 
 use chrono::{DateTime, Utc};
-use domain::event::EventType;
+use domain::event::{EventType, subscribes};
 use domain::ids::{CustomerId, EndpointId, SecretId};
 use sqlx::types::Json;
 use sqlx::{MySqlConnection, QueryBuilder};
@@ -64,10 +64,7 @@ impl TryFrom<EndpointRow> for Endpoint {
             customer_id: CustomerId::parse(&row.customer_id).map_err(bad_column)?,
             url: WebhookUrl::parse(&row.url).map_err(bad_column)?,
             description: row.description,
-            // Names a later release may add are skipped rather than failing the read.
-            event_types: row
-                .event_types
-                .map(|types| types.0.iter().filter_map(|t| EventType::parse(t)).collect()),
+            event_types: stored_event_types(row.event_types),
             enabled: row.enabled,
             disabled_reason: row
                 .disabled_reason
@@ -79,6 +76,12 @@ impl TryFrom<EndpointRow> for Endpoint {
             updated_at: row.updated_at,
         })
     }
+}
+
+/// A stored subscription as event types. Names a later release may add are skipped rather than
+/// failing the read.
+fn stored_event_types(stored: Option<Json<Vec<String>>>) -> Option<Vec<EventType>> {
+    stored.map(|types| types.0.iter().filter_map(|t| EventType::parse(t)).collect())
 }
 
 fn event_type_names(types: Option<&[EventType]>) -> Option<Json<Vec<&'static str>>> {
@@ -178,12 +181,10 @@ pub async fn subscribed(
         .fetch_all(conn)
         .await?;
     rows.into_iter()
-        .filter(|(_, types)| {
-            types
-                .as_ref()
-                .is_none_or(|types| types.0.iter().any(|t| t == event_type.as_str()))
+        .filter_map(|(id, types)| {
+            subscribes(stored_event_types(types).as_deref(), event_type).then_some(id)
         })
-        .map(|(id, _)| EndpointId::parse(&id).map_err(bad_column))
+        .map(|id| EndpointId::parse(&id).map_err(bad_column))
         .collect()
 }
 
