@@ -92,8 +92,10 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Figure> {
     let customer = CustomerId::parse(&customer_id).context("customer id")?;
     let pool = platform::database::pool(MySqlConnectOptions::from_str(&under_test.db.url)?, 16);
     let dispatcher = crate::dispatcher(&under_test.db, pool.clone())?;
-    // Nothing listens to its wake-ups: the dispatcher below claims due rows itself.
-    let service = crate::service(&under_test.db, pool.clone(), Default::default())?;
+    // Deliveries written as in memory mode; nothing listens to the wake-ups, since the
+    // dispatcher below claims due rows itself.
+    let handoff = delivery::outbox::Handoff::dispatcher(std::sync::Arc::default());
+    let service = crate::service(&under_test.db, pool.clone(), handoff)?;
 
     let (mut rates, mut ceilings, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let mut cpu = Vec::new();

@@ -6,12 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use delivery::outbox::Handoff;
 use domain::ids::{CustomerId, OrderId};
 use domain::order::{NewOrder, OrderStatus};
 use e2e::{Api, LIFECYCLE, order_body, str_field};
 use orders_api::db::Scope;
-use orders_api::queue::memory::MemoryPublisher;
-use orders_api::relay::Relay;
 use orders_api::service::{ChangeRequest, Service};
 use sqlx::MySqlPool;
 use tokio::sync::Notify;
@@ -157,9 +156,9 @@ pub async fn direct_rate(
 }
 
 /// What the API runs beside its handlers in the memory-queue mode, run in this process for the
-/// direct runs: the outbox relay and the embedded dispatcher, woken through `outbox` after
-/// every commit. With it the direct runs write, relay and deliver exactly what the HTTP runs do,
-/// at the same moments, and differ from them only by the HTTP layer.
+/// direct runs: the embedded dispatcher, woken after every commit. With it the direct runs write
+/// and deliver exactly what the HTTP runs do, at the same moments, and differ from them only by
+/// the HTTP layer.
 struct Pipeline {
     service: Service,
     stop: CancellationToken,
@@ -168,23 +167,14 @@ struct Pipeline {
 
 impl Pipeline {
     fn start(db: &e2e::TestDb, pool: &MySqlPool) -> anyhow::Result<Self> {
-        let (outbox, wake, stop) = (
-            Arc::new(Notify::new()),
-            Arc::new(Notify::new()),
-            CancellationToken::new(),
-        );
-        let relay = Relay::new(
-            pool.clone(),
-            Arc::new(MemoryPublisher::new(Arc::clone(&wake))),
-            Arc::clone(&outbox),
-            None,
-        );
+        let (wake, stop) = (Arc::new(Notify::new()), CancellationToken::new());
         let dispatcher = crate::dispatcher(db, pool.clone())?;
-        let service = crate::service(db, pool.clone(), outbox)?;
-        let tasks = vec![
-            tokio::spawn(relay.run(stop.clone())),
-            tokio::spawn(delivery::embedded::run(dispatcher, wake, stop.clone())),
-        ];
+        let service = crate::service(db, pool.clone(), Handoff::dispatcher(Arc::clone(&wake)))?;
+        let tasks = vec![tokio::spawn(delivery::embedded::run(
+            dispatcher,
+            wake,
+            stop.clone(),
+        ))];
         Ok(Self {
             service,
             stop,

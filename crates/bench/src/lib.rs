@@ -127,17 +127,18 @@ pub fn dispatcher(
 }
 
 /// The API's operations in this process on `pool`, configured as the API under test on `db`
-/// (development secrets key, loopback targets allowed), waking the relay through `outbox`.
+/// (development secrets key, loopback targets allowed), handing deliveries over through
+/// `handoff`.
 pub fn service(
     db: &TestDb,
     pool: sqlx::MySqlPool,
-    outbox: std::sync::Arc<tokio::sync::Notify>,
+    handoff: delivery::outbox::Handoff,
 ) -> anyhow::Result<orders_api::service::Service> {
     Ok(orders_api::service::Service::new(
         pool,
         std::sync::Arc::new(e2e::common_args(db).keyring()?),
         delivery::client::TargetGuard::system(true),
-        outbox,
+        handoff,
     ))
 }
 

@@ -1,13 +1,15 @@
 //! The delivery log: deliveries with their attempts, and re-opening failed ones.
 //!
-//! Re-opened deliveries go back through the outbox (`publish_pending`), so a crash after the
-//! request commits loses nothing.
+//! Re-opened deliveries go back through the outbox (`publish_pending`, when the mode has a
+//! relay), so a crash after the request commits loses nothing.
 
 use chrono::{DateTime, Utc};
 use domain::event::EventType;
 use domain::ids::{CustomerId, DeliveryId, EndpointId};
 use domain::state::{DeliveryStatus, ErrorClass, FailureReason};
 use platform::database::bad_column;
+
+use crate::outbox::Handoff;
 use sqlx::mysql::MySqlRow;
 use sqlx::{FromRow, MySqlConnection, QueryBuilder, Row};
 
@@ -212,14 +214,15 @@ pub enum Reopen {
 
 /// Pending, due now, and back in the outbox; a relay's claim on an earlier message is dropped so
 /// its settlement cannot mark this re-opening as published.
-/// Its one placeholder takes [`DeliveryStatus::Pending`].
+/// Its placeholders take [`DeliveryStatus::Pending`] and [`Handoff::publish_pending`].
 const REOPEN: &str = "status = ?, next_attempt_at = utc_timestamp(6), failure_reason = null, \
-    publish_pending = true, publish_token = null, publish_claimed_until = null, \
+    publish_pending = ?, publish_token = null, publish_claimed_until = null, \
     updated_at = utc_timestamp(6)";
 
 /// Re-opens one delivery for an immediate attempt with the same `webhook-id`.
 pub async fn reopen(
     conn: &mut MySqlConnection,
+    handoff: &Handoff,
     customer: &CustomerId,
     id: &DeliveryId,
 ) -> sqlx::Result<Reopen> {
@@ -247,6 +250,7 @@ pub async fn reopen(
         "update webhook_deliveries set {REOPEN} where id = ?"
     )))
     .bind(DeliveryStatus::Pending.as_str())
+    .bind(handoff.publish_pending())
     .bind(id.as_str())
     .execute(conn)
     .await?;
@@ -256,6 +260,7 @@ pub async fn reopen(
 /// Re-opens up to `limit` failed deliveries of an endpoint created at or after `from`.
 pub async fn recover(
     conn: &mut MySqlConnection,
+    handoff: &Handoff,
     endpoint_id: &EndpointId,
     from: &DeliveryId,
     limit: u32,
@@ -265,6 +270,7 @@ pub async fn recover(
          where endpoint_id = ? and status = ? and id >= ? order by id limit ?"
     )))
     .bind(DeliveryStatus::Pending.as_str())
+    .bind(handoff.publish_pending())
     .bind(endpoint_id.as_str())
     .bind(DeliveryStatus::Failed.as_str())
     .bind(from.as_str())

@@ -1,7 +1,11 @@
 //! The transactional outbox: events and their deliveries are written in the transaction of the
 //! change that caused them; the relay later claims unpublished deliveries, publishes them
 //! outside any transaction and marks what the queue accepted.
+//!
+//! In memory mode the delivery table is itself the queue: deliveries are written already
+//! published, the embedded dispatcher claims them when due, and no relay runs ([`Handoff`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use domain::event::Event;
@@ -9,8 +13,46 @@ use domain::ids::{DeliveryId, EndpointId};
 use domain::state::DeliveryStatus;
 use domain::time::micros;
 use sqlx::{MySqlConnection, MySqlPool, QueryBuilder};
+use tokio::sync::Notify;
 
 use platform::database::bad_column;
+
+/// Where committed deliveries go next, and whom a commit wakes.
+#[derive(Debug, Clone)]
+pub struct Handoff {
+    wake: Arc<Notify>,
+    through_relay: bool,
+}
+
+impl Handoff {
+    /// SQS mode: deliveries wait in the outbox (`publish_pending`) until the relay, woken by
+    /// `wake`, publishes them.
+    pub fn relay(wake: Arc<Notify>) -> Self {
+        Self {
+            wake,
+            through_relay: true,
+        }
+    }
+
+    /// Memory mode: the table is the queue, so there is nothing to publish; `wake` rouses the
+    /// embedded dispatcher, which claims due rows itself.
+    pub fn dispatcher(wake: Arc<Notify>) -> Self {
+        Self {
+            wake,
+            through_relay: false,
+        }
+    }
+
+    /// Whether new and re-opened deliveries wait for the relay.
+    pub fn publish_pending(&self) -> bool {
+        self.through_relay
+    }
+
+    /// Tells whoever takes deliveries next that some were committed.
+    pub fn notify(&self) {
+        self.wake.notify_one();
+    }
+}
 
 /// Inserts an event with its exact payload bytes.
 pub async fn insert_event(conn: &mut MySqlConnection, event: &Event) -> sqlx::Result<()> {
@@ -29,9 +71,11 @@ pub async fn insert_event(conn: &mut MySqlConnection, event: &Event) -> sqlx::Re
     Ok(())
 }
 
-/// Inserts one pending, unpublished delivery of `event` per endpoint, due now.
+/// Inserts one pending delivery of `event` per endpoint, due now, and waiting for the relay if
+/// `handoff` has one.
 pub async fn insert_deliveries(
     conn: &mut MySqlConnection,
+    handoff: &Handoff,
     event: &Event,
     endpoints: &[EndpointId],
 ) -> sqlx::Result<Vec<DeliveryId>> {
@@ -53,7 +97,9 @@ pub async fn insert_deliveries(
             .push_bind(event.customer_id.as_str().to_owned())
             .push_bind(event.event_type.as_str())
             .push_bind(DeliveryStatus::Pending.as_str())
-            .push("0, utc_timestamp(6), true, utc_timestamp(6), utc_timestamp(6)");
+            .push("0, utc_timestamp(6)")
+            .push_bind(handoff.publish_pending())
+            .push("utc_timestamp(6), utc_timestamp(6)");
     });
     query.build().execute(conn).await?;
     Ok(deliveries.into_iter().map(|(id, _)| id).collect())

@@ -8,7 +8,7 @@ use anyhow::Context;
 use delivery::config::DeliveryArgs;
 use platform::config::CommonArgs;
 
-/// Which queue the relay publishes to.
+/// Which queue carries deliveries to the dispatcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum QueueKind {
     /// The delivery table is the queue; the dispatcher runs in this process.

@@ -3,8 +3,9 @@
 //! Customers place shipping orders and register webhook endpoints; operators move orders
 //! through their lifecycle. Every status change commits, in one transaction, the order, its
 //! history row, its event and one delivery per subscribed endpoint (the transactional
-//! outbox). The [`relay`] then publishes deliveries to the queue: SQS, or in memory mode the
-//! delivery table itself, drained by an in-process dispatcher.
+//! outbox). In SQS mode the [`relay`] then publishes deliveries to the queue; in memory mode
+//! the delivery table itself is the queue, drained by an in-process dispatcher, and no relay
+//! runs.
 
 pub mod config;
 pub mod db;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use anyhow::Context;
 use delivery::client::TargetGuard;
 use delivery::dispatcher::Dispatcher;
+use delivery::outbox::Handoff;
 use platform::config::AppEnv;
 use platform::database;
 use sqlx::MySqlPool;
@@ -30,18 +32,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, QueueKind};
 use crate::http::{AppState, StateInner};
-use crate::queue::EventPublisher;
-use crate::queue::memory::MemoryPublisher;
 use crate::queue::sqs::SqsPublisher;
 use crate::relay::Relay;
 use crate::service::Service;
 
-/// The API, its relay and (in memory mode) its dispatcher, bound and ready to run.
+/// The API with its relay (SQS mode) or its dispatcher (memory mode), bound and ready to run.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
     portal: Option<axum::Router<AppState>>,
-    relay: Relay,
+    relay: Option<Relay>,
     dispatcher: Option<(Dispatcher, Arc<Notify>)>,
     drain: Duration,
     in_flight_deadline: Duration,
@@ -65,19 +65,18 @@ impl Application {
         http::metrics::handle();
         let pool = connect(&config).await?;
         let keyring = Arc::new(config.common.keyring()?);
-        let outbox = Arc::new(Notify::new());
-        let (publisher, dispatcher, sweep): (Arc<dyn EventPublisher>, _, _) = match config.queue {
+        let wake = Arc::new(Notify::new());
+        let (handoff, relay, dispatcher) = match config.queue {
             QueueKind::Memory => {
-                let wake = Arc::new(Notify::new());
                 let dispatcher = delivery::build_dispatcher_with_pool(
                     pool.clone(),
                     Arc::clone(&keyring),
                     &config.delivery,
                 )?;
                 (
-                    Arc::new(MemoryPublisher::new(Arc::clone(&wake))),
-                    Some((dispatcher, wake)),
+                    Handoff::dispatcher(Arc::clone(&wake)),
                     None,
+                    Some((dispatcher, wake)),
                 )
             }
             QueueKind::Sqs => {
@@ -86,15 +85,15 @@ impl Application {
                     .clone()
                     .context("SQS_QUEUE_URL is required with QUEUE=sqs")?;
                 let client = platform::sqs::client().await;
-                let overdue = Duration::from_secs(config.republish_overdue_seconds);
-                (
+                let relay = Relay::new(
+                    pool.clone(),
                     Arc::new(SqsPublisher::new(client, queue_url)),
-                    None,
-                    Some(overdue),
-                )
+                    Arc::clone(&wake),
+                    Some(Duration::from_secs(config.republish_overdue_seconds)),
+                );
+                (Handoff::relay(wake), Some(relay), None)
             }
         };
-        let relay = Relay::new(pool.clone(), publisher, Arc::clone(&outbox), sweep);
         let addr = config.listen_addr()?;
         let listener = TcpListener::bind(addr)
             .await
@@ -112,7 +111,7 @@ impl Application {
             pool.clone(),
             Arc::clone(&keyring),
             TargetGuard::system(config.delivery.webhook_allow_loopback),
-            outbox,
+            handoff,
         );
         let state = AppState::new(StateInner {
             service,
@@ -149,7 +148,9 @@ impl Application {
     /// dispatcher stop between batches, and the pool closes.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let background = CancellationToken::new();
-        let relay = tokio::spawn(self.relay.run(background.clone()));
+        let relay = self
+            .relay
+            .map(|relay| tokio::spawn(relay.run(background.clone())));
         let upkeep = tokio::spawn(http::metrics::upkeep(background.clone()));
         let dispatcher = self.dispatcher.map(|(dispatcher, wake)| {
             tokio::spawn(delivery::embedded::run(
@@ -187,7 +188,9 @@ impl Application {
             }
         };
         background.cancel();
-        if let Err(error) = relay.await {
+        if let Some(relay) = relay
+            && let Err(error) = relay.await
+        {
             tracing::error!(%error, "relay task failed");
         }
         if let Err(error) = upkeep.await {

@@ -76,6 +76,17 @@ async fn deliveries_flow_through_sqs_and_survive_a_receiver_outage() {
         );
     }
     assert_eq!(sequences, BTreeSet::from([1, 2, 3]));
+    // The relay published each of the three (a sweep may have published one again).
+    let metrics = api.metrics().await;
+    let published = e2e::metric(&metrics, "relay_published_total");
+    assert!(
+        published >= Some(3.0),
+        "relay_published_total in:\n{metrics}"
+    );
+    assert!(
+        e2e::metric(&metrics, "relay_batch_size_count") >= Some(1.0),
+        "relay_batch_size_count in:\n{metrics}"
+    );
     wait_for_queue_to_drain(&stack).await;
     stack.stop().await;
 }

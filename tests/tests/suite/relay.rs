@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use domain::ids::DeliveryId;
 use domain::message::DeliveryMessage;
 use e2e::TestDb;
+use futures::future::BoxFuture;
 use orders_api::queue::EventPublisher;
 use orders_api::relay::Relay;
 use tokio::sync::Notify;
@@ -20,23 +21,27 @@ struct Recorder {
     accept_every: usize,
 }
 
-#[async_trait::async_trait]
 impl EventPublisher for Recorder {
-    async fn publish(&self, messages: &[DeliveryMessage]) -> anyhow::Result<Vec<DeliveryId>> {
-        if self.fail {
-            anyhow::bail!("the queue is down");
-        }
-        let accepted: Vec<DeliveryId> = messages
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % self.accept_every.max(1) == 0)
-            .map(|(_, m)| m.delivery_id.clone())
-            .collect();
-        self.published
-            .lock()
-            .expect("lock")
-            .extend(accepted.iter().cloned());
-        Ok(accepted)
+    fn publish<'a>(
+        &'a self,
+        messages: &'a [DeliveryMessage],
+    ) -> BoxFuture<'a, anyhow::Result<Vec<DeliveryId>>> {
+        Box::pin(async move {
+            if self.fail {
+                anyhow::bail!("the queue is down");
+            }
+            let accepted: Vec<DeliveryId> = messages
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % self.accept_every.max(1) == 0)
+                .map(|(_, m)| m.delivery_id.clone())
+                .collect();
+            self.published
+                .lock()
+                .expect("lock")
+                .extend(accepted.iter().cloned());
+            Ok(accepted)
+        })
     }
 }
 

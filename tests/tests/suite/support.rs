@@ -42,7 +42,7 @@ pub async fn seed(db: &TestDb, url: &str, orders: usize) -> Seeded {
         db.pool.clone(),
         dev_keyring(),
         delivery::client::TargetGuard::system(true),
-        Arc::default(),
+        delivery::outbox::Handoff::relay(Arc::default()),
     );
     let mut conn = db.pool.acquire().await.expect("connection");
     orders_api::db::customers::insert(&mut conn, &customer, "Acme", domain::time::now())

@@ -214,7 +214,7 @@ mod tests {
                 pool.clone(),
                 Arc::clone(&keyring),
                 delivery::client::TargetGuard::system(false),
-                Arc::default(),
+                delivery::outbox::Handoff::relay(Arc::default()),
             ),
             pool,
             keyring,

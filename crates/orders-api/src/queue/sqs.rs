@@ -4,7 +4,7 @@ use anyhow::Context;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use domain::ids::DeliveryId;
 use domain::message::DeliveryMessage;
-use futures::future::join_all;
+use futures::future::{BoxFuture, join_all};
 
 use super::EventPublisher;
 
@@ -59,16 +59,20 @@ impl SqsPublisher {
     }
 }
 
-#[async_trait::async_trait]
 impl EventPublisher for SqsPublisher {
-    async fn publish(&self, messages: &[DeliveryMessage]) -> anyhow::Result<Vec<DeliveryId>> {
-        let chunks = messages.chunks(SQS_BATCH).map(|chunk| async move {
-            // A failed call leaves its chunk unaccepted; the other chunks still count.
-            self.publish_chunk(chunk).await.unwrap_or_else(|error| {
-                tracing::warn!(error = %format!("{error:#}"), "publishing a batch failed; it will be retried");
-                Vec::new()
-            })
-        });
-        Ok(join_all(chunks).await.into_iter().flatten().collect())
+    fn publish<'a>(
+        &'a self,
+        messages: &'a [DeliveryMessage],
+    ) -> BoxFuture<'a, anyhow::Result<Vec<DeliveryId>>> {
+        Box::pin(async move {
+            let chunks = messages.chunks(SQS_BATCH).map(|chunk| async move {
+                // A failed call leaves its chunk unaccepted; the other chunks still count.
+                self.publish_chunk(chunk).await.unwrap_or_else(|error| {
+                    tracing::warn!(error = %format!("{error:#}"), "publishing a batch failed; it will be retried");
+                    Vec::new()
+                })
+            });
+            Ok(join_all(chunks).await.into_iter().flatten().collect())
+        })
     }
 }

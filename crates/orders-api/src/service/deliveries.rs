@@ -51,14 +51,14 @@ impl Service {
     pub async fn retry_delivery(&self, customer: &CustomerId, id: &DeliveryId) -> Result<()> {
         in_transaction!(
             self.pool,
-            |tx| match log::reopen(&mut tx, customer, id).await? {
+            |tx| match log::reopen(&mut tx, &self.handoff, customer, id).await? {
                 Reopen::Reopened => Ok(()),
                 Reopen::NotFound => Err(ServiceError::NotFound),
                 Reopen::InFlight => Err(ServiceError::DeliveryInFlight),
                 Reopen::EndpointDisabled => Err(ServiceError::EndpointDisabled),
             }
         )?;
-        self.wake_relay();
+        self.hand_off();
         Ok(())
     }
 }

@@ -247,19 +247,18 @@ impl Service {
         let queued = in_transaction!(self.pool, |tx| {
             usable_endpoint(&mut tx, customer, id).await?;
             let event = Event::test(customer.clone(), id, domain::time::now());
-            delivery::outbox::insert_event(&mut tx, &event).await?;
-            let delivery_id =
-                delivery::outbox::insert_deliveries(&mut tx, &event, std::slice::from_ref(id))
-                    .await?
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| anyhow::anyhow!("no delivery was written"))?;
+            let delivery_id = self
+                .record_event(&mut tx, &event, Some(std::slice::from_ref(id)))
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("no delivery was written"))?;
             Ok(TestQueued {
                 event_id: event.id,
                 delivery_id,
             })
         })?;
-        self.wake_relay();
+        self.hand_off();
         Ok(queued)
     }
 
@@ -301,9 +300,9 @@ impl Service {
         let queued = in_transaction!(self.pool, |tx| {
             usable_endpoint(&mut tx, customer, id).await?;
             let from = DeliveryId::floor(since);
-            Ok(delivery::log::recover(&mut tx, id, &from, RECOVER_LIMIT).await?)
+            Ok(delivery::log::recover(&mut tx, &self.handoff, id, &from, RECOVER_LIMIT).await?)
         })?;
-        self.wake_relay();
+        self.hand_off();
         Ok(queued)
     }
 }

@@ -20,17 +20,17 @@ mod portal_sessions;
 use std::sync::Arc;
 
 use delivery::client::TargetGuard;
+use delivery::outbox::Handoff;
 use domain::order::InvalidTransition;
 use domain::secret_box::SecretKeyring;
 use domain::validation::FieldErrors;
 use sqlx::{MySql, MySqlPool, Transaction};
-use tokio::sync::Notify;
 
 pub use api_keys::NewApiKey;
 pub use customers::CreatedCustomer;
 pub use deliveries::DeliveryDetail;
 pub use endpoints::{EndpointInput, EndpointPatchInput, Rotated, TestQueued};
-pub use orders::{ChangeRequest, record_event};
+pub use orders::ChangeRequest;
 pub use portal_sessions::{NewPortalSession, PortalSession};
 
 /// `Result` with [`ServiceError`].
@@ -89,7 +89,7 @@ pub struct Service {
     pool: MySqlPool,
     keyring: Arc<SecretKeyring>,
     guard: TargetGuard,
-    outbox: Arc<Notify>,
+    handoff: Handoff,
 }
 
 impl std::fmt::Debug for Service {
@@ -100,24 +100,24 @@ impl std::fmt::Debug for Service {
 
 impl Service {
     /// Operations on `pool`, sealing secrets with `keyring`, vetting targets with `guard` and
-    /// waking the relay through `outbox`.
+    /// handing committed deliveries over through `handoff`.
     pub fn new(
         pool: MySqlPool,
         keyring: Arc<SecretKeyring>,
         guard: TargetGuard,
-        outbox: Arc<Notify>,
+        handoff: Handoff,
     ) -> Self {
         Self {
             pool,
             keyring,
             guard,
-            outbox,
+            handoff,
         }
     }
 
-    /// Tells the relay that deliveries were committed.
-    fn wake_relay(&self) {
-        self.outbox.notify_one();
+    /// Tells the relay (or in memory mode the dispatcher) that deliveries were committed.
+    fn hand_off(&self) {
+        self.handoff.notify();
     }
 }
 

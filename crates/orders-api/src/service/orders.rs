@@ -1,7 +1,7 @@
 //! Orders: placing them and moving them through their lifecycle, and reading them.
 
 use domain::event::Event;
-use domain::ids::{CustomerId, EndpointId, OrderId};
+use domain::ids::{CustomerId, DeliveryId, EndpointId, OrderId};
 use domain::order::{NewOrder, Order, OrderStatus, StatusChange};
 use sqlx::MySqlConnection;
 
@@ -9,45 +9,48 @@ use super::{Result, Service, ServiceError, in_transaction};
 use crate::db::orders::{HistoryRow, ListFilter};
 use crate::db::{self, Scope, endpoints, orders};
 
-/// Writes an event and one pending delivery per endpoint in `targets` (or, when `None`, per
-/// enabled endpoint of the customer subscribed to its type).
-pub async fn record_event(
-    conn: &mut MySqlConnection,
-    event: &Event,
-    targets: Option<&[EndpointId]>,
-) -> sqlx::Result<usize> {
-    delivery::outbox::insert_event(conn, event).await?;
-    let subscribed;
-    let targets = match targets {
-        Some(targets) => targets,
-        None => {
-            subscribed = endpoints::subscribed(conn, &event.customer_id, event.event_type).await?;
-            &subscribed
-        }
-    };
-    Ok(delivery::outbox::insert_deliveries(conn, event, targets)
-        .await?
-        .len())
-}
-
-/// Writes a status change and everything that follows from it. The only way to change an
-/// order's status, and it needs a [`StatusChange`], which only the lifecycle hands out.
-async fn write_change(conn: &mut MySqlConnection, change: &StatusChange) -> Result<()> {
-    if change.previous_status().is_none() {
-        orders::insert(conn, change.order()).await.map_err(|e| {
-            if db::is_unique_violation(&e, orders::REFERENCE_KEY) {
-                ServiceError::DuplicateReference(change.order().reference.clone())
-            } else {
-                e.into()
+impl Service {
+    /// Writes an event and one pending delivery per endpoint in `targets` (or, when `None`, per
+    /// enabled endpoint of the customer subscribed to its type); returns the deliveries.
+    pub(super) async fn record_event(
+        &self,
+        conn: &mut MySqlConnection,
+        event: &Event,
+        targets: Option<&[EndpointId]>,
+    ) -> sqlx::Result<Vec<DeliveryId>> {
+        delivery::outbox::insert_event(conn, event).await?;
+        let subscribed;
+        let targets = match targets {
+            Some(targets) => targets,
+            None => {
+                subscribed =
+                    endpoints::subscribed(conn, &event.customer_id, event.event_type).await?;
+                &subscribed
             }
-        })?;
-    } else if !orders::update_status(conn, change).await? {
-        // Unreachable while the row is locked, but a lost race must never write an event.
-        return Err(ServiceError::ConcurrentChange);
+        };
+        delivery::outbox::insert_deliveries(conn, &self.handoff, event, targets).await
     }
-    orders::insert_history(conn, change).await?;
-    record_event(conn, &Event::for_status_change(change), None).await?;
-    Ok(())
+
+    /// Writes a status change and everything that follows from it. The only way to change an
+    /// order's status, and it needs a [`StatusChange`], which only the lifecycle hands out.
+    async fn write_change(&self, conn: &mut MySqlConnection, change: &StatusChange) -> Result<()> {
+        if change.previous_status().is_none() {
+            orders::insert(conn, change.order()).await.map_err(|e| {
+                if db::is_unique_violation(&e, orders::REFERENCE_KEY) {
+                    ServiceError::DuplicateReference(change.order().reference.clone())
+                } else {
+                    e.into()
+                }
+            })?;
+        } else if !orders::update_status(conn, change).await? {
+            // Unreachable while the row is locked, but a lost race must never write an event.
+            return Err(ServiceError::ConcurrentChange);
+        }
+        orders::insert_history(conn, change).await?;
+        self.record_event(conn, &Event::for_status_change(change), None)
+            .await?;
+        Ok(())
+    }
 }
 
 /// What a caller asks of a status change.
@@ -65,8 +68,8 @@ impl Service {
     /// Places an order for `customer`.
     pub async fn place_order(&self, customer: CustomerId, new: NewOrder) -> Result<Order> {
         let change = Order::place(customer, new, domain::time::now());
-        in_transaction!(self.pool, |tx| write_change(&mut tx, &change).await)?;
-        self.wake_relay();
+        in_transaction!(self.pool, |tx| self.write_change(&mut tx, &change).await)?;
+        self.hand_off();
         Ok(change.into_order())
     }
 
@@ -88,10 +91,10 @@ impl Service {
                 request.location.clone(),
                 domain::time::now(),
             )?;
-            write_change(&mut tx, &change).await?;
+            self.write_change(&mut tx, &change).await?;
             Ok(change.into_order())
         })?;
-        self.wake_relay();
+        self.hand_off();
         Ok(order)
     }
 
