@@ -97,7 +97,7 @@ pub async fn http_rate(api: &Api, key: &str, length: Duration) -> anyhow::Result
 }
 
 /// Status changes per second of `CLIENTS` tasks calling the service layer directly, which wakes
-/// the relay after every commit as it does for the API's handlers.
+/// the embedded dispatcher after every commit as it does for the API's handlers.
 pub async fn direct_rate(
     service: &Service,
     customer: &CustomerId,
@@ -287,7 +287,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<(Figure, Figure, Figure)
         budget: "≥ 0.7×",
         met: ratio.median >= 0.7,
         notes: format!(
-            "{} s runs, HTTP and direct alternating; HTTP {}; direct {}; ratios {}. One endpoint subscribed, so every change also writes a delivery, relayed and sent to a local receiver as soon as it commits: by the API's relay and embedded dispatcher in HTTP runs, by the same relay and dispatcher code in the bench process in direct runs (woken after each commit, as the API's handlers wake theirs), so both sides do the same database and delivery work; every run starts after the previous one's deliveries are all sent. CPU ms and MariaDB statements (`Questions`, every client) per status change (orders-api / mariadbd / bench process, which is the load generator in HTTP runs and the service calls, relay and dispatcher in direct runs), per run: {}",
+            "{} s runs, HTTP and direct alternating; HTTP {}; direct {}; ratios {}. One endpoint subscribed, so every change also writes a delivery, sent to a local receiver as soon as it commits: by the API's embedded dispatcher in HTTP runs, by the same dispatcher code in the bench process in direct runs (woken after each commit, as the API's handlers wake theirs), so both sides do the same database and delivery work; every run starts after the previous one's deliveries are all sent. CPU ms and MariaDB statements (`Questions`, every client) per status change (orders-api / mariadbd / bench process, which is the load generator in HTTP runs and the service calls and dispatcher in direct runs), per run: {}",
             settings.run_length.as_secs_f64(),
             series(&http),
             series(&direct),

@@ -85,13 +85,27 @@ pub async fn create(
     })
 }
 
-/// The key id and role of the unrevoked key whose hash is `hash`, if there is one.
+/// An unrevoked key, as found by its hash.
+pub struct Found {
+    /// The key.
+    pub id: ApiKeyId,
+    /// What it may do.
+    pub role: Role,
+    /// Whether its `last_used_at` is older than a minute (or unset), so that [`touch`] would
+    /// write it.
+    pub stale: bool,
+}
+
+/// The unrevoked key whose hash is `hash`, if there is one.
 pub async fn authenticate(
     conn: &mut MySqlConnection,
     hash: &KeyHash,
-) -> sqlx::Result<Option<(ApiKeyId, Role)>> {
+) -> sqlx::Result<Option<Found>> {
     let row = sqlx::query(
-        "select id, role, customer_id from api_keys where key_hash = ? and revoked_at is null",
+        r"select id, role, customer_id,
+                 (last_used_at is null
+                  or last_used_at < utc_timestamp(6) - interval 60 second) as stale
+            from api_keys where key_hash = ? and revoked_at is null",
     )
     .bind(hash.as_slice())
     .fetch_optional(conn)
@@ -110,7 +124,8 @@ pub async fn authenticate(
         }
         _ => return Ok(None),
     };
-    Ok(Some((id, role)))
+    let stale = row.try_get::<i64, _>("stale")? != 0;
+    Ok(Some(Found { id, role, stale }))
 }
 
 /// Marks key `id` as used now, unless that was already noted within the last minute: a key

@@ -152,8 +152,11 @@ pub(crate) async fn revoke(
         Role::Customer(own) => Some(own.clone()),
         Role::Operator => None,
     };
-    // Held across the revocation, so that this instance's cache refuses the key at once.
-    let _revoking = state.keys.revoking();
-    state.service.revoke_api_key(owner.as_ref(), &id).await?;
+    // The cache's guard is held across the revocation, so that this instance refuses the key
+    // at once.
+    state
+        .service
+        .revoke_api_key(owner.as_ref(), &id, || state.keys.revoking())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -38,15 +38,21 @@ struct Remembered {
     role: Role,
 }
 
-/// The key whose hash is `hash`, from the database, noting that it was used. `last_used_at`
-/// is therefore exact to within a minute and the cache's TTL.
+/// The key whose hash is `hash`, from the database, noting that it was used when its
+/// `last_used_at` is over a minute old: that column is therefore exact to within a minute and
+/// the cache's TTL. The note is best-effort: a key that authenticated is not refused because
+/// the note could not be written (a lock wait, say); the failure is logged.
 async fn look_up(pool: &MySqlPool, hash: &KeyHash) -> sqlx::Result<Option<(ApiKeyId, Role)>> {
     let mut conn = pool.acquire().await?;
-    let found = api_keys::authenticate(&mut conn, hash).await?;
-    if let Some((key_id, _)) = &found {
-        api_keys::touch(&mut conn, key_id).await?;
+    let Some(found) = api_keys::authenticate(&mut conn, hash).await? else {
+        return Ok(None);
+    };
+    if found.stale
+        && let Err(error) = api_keys::touch(&mut conn, &found.id).await
+    {
+        tracing::warn!(key_id = %found.id, %error, "could not note an API key's use");
     }
-    Ok(found)
+    Ok(Some((found.id, found.role)))
 }
 
 impl KeyCache {

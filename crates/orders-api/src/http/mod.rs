@@ -176,11 +176,13 @@ fn layered(routes: Router<AppState>, state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Inside the idempotency layer: a panic becomes a 500 there, which releases the key
+        // for a retry instead of leaving it in progress.
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,
         ))
-        .layer(CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn(scope_request_id))
         .route_layer(middleware::from_fn(metrics::track))
         .layer(TimeoutLayer::with_status_code(

@@ -35,12 +35,21 @@ impl Service {
         })
     }
 
-    /// Revokes a key of `owner` (any key for `None`).
-    pub async fn revoke_api_key(&self, owner: Option<&CustomerId>, id: &ApiKeyId) -> Result<()> {
+    /// Revokes a key of `owner` (any key for `None`). `revoking` is called once the key is
+    /// known to be the caller's, just before the revocation, and what it returns is held until
+    /// the revocation has committed or the call is abandoned: a key cache's guard (see
+    /// `KeyCache::revoking`), so that a revocation that is refused clears no cache.
+    pub async fn revoke_api_key<Guard>(
+        &self,
+        owner: Option<&CustomerId>,
+        id: &ApiKeyId,
+        revoking: impl FnOnce() -> Guard,
+    ) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
         api_keys::find(&mut conn, id, owner)
             .await?
             .ok_or(ServiceError::NotFound)?;
+        let _guard = revoking();
         api_keys::revoke(&mut conn, id).await?;
         Ok(())
     }

@@ -1,14 +1,16 @@
 //! The operations of the API, one function per thing a caller can do, whatever the transport.
 //!
 //! Handlers extract and validate the request's shape, call one function here and map its
-//! result. The functions here own what the HTTP layer must not decide: the transaction (each
-//! write runs in one, run again from the start when the server rolls it back for a lock
-//! conflict, [`platform::database::retry_lock_conflicts`]), waking the relay after a commit
-//! that wrote deliveries, and the failures a caller can act on ([`ServiceError`]), which the
-//! HTTP layer turns into problem documents in one place.
+//! result. The functions here own what the HTTP layer must not decide: transactions (a write
+//! of more than one statement runs in one, [`in_transaction`], run again from the start when
+//! the server rolls it back for a lock conflict, [`platform::database::retry_lock_conflicts`];
+//! a single-statement write runs alone), handing deliveries over after a commit that wrote
+//! them ([`Handoff`]: the relay is woken in SQS mode, the embedded dispatcher in memory mode),
+//! and the failures a caller can act on ([`ServiceError`]), which the HTTP layer turns into
+//! problem documents in one place.
 //!
 //! A status change, its history row, its event and its deliveries commit together; nothing
-//! here calls the queue (the relay does, after the commit).
+//! here calls the queue or a customer's endpoint.
 
 mod api_keys;
 mod customers;
