@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use delivery::outbox::Handoff;
+use delivery::outbox::{Handoff, Inbox};
 use domain::ids::{CustomerId, OrderId};
 use domain::order::{NewOrder, OrderStatus};
 use e2e::{Api, LIFECYCLE, order_body, str_field};
@@ -34,6 +34,11 @@ pub fn reference(tag: &str) -> String {
 
 /// Places an order over HTTP with `key`; returns its id.
 pub async fn create_order(api: &Api, key: &str, tag: &str) -> anyhow::Result<String> {
+    Ok(str_field(&place(api, key, tag).await?, "id"))
+}
+
+/// Places an order over HTTP with `key`; returns the order as the API answered it.
+pub async fn place(api: &Api, key: &str, tag: &str) -> anyhow::Result<serde_json::Value> {
     let response = api
         .http
         .post(format!("{}/v1/orders", api.base))
@@ -46,8 +51,7 @@ pub async fn create_order(api: &Api, key: &str, tag: &str) -> anyhow::Result<Str
         "order creation answered {}",
         response.status()
     );
-    let body: serde_json::Value = response.json().await?;
-    Ok(str_field(&body, "id"))
+    Ok(response.json().await?)
 }
 
 /// Moves an order to `status` over HTTP; returns the response body.
@@ -96,8 +100,8 @@ pub async fn http_rate(api: &Api, key: &str, length: Duration) -> anyhow::Result
     Ok(total as f64 / start.elapsed().as_secs_f64())
 }
 
-/// Status changes per second of `CLIENTS` tasks calling the service layer directly, which wakes
-/// the embedded dispatcher after every commit as it does for the API's handlers.
+/// Status changes per second of `CLIENTS` tasks calling the service layer directly, which hands
+/// each commit's deliveries to the embedded dispatcher as it does for the API's handlers.
 pub async fn direct_rate(
     service: &Service,
     customer: &CustomerId,
@@ -156,7 +160,7 @@ pub async fn direct_rate(
 }
 
 /// What the API runs beside its handlers in the memory-queue mode, run in this process for the
-/// direct runs: the embedded dispatcher, woken after every commit. With it the direct runs write
+/// direct runs: the embedded dispatcher, handed each commit's deliveries as the API's is. With it the direct runs write
 /// and deliver exactly what the HTTP runs do, at the same moments, and differ from them only by
 /// the HTTP layer.
 struct Pipeline {
@@ -169,10 +173,12 @@ impl Pipeline {
     fn start(db: &e2e::TestDb, pool: &MySqlPool) -> anyhow::Result<Self> {
         let (wake, stop) = (Arc::new(Notify::new()), CancellationToken::new());
         let dispatcher = crate::dispatcher(db, pool.clone())?;
-        let service = crate::service(db, pool.clone(), Handoff::dispatcher(Arc::clone(&wake)))?;
+        let (inbox, handed) = Inbox::new(delivery::embedded::CONCURRENCY, dispatcher.lease());
+        let service = crate::service(db, pool.clone(), Handoff::direct(Arc::clone(&wake), inbox))?;
         let tasks = vec![tokio::spawn(delivery::embedded::run(
             dispatcher,
             wake,
+            Some(handed),
             stop.clone(),
         ))];
         Ok(Self {
@@ -287,7 +293,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<(Figure, Figure, Figure)
         budget: "≥ 0.7×",
         met: ratio.median >= 0.7,
         notes: format!(
-            "{} s runs, HTTP and direct alternating; HTTP {}; direct {}; ratios {}. One endpoint subscribed, so every change also writes a delivery, sent to a local receiver as soon as it commits: by the API's embedded dispatcher in HTTP runs, by the same dispatcher code in the bench process in direct runs (woken after each commit, as the API's handlers wake theirs), so both sides do the same database and delivery work; every run starts after the previous one's deliveries are all sent. CPU ms and MariaDB statements (`Questions`, every client) per status change (orders-api / mariadbd / bench process, which is the load generator in HTTP runs and the service calls and dispatcher in direct runs), per run: {}",
+            "{} s runs, HTTP and direct alternating; HTTP {}; direct {}; ratios {}. One endpoint subscribed, so every change also writes a delivery, sent to a local receiver as soon as it commits: by the API's embedded dispatcher in HTTP runs, by the same dispatcher code in the bench process in direct runs (handed each commit's deliveries, as the API's handlers hand theirs), so both sides do the same database and delivery work; every run starts after the previous one's deliveries are all sent. CPU ms and MariaDB statements (`Questions`, every client) per status change (orders-api / mariadbd / bench process, which is the load generator in HTTP runs and the service calls and dispatcher in direct runs), per run: {}",
             settings.run_length.as_secs_f64(),
             series(&http),
             series(&direct),

@@ -11,6 +11,7 @@ pub mod latency;
 pub mod machine;
 pub mod receiver;
 pub mod report;
+pub mod saturation;
 pub mod signing;
 pub mod sqs;
 pub mod stats;

@@ -1,4 +1,4 @@
-//! `bench`: runs P2–P7 (and P1's criterion executable) and writes the generated section of
+//! `bench`: runs P2–P10 (and P1's criterion executable) and writes the generated section of
 //! `BENCHMARKS.md`. `scripts/bench` builds the release binaries and starts MariaDB and moto
 //! first; run that rather than this binary directly.
 
@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bench::report::{self, Figure};
-use bench::{Settings, dispatch, http_load, lambda, latency, machine, signing, sqs};
+use bench::{Settings, dispatch, http_load, lambda, latency, machine, saturation, signing, sqs};
 use clap::Parser;
 
 /// Command-line arguments.
@@ -92,6 +92,20 @@ async fn main() -> anyhow::Result<()> {
             Err(e) => note("P4", e),
         }
     }
+    if wanted("P10") {
+        eprintln!("bench: P10 (latency and CPU at 250 changes/s)");
+        match latency::run_fixed(&settings).await {
+            Ok(fixed) => figures.extend(fixed),
+            Err(e) => note("P10", e),
+        }
+    }
+    if wanted("P8") || wanted("P9") {
+        eprintln!("bench: P8 + P9 (delivery under saturation)");
+        match saturation::run(&settings).await {
+            Ok((rate, latency)) => figures.extend([rate, latency]),
+            Err(e) => note("P8/P9", e),
+        }
+    }
     if wanted("P5") {
         eprintln!("bench: P5 (SQS mode vs moto)");
         match sqs::run(&settings).await {
@@ -106,7 +120,7 @@ async fn main() -> anyhow::Result<()> {
             Err(e) => note("P6", e),
         }
     }
-    figures.sort_by_key(|f| f.id);
+    figures.sort_by_key(|f| f.id[1..].parse::<u32>().unwrap_or(u32::MAX));
 
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let mut generated = report::markdown(

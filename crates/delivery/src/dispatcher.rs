@@ -7,6 +7,7 @@ use domain::retry::{self, AttemptClass, RetrySchedule};
 use domain::secret_box::SecretKeyring;
 use domain::signing::{self, SigningSecret};
 use sqlx::MySqlPool;
+use tokio::sync::OwnedSemaphorePermit;
 use tracing::{Instrument, info_span};
 
 use domain::state::{DeliveryStatus, DisabledReason, ErrorClass, FailureReason};
@@ -54,6 +55,7 @@ pub struct Dispatcher {
     client: WebhookClient,
     recorder: Recorder,
     schedule: RetrySchedule,
+    timeout: Duration,
     lease: Duration,
     auto_disable_after: Duration,
 }
@@ -74,6 +76,7 @@ impl Dispatcher {
             keyring,
             client,
             schedule,
+            timeout,
             lease: timeout + Duration::from_secs(10),
             auto_disable_after,
         }
@@ -82,6 +85,11 @@ impl Dispatcher {
     /// The database pool.
     pub fn pool(&self) -> &MySqlPool {
         &self.pool
+    }
+
+    /// The longest a request may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// How long a claim is held.
@@ -103,16 +111,39 @@ impl Dispatcher {
 
     /// Attempts a delivery whose claim is already won.
     pub async fn attempt(&self, claimed: Claimed) -> Result<Outcome, DispatchError> {
+        self.attempt_holding(claimed, None).await
+    }
+
+    /// Attempts a delivery whose claim is already won, holding `slot` (a permit of the
+    /// caller's window of requests) until the receiver has answered: the slot is free again
+    /// while the attempt's record is written.
+    pub async fn attempt_in_slot(
+        &self,
+        claimed: Claimed,
+        slot: OwnedSemaphorePermit,
+    ) -> Result<Outcome, DispatchError> {
+        self.attempt_holding(claimed, Some(slot)).await
+    }
+
+    async fn attempt_holding(
+        &self,
+        claimed: Claimed,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<Outcome, DispatchError> {
         let span = info_span!(
             "delivery",
             delivery_id = %claimed.claim.delivery_id,
             endpoint_id = %claimed.work.endpoint_id,
             attempt = claimed.claim.attempt_count + 1,
         );
-        self.attempt_inner(claimed).instrument(span).await
+        self.attempt_inner(claimed, slot).instrument(span).await
     }
 
-    async fn attempt_inner(&self, claimed: Claimed) -> Result<Outcome, DispatchError> {
+    async fn attempt_inner(
+        &self,
+        claimed: Claimed,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<Outcome, DispatchError> {
         let Claimed { claim, work } = claimed;
         if !work.endpoint_active {
             store::fail_claimed(&self.pool, &claim, FailureReason::EndpointDisabled).await?;
@@ -149,6 +180,7 @@ impl Dispatcher {
                 Duration::ZERO,
             ),
         };
+        drop(slot);
         let next = next_state(
             &self.schedule,
             claim.attempt_count + 1,

@@ -4,34 +4,49 @@
 //! in-process signal only wakes the loop early. Killing the process loses nothing; a lease
 //! left behind by a crash expires and the row is claimed again.
 //!
-//! Up to [`CONCURRENCY`] attempts are in flight at once, each on its own, and the free slots
-//! are refilled from the due rows as attempts finish ([`InFlight`]): a slow endpoint holds one
-//! slot for as long as it takes, never a whole batch of others. While deliveries are backed
-//! up, a claim waits until [`REFILL`] slots are free, so that each claim statement takes many
-//! rows.
+//! Up to [`CONCURRENCY`] requests are in flight at once, each on its own, and the free slots
+//! are refilled from the due rows as requests are answered ([`InFlight`]): a slow endpoint
+//! holds one slot for as long as it takes, never a whole batch of others. A slot is freed when
+//! the receiver answers, not when the attempt's record commits: answered attempts wait for the
+//! recorder's group commit beside the next requests (at most [`MAX_UNRECORDED`] attempts
+//! between claim and record), so the database's commit latency never throttles the sending.
+//! While deliveries are backed up, a claim waits until [`REFILL`] slots are free, so that each
+//! claim statement takes many rows.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatcher::Dispatcher;
+use crate::outbox::Handed;
+#[cfg(doc)]
+use crate::outbox::Handoff;
+use crate::store::Claimed;
 use platform::{database, pacing};
 
 use crate::store;
 
-/// The most attempts in flight at once.
+/// The most requests in flight at once.
 pub const CONCURRENCY: usize = 32;
+/// The most attempts between their claim and their committed record: sending, or answered and
+/// waiting for the recorder (whose batches take up to [`crate::recorder::MAX_BATCH`]).
+pub const MAX_UNRECORDED: usize = 4 * CONCURRENCY;
 /// Under a backlog, the free slots a claim waits for.
 pub const REFILL: usize = CONCURRENCY / 2;
+/// The least lease a handed-over delivery must have left beyond the request timeout to be
+/// started.
+const LEASE_MARGIN: Duration = Duration::from_secs(2);
 /// The longest the loop sleeps without a wake-up.
 const MAX_IDLE: Duration = Duration::from_millis(500);
 
 /// The attempts in flight of one embedded dispatcher.
 pub struct InFlight {
     dispatcher: Arc<Dispatcher>,
+    /// One permit per request slot; an attempt holds one until its request is answered.
+    sending: Arc<Semaphore>,
     attempts: JoinSet<()>,
     /// The last claim filled every free slot: more deliveries may be due.
     backlog: bool,
@@ -42,18 +57,30 @@ impl InFlight {
     pub fn new(dispatcher: Dispatcher) -> Self {
         Self {
             dispatcher: Arc::new(dispatcher),
+            sending: Arc::new(Semaphore::new(CONCURRENCY)),
             attempts: JoinSet::new(),
             backlog: false,
+        }
+    }
+
+    /// How many more attempts may start now.
+    pub fn room(&self) -> usize {
+        self.sending
+            .available_permits()
+            .min(MAX_UNRECORDED.saturating_sub(self.attempts.len()))
+    }
+
+    fn reap(&mut self) {
+        while let Some(finished) = self.attempts.try_join_next() {
+            report_panic(finished);
         }
     }
 
     /// Claims due deliveries into the free slots and starts their attempts; returns how many
     /// it claimed. Under a backlog it claims nothing until [`REFILL`] slots are free.
     pub async fn refill(&mut self) -> Result<usize, sqlx::Error> {
-        while let Some(finished) = self.attempts.try_join_next() {
-            report_panic(finished);
-        }
-        let free = CONCURRENCY - self.attempts.len().min(CONCURRENCY);
+        self.reap();
+        let free = self.room();
         if free == 0 || (self.backlog && free < REFILL) {
             return Ok(0);
         }
@@ -66,15 +93,66 @@ impl InFlight {
         let claimed = claims.len();
         self.backlog = claimed == free;
         for claim in claims {
-            let dispatcher = Arc::clone(&self.dispatcher);
-            self.attempts.spawn(async move {
-                if let Err(error) = dispatcher.attempt(claim).await {
-                    // The lease expires and the row is claimed again.
-                    tracing::error!(error = %format!("{:#}", anyhow::Error::from(error)), "delivery not attempted");
-                }
-            });
+            self.start(claim);
         }
         Ok(claimed)
+    }
+
+    /// Starts the attempt of a won claim in a slot of its own.
+    fn start(&mut self, claimed: Claimed) {
+        let dispatcher = Arc::clone(&self.dispatcher);
+        let sending = Arc::clone(&self.sending);
+        // Taken here, not in the task, so that the next `room` counts it.
+        let slot = Arc::clone(&sending).try_acquire_owned().ok();
+        self.attempts.spawn(async move {
+            let slot = match slot {
+                Some(slot) => slot,
+                // Only when started without room: wait for a slot like any other attempt.
+                None => match sending.acquire_owned().await {
+                    Ok(slot) => slot,
+                    Err(_) => return,
+                },
+            };
+            if let Err(error) = dispatcher.attempt_in_slot(claimed, slot).await {
+                // The lease expires and the row is claimed again.
+                tracing::error!(error = %format!("{:#}", anyhow::Error::from(error)), "delivery not attempted");
+            }
+        });
+    }
+
+    /// Starts the attempts of deliveries leased to this dispatcher when they were written,
+    /// unless they waited so long that their lease could run out before their request does:
+    /// those are left to expire and are claimed from the table like any other.
+    pub fn take(&mut self, handed: Handed) {
+        let left = handed.lease.saturating_sub(handed.leased_at.elapsed());
+        if left < self.dispatcher.timeout() + LEASE_MARGIN {
+            tracing::warn!(
+                deliveries = handed.claims.len(),
+                "a hand-off waited too long; its deliveries are claimed when their lease expires"
+            );
+            metrics::counter!("dispatch_handoffs_expired_total").increment(1);
+            return;
+        }
+        for claimed in handed.claims {
+            self.start(claimed);
+        }
+    }
+
+    /// Waits until `wanted` request slots are free or an attempt finishes (which may return a
+    /// place between claim and record); call it only while [`InFlight::room`] is below
+    /// `wanted`.
+    async fn room_freed(&mut self, wanted: usize) {
+        let sending = Arc::clone(&self.sending);
+        let places_left = self.attempts.len() + wanted <= MAX_UNRECORDED;
+        let wanted = u32::try_from(wanted).unwrap_or(u32::MAX);
+        tokio::select! {
+            finished = self.attempts.join_next() => {
+                if let Some(finished) = finished {
+                    report_panic(finished);
+                }
+            }
+            freed = sending.acquire_many(wanted), if places_left => drop(freed),
+        }
     }
 
     /// Whether the last claim found more due deliveries than it had room for.
@@ -93,6 +171,22 @@ impl InFlight {
         }
     }
 
+    /// Waits until there is room for a claim ([`REFILL`] slots under a backlog, else one);
+    /// `false` at once if no attempt is in flight.
+    pub async fn wait_for_room(&mut self) -> bool {
+        let wanted = if self.backlog { REFILL } else { 1 };
+        loop {
+            self.reap();
+            if self.attempts.is_empty() {
+                return false;
+            }
+            if self.room() >= wanted {
+                return true;
+            }
+            self.room_freed(wanted).await;
+        }
+    }
+
     /// Attempts every delivery that is due, or falls due meanwhile, until none is due and none
     /// is in flight; returns how many it claimed.
     pub async fn run_until_idle(&mut self) -> Result<usize, sqlx::Error> {
@@ -100,7 +194,9 @@ impl InFlight {
         loop {
             let claimed = self.refill().await?;
             attempted += claimed;
-            if !self.finish_one().await && claimed == 0 {
+            if self.backlog {
+                self.wait_for_room().await;
+            } else if !self.finish_one().await && claimed == 0 {
                 return Ok(attempted);
             }
         }
@@ -120,10 +216,19 @@ pub async fn dispatch_due_once(dispatcher: &Dispatcher) -> Result<usize, sqlx::E
     InFlight::new(dispatcher.clone()).run_until_idle().await
 }
 
-/// Runs until `shutdown`, then lets the attempts in flight finish. While deliveries are backed
-/// up it claims as slots free up; otherwise it sleeps until woken or until the next delivery is
-/// due (a retry an attempt schedules is found then, within half a second).
-pub async fn run(dispatcher: Dispatcher, wake: Arc<Notify>, shutdown: CancellationToken) {
+/// Runs until `shutdown`, then lets the attempts in flight finish.
+///
+/// Deliveries handed over through `inbox` ([`Handoff::direct`]) start as they come, while
+/// there is room, without a claim or a read. Due rows are claimed from the table in passes:
+/// while deliveries are backed up, as slots free up; otherwise when woken (at most one pass
+/// per [`pacing::MIN_PASS_INTERVAL`]) or when the next delivery is due (a retry an attempt
+/// schedules is found then, within half a second).
+pub async fn run(
+    dispatcher: Dispatcher,
+    wake: Arc<Notify>,
+    mut inbox: Option<mpsc::Receiver<Handed>>,
+    shutdown: CancellationToken,
+) {
     let pool = dispatcher.pool().clone();
     let mut in_flight = InFlight::new(dispatcher);
     while !shutdown.is_cancelled() {
@@ -131,7 +236,7 @@ pub async fn run(dispatcher: Dispatcher, wake: Arc<Notify>, shutdown: Cancellati
         let idle = match in_flight.refill().await {
             Ok(_) if in_flight.backlog() => {
                 // More is due: go on as soon as slots free up.
-                in_flight.finish_one().await;
+                in_flight.wait_for_room().await;
                 continue;
             }
             Ok(_) => store::next_due_in(&pool)
@@ -144,7 +249,38 @@ pub async fn run(dispatcher: Dispatcher, wake: Arc<Notify>, shutdown: Cancellati
                 Duration::from_secs(1)
             }
         };
-        pacing::wait_for_work(&wake, idle, pass, &shutdown).await;
+        let mut next_pass = Instant::now() + idle;
+        let mut woken = false;
+        loop {
+            let room = in_flight.room() > 0;
+            let handed = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                handed = receive(&mut inbox), if room => handed,
+                () = wake.notified(), if !woken => {
+                    // A wake-up soon after a pass began waits for the rest of the interval.
+                    woken = true;
+                    next_pass = next_pass.min(pass + pacing::MIN_PASS_INTERVAL);
+                    continue;
+                }
+                () = tokio::time::sleep_until(next_pass.into()) => break,
+                // Room comes back as requests are answered.
+                () = in_flight.room_freed(1), if !room => continue,
+            };
+            match handed {
+                Some(handed) => in_flight.take(handed),
+                // Every sender is gone: the API is shutting down.
+                None => inbox = None,
+            }
+        }
     }
     while in_flight.finish_one().await {}
+}
+
+/// The next hand-off from `inbox`; never, without one.
+async fn receive(inbox: &mut Option<mpsc::Receiver<Handed>>) -> Option<Handed> {
+    match inbox {
+        Some(inbox) => inbox.recv().await,
+        None => std::future::pending().await,
+    }
 }

@@ -2,26 +2,41 @@
 //! change that caused them; the relay later claims unpublished deliveries, publishes them
 //! outside any transaction and marks what the queue accepted.
 //!
-//! In memory mode the delivery table is itself the queue: deliveries are written already
-//! published, the embedded dispatcher claims them when due, and no relay runs ([`Handoff`]).
+//! In memory mode the delivery table is itself the queue and no relay runs: deliveries are
+//! written already published and, with a direct hand-off, leased to the embedded dispatcher,
+//! which is handed them in memory after the commit; otherwise it claims them when due
+//! ([`Handoff`]).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use domain::event::Event;
-use domain::ids::{DeliveryId, EndpointId};
+use domain::ids::{DeliveryId, EndpointId, token};
 use domain::state::DeliveryStatus;
 use domain::time::micros;
 use sqlx::{MySqlConnection, MySqlPool, QueryBuilder};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 use platform::database::bad_column;
+
+use crate::store::{self, Claim, Claimed, Work};
 
 /// Where committed deliveries go next, and whom a commit wakes.
 #[derive(Debug, Clone)]
 pub struct Handoff {
     wake: Arc<Notify>,
-    through_relay: bool,
+    route: Route,
+}
+
+#[derive(Debug, Clone)]
+enum Route {
+    /// SQS mode: through the relay.
+    Relay,
+    /// Memory mode: the embedded dispatcher claims due rows.
+    Table,
+    /// Memory mode: new deliveries are leased to the embedded dispatcher when written and
+    /// handed to it in memory after the commit.
+    Direct(Inbox),
 }
 
 impl Handoff {
@@ -30,7 +45,7 @@ impl Handoff {
     pub fn relay(wake: Arc<Notify>) -> Self {
         Self {
             wake,
-            through_relay: true,
+            route: Route::Relay,
         }
     }
 
@@ -39,19 +54,80 @@ impl Handoff {
     pub fn dispatcher(wake: Arc<Notify>) -> Self {
         Self {
             wake,
-            through_relay: false,
+            route: Route::Table,
+        }
+    }
+
+    /// Memory mode with a direct hand-off: a new event's deliveries are written leased to the
+    /// embedded dispatcher that reads `inbox`, with everything their attempts need, and are
+    /// handed to it after the commit, so it sends them without claiming or reading them. When
+    /// the inbox is full they are written unleased and `wake` rouses the dispatcher as in
+    /// [`Handoff::dispatcher`]. A hand-off lost with the process (a crash after the commit)
+    /// leaves its rows leased; the lease expires and any instance claims them.
+    pub fn direct(wake: Arc<Notify>, inbox: Inbox) -> Self {
+        Self {
+            wake,
+            route: Route::Direct(inbox),
         }
     }
 
     /// Whether new and re-opened deliveries wait for the relay.
     pub fn publish_pending(&self) -> bool {
-        self.through_relay
+        matches!(self.route, Route::Relay)
     }
 
     /// Tells whoever takes deliveries next that some were committed.
     pub fn notify(&self) {
         self.wake.notify_one();
     }
+
+    /// After the commit of a transaction that inserted `inserted`: hands its deliveries to the
+    /// dispatcher if they were leased to it, else wakes whoever takes them.
+    pub fn committed(&self, inserted: Inserted) {
+        match inserted.handed {
+            Some((permit, handed)) => {
+                permit.send(handed);
+            }
+            None if inserted.ids.is_empty() => {}
+            None => self.notify(),
+        }
+    }
+}
+
+/// The embedded dispatcher's end of a direct hand-off: deliveries leased to it at insert.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    sender: mpsc::Sender<Handed>,
+    lease: Duration,
+}
+
+impl Inbox {
+    /// An inbox of at most `capacity` events' deliveries, leased for `lease` (the
+    /// dispatcher's lease), and the dispatcher's receiver.
+    pub fn new(capacity: usize, lease: Duration) -> (Self, mpsc::Receiver<Handed>) {
+        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        (Self { sender, lease }, receiver)
+    }
+}
+
+/// Deliveries written leased to the embedded dispatcher, with what their attempts need.
+#[derive(Debug)]
+pub struct Handed {
+    /// The claims, as a claim of the rows would have loaded them.
+    pub claims: Vec<Claimed>,
+    /// When the lease was taken (no later than the statement that wrote it).
+    pub leased_at: Instant,
+    /// How long it was taken for.
+    pub lease: Duration,
+}
+
+/// What [`insert_deliveries`] wrote, to be passed to [`Handoff::committed`] after the commit.
+#[derive(Debug, Default)]
+#[must_use = "pass it to Handoff::committed after the commit"]
+pub struct Inserted {
+    /// The deliveries.
+    pub ids: Vec<DeliveryId>,
+    handed: Option<(mpsc::OwnedPermit<Handed>, Handed)>,
 }
 
 /// Inserts an event with its exact payload bytes.
@@ -71,24 +147,36 @@ pub async fn insert_event(conn: &mut MySqlConnection, event: &Event) -> sqlx::Re
     Ok(())
 }
 
-/// Inserts one pending delivery of `event` per endpoint, due now, and waiting for the relay if
-/// `handoff` has one.
+/// Inserts one pending delivery of `event` per endpoint, due now: waiting for the relay if
+/// `handoff` has one, leased to the embedded dispatcher if it takes them directly and its inbox
+/// has room (then with their targets read in the same transaction, so that the dispatcher
+/// reads nothing).
 pub async fn insert_deliveries(
     conn: &mut MySqlConnection,
     handoff: &Handoff,
     event: &Event,
     endpoints: &[EndpointId],
-) -> sqlx::Result<Vec<DeliveryId>> {
+) -> sqlx::Result<Inserted> {
     if endpoints.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Inserted::default());
     }
+    let leasing = match &handoff.route {
+        Route::Direct(inbox) => inbox
+            .sender
+            .clone()
+            .try_reserve_owned()
+            .ok()
+            .map(|permit| (permit, inbox.lease, Instant::now(), token())),
+        Route::Relay | Route::Table => None,
+    };
     let deliveries: Vec<(DeliveryId, &EndpointId)> = endpoints
         .iter()
         .map(|endpoint| (DeliveryId::new(), endpoint))
         .collect();
     let mut query = QueryBuilder::new(
         "insert into webhook_deliveries (id, event_id, endpoint_id, customer_id, event_type, \
-         status, attempt_count, next_attempt_at, publish_pending, created_at, updated_at) ",
+         status, attempt_count, next_attempt_at, publish_pending, lease_token, lease_until, \
+         created_at, updated_at) ",
     );
     query.push_values(&deliveries, |mut row, (id, endpoint)| {
         row.push_bind(id.as_str().to_owned())
@@ -98,11 +186,59 @@ pub async fn insert_deliveries(
             .push_bind(event.event_type.as_str())
             .push_bind(DeliveryStatus::Pending.as_str())
             .push("0, utc_timestamp(6)")
-            .push_bind(handoff.publish_pending())
-            .push("utc_timestamp(6), utc_timestamp(6)");
+            .push_bind(handoff.publish_pending());
+        match &leasing {
+            Some((_, lease, _, token)) => row
+                .push_bind(token.clone())
+                .push_unseparated(", utc_timestamp(6) + interval ")
+                .push_bind_unseparated(micros(*lease))
+                .push_unseparated(" microsecond"),
+            None => row.push("null, null"),
+        };
+        row.push("utc_timestamp(6), utc_timestamp(6)");
     });
-    query.build().execute(conn).await?;
-    Ok(deliveries.into_iter().map(|(id, _)| id).collect())
+    query.build().execute(&mut *conn).await?;
+    let Some((permit, lease, leased_at, token)) = leasing else {
+        return Ok(Inserted {
+            ids: deliveries.into_iter().map(|(id, _)| id).collect(),
+            handed: None,
+        });
+    };
+    let mut wanted: Vec<&str> = endpoints.iter().map(EndpointId::as_str).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let targets = store::load_targets(conn, &wanted).await?;
+    let mut claims = Vec::with_capacity(deliveries.len());
+    for (id, endpoint) in &deliveries {
+        // Every endpoint given exists (they were just read in this transaction); one that did
+        // not would leave its row leased until the lease expires, then claimed as usual.
+        if let Some(target) = targets.get(endpoint.as_str()) {
+            claims.push(Claimed {
+                claim: Claim {
+                    delivery_id: id.clone(),
+                    token: token.clone(),
+                    attempt_count: 0,
+                },
+                work: Work::new(
+                    event.id.clone(),
+                    event.payload.clone(),
+                    (*endpoint).clone(),
+                    target,
+                ),
+            });
+        }
+    }
+    Ok(Inserted {
+        ids: deliveries.into_iter().map(|(id, _)| id).collect(),
+        handed: Some((
+            permit,
+            Handed {
+                claims,
+                leased_at,
+                lease,
+            },
+        )),
+    })
 }
 
 /// Claims up to `limit` unpublished deliveries for `ttl`; returns the claim token and ids.

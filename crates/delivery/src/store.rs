@@ -207,63 +207,133 @@ pub struct Work {
     pub sealed_secrets: Arc<[Vec<u8>]>,
 }
 
-/// Loads the event, endpoint and active secrets of every delivery leased with `token`: one
-/// join for the deliveries, one query for the secrets of all their endpoints.
+/// Where and how one endpoint is sent to, as an attempt reads it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Where to send (see [`Work::url`]).
+    pub url: Result<WebhookUrl, TargetError>,
+    /// Whether the endpoint may still receive deliveries.
+    pub active: bool,
+    /// When the endpoint's current run of failures began.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// Sealed signing secrets that are still active, newest first.
+    pub sealed_secrets: Arc<[Vec<u8>]>,
+}
+
+/// The targets of `endpoints` (fewer if some do not exist), in one statement: each endpoint
+/// with its active secrets.
+pub async fn load_targets(
+    conn: &mut MySqlConnection,
+    endpoints: &[&str],
+) -> sqlx::Result<HashMap<String, Target>> {
+    if endpoints.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select ep.id, ep.url, ep.failing_since, (ep.enabled and ep.deleted_at is null) as active,
+                s.ciphertext
+           from webhook_endpoints ep
+           left join webhook_endpoint_secrets s
+             on s.endpoint_id = ep.id
+            and (s.expires_at is null or s.expires_at > utc_timestamp(6))
+          where ep.id in ({})
+          order by ep.id, s.created_at desc",
+        placeholders(endpoints.len())
+    )));
+    for id in endpoints {
+        query = query.bind(*id);
+    }
+    let mut found: Vec<(String, Target, Vec<Vec<u8>>)> = Vec::new();
+    for row in query.fetch_all(conn).await? {
+        let id: String = row.try_get("id")?;
+        let ciphertext: Option<Vec<u8>> = row.try_get("ciphertext")?;
+        if found.last().is_none_or(|(last, ..)| *last != id) {
+            let target = Target {
+                url: WebhookUrl::parse(row.try_get("url")?),
+                active: row.try_get::<i64, _>("active")? != 0,
+                failing_since: row.try_get("failing_since")?,
+                sealed_secrets: Arc::from(Vec::new()),
+            };
+            found.push((id, target, Vec::new()));
+        }
+        if let (Some((.., sealed)), Some(ciphertext)) = (found.last_mut(), ciphertext) {
+            sealed.push(ciphertext);
+        }
+    }
+    Ok(found
+        .into_iter()
+        .map(|(id, mut target, sealed)| {
+            target.sealed_secrets = sealed.into();
+            (id, target)
+        })
+        .collect())
+}
+
+impl Work {
+    /// The work of sending `payload` of event `event_id` to `endpoint_id` at `target`.
+    pub fn new(
+        event_id: EventId,
+        payload: Vec<u8>,
+        endpoint_id: EndpointId,
+        target: &Target,
+    ) -> Self {
+        Self {
+            event_id,
+            payload,
+            endpoint_id,
+            url: target.url.clone(),
+            endpoint_active: target.active,
+            failing_since: target.failing_since,
+            sealed_secrets: Arc::clone(&target.sealed_secrets),
+        }
+    }
+}
+
+/// Loads the event and the target of every delivery leased with `token`: one join for the
+/// deliveries and their events, one statement for their endpoints and secrets
+/// ([`load_targets`]).
 async fn load_claimed(pool: &MySqlPool, token: &str) -> sqlx::Result<Vec<Claimed>> {
-    let rows = sqlx::query(
-        r"select d.id, d.attempt_count, d.event_id, d.endpoint_id, e.payload, ep.url,
-                 ep.failing_since, (ep.enabled and ep.deleted_at is null) as active
+    let mut conn = pool.acquire().await?;
+    let rows: Vec<(String, u32, String, String, Vec<u8>)> = sqlx::query_as(
+        r"select d.id, d.attempt_count, d.event_id, d.endpoint_id, e.payload
           from webhook_deliveries d
           join webhook_events e on e.id = d.event_id
-          join webhook_endpoints ep on ep.id = d.endpoint_id
           where d.lease_token = ?
           order by d.next_attempt_at",
     )
     .bind(token)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
-    let secret_rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
-        r"select endpoint_id, ciphertext from webhook_endpoint_secrets
-          where endpoint_id in (select endpoint_id from webhook_deliveries where lease_token = ?)
-            and (expires_at is null or expires_at > utc_timestamp(6))
-          order by endpoint_id, created_at desc",
-    )
-    .bind(token)
-    .fetch_all(pool)
-    .await?;
-    let mut grouped: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
-    for (endpoint_id, ciphertext) in secret_rows {
-        grouped.entry(endpoint_id).or_default().push(ciphertext);
-    }
-    let secrets: HashMap<String, Arc<[Vec<u8>]>> = grouped
-        .into_iter()
-        .map(|(endpoint_id, sealed)| (endpoint_id, sealed.into()))
+    let mut endpoints: Vec<&str> = rows
+        .iter()
+        .map(|(.., endpoint, _)| endpoint.as_str())
         .collect();
+    endpoints.sort_unstable();
+    endpoints.dedup();
+    let targets = load_targets(&mut conn, &endpoints).await?;
     let decode = |e: domain::ids::IdParseError| sqlx::Error::Decode(Box::new(e));
-    rows.into_iter()
-        .map(|row| {
-            let endpoint_id: String = row.try_get("endpoint_id")?;
-            let sealed_secrets = secrets
-                .get(&endpoint_id)
-                .map_or_else(|| Arc::from(Vec::new()), Arc::clone);
-            Ok(Claimed {
-                claim: Claim {
-                    delivery_id: DeliveryId::parse(row.try_get("id")?).map_err(decode)?,
-                    token: token.to_owned(),
-                    attempt_count: row.try_get("attempt_count")?,
-                },
-                work: Work {
-                    event_id: EventId::parse(row.try_get("event_id")?).map_err(decode)?,
-                    payload: row.try_get("payload")?,
-                    endpoint_id: EndpointId::parse(&endpoint_id).map_err(decode)?,
-                    url: WebhookUrl::parse(row.try_get("url")?),
-                    endpoint_active: row.try_get::<i64, _>("active")? != 0,
-                    failing_since: row.try_get("failing_since")?,
-                    sealed_secrets,
-                },
-            })
-        })
-        .collect()
+    let mut claimed = Vec::with_capacity(rows.len());
+    for (id, attempt_count, event_id, endpoint_id, payload) in rows {
+        // Nothing deletes endpoint rows (they are soft-deleted), so one is always found; if
+        // not, the lease simply expires.
+        let Some(target) = targets.get(&endpoint_id) else {
+            continue;
+        };
+        claimed.push(Claimed {
+            claim: Claim {
+                delivery_id: DeliveryId::parse(&id).map_err(decode)?,
+                token: token.to_owned(),
+                attempt_count,
+            },
+            work: Work::new(
+                EventId::parse(&event_id).map_err(decode)?,
+                payload,
+                EndpointId::parse(&endpoint_id).map_err(decode)?,
+                target,
+            ),
+        });
+    }
+    Ok(claimed)
 }
 
 /// The row's state after an attempt.

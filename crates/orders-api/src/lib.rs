@@ -22,12 +22,12 @@ use std::time::Duration;
 use anyhow::Context;
 use delivery::client::TargetGuard;
 use delivery::dispatcher::Dispatcher;
-use delivery::outbox::Handoff;
+use delivery::outbox::{Handed, Handoff, Inbox};
 use platform::config::AppEnv;
 use platform::database;
 use sqlx::MySqlPool;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, QueueKind};
@@ -42,7 +42,9 @@ pub struct Application {
     state: AppState,
     portal: Option<axum::Router<AppState>>,
     relay: Option<Relay>,
-    dispatcher: Option<(Dispatcher, Arc<Notify>)>,
+    /// Memory mode: the embedded dispatcher, its wake-up and the inbox of deliveries handed
+    /// to it at their commit.
+    dispatcher: Option<(Dispatcher, Arc<Notify>, mpsc::Receiver<Handed>)>,
     drain: Duration,
     in_flight_deadline: Duration,
 }
@@ -73,10 +75,12 @@ impl Application {
                     Arc::clone(&keyring),
                     &config.delivery,
                 )?;
+                let (inbox, handed) =
+                    Inbox::new(delivery::embedded::CONCURRENCY, dispatcher.lease());
                 (
-                    Handoff::dispatcher(Arc::clone(&wake)),
+                    Handoff::direct(Arc::clone(&wake), inbox),
                     None,
-                    Some((dispatcher, wake)),
+                    Some((dispatcher, wake, handed)),
                 )
             }
             QueueKind::Sqs => {
@@ -152,10 +156,11 @@ impl Application {
             .relay
             .map(|relay| tokio::spawn(relay.run(background.clone())));
         let upkeep = tokio::spawn(http::metrics::upkeep(background.clone()));
-        let dispatcher = self.dispatcher.map(|(dispatcher, wake)| {
+        let dispatcher = self.dispatcher.map(|(dispatcher, wake, handed)| {
             tokio::spawn(delivery::embedded::run(
                 dispatcher,
                 wake,
+                Some(handed),
                 background.clone(),
             ))
         });

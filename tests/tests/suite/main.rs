@@ -6,6 +6,7 @@ mod dispatch;
 mod e2e_memory;
 mod e2e_sqs;
 mod faults;
+mod handoff;
 mod hardening;
 mod harness;
 mod lambda;

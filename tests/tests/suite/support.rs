@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use delivery::outbox::Handoff;
 use domain::ids::{CustomerId, DeliveryId, EndpointId};
 use domain::order::{Address, NewOrder, Shipping};
 use domain::secret_box::{DEV_SECRETS_KEY_BASE64, SecretKeyring, SecretsKey};
@@ -37,12 +38,17 @@ fn address() -> Address {
 /// A customer with one endpoint at `url` and `orders` placed orders: one pending, unpublished
 /// delivery each.
 pub async fn seed(db: &TestDb, url: &str, orders: usize) -> Seeded {
+    seed_with(db, url, orders, Handoff::relay(Arc::default())).await
+}
+
+/// [`seed`], the orders placed through a service handing its deliveries over with `handoff`.
+pub async fn seed_with(db: &TestDb, url: &str, orders: usize, handoff: Handoff) -> Seeded {
     let customer = CustomerId::new();
     let service = orders_api::service::Service::new(
         db.pool.clone(),
         dev_keyring(),
         delivery::client::TargetGuard::system(true),
-        delivery::outbox::Handoff::relay(Arc::default()),
+        handoff,
     );
     let mut conn = db.pool.acquire().await.expect("connection");
     orders_api::db::customers::insert(&mut conn, &customer, "Acme", domain::time::now())

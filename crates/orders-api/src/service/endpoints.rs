@@ -244,21 +244,24 @@ impl Service {
         customer: &CustomerId,
         id: &EndpointId,
     ) -> Result<TestQueued> {
-        let queued = in_transaction!(self.pool, |tx| {
+        let (queued, inserted) = in_transaction!(self.pool, |tx| {
             usable_endpoint(&mut tx, customer, id).await?;
             let event = Event::test(customer.clone(), id, domain::time::now());
-            let delivery_id = self
+            let inserted = self
                 .record_event(&mut tx, &event, Some(std::slice::from_ref(id)))
-                .await?
-                .into_iter()
-                .next()
+                .await?;
+            let delivery_id = inserted
+                .ids
+                .first()
+                .cloned()
                 .ok_or_else(|| anyhow::anyhow!("no delivery was written"))?;
-            Ok(TestQueued {
+            let queued = TestQueued {
                 event_id: event.id,
                 delivery_id,
-            })
+            };
+            Ok((queued, inserted))
         })?;
-        self.hand_off();
+        self.handoff.committed(inserted);
         Ok(queued)
     }
 

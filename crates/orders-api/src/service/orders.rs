@@ -1,7 +1,8 @@
 //! Orders: placing them and moving them through their lifecycle, and reading them.
 
+use delivery::outbox::Inserted;
 use domain::event::Event;
-use domain::ids::{CustomerId, DeliveryId, EndpointId, OrderId};
+use domain::ids::{CustomerId, EndpointId, OrderId};
 use domain::order::{NewOrder, Order, OrderStatus, StatusChange};
 use sqlx::MySqlConnection;
 
@@ -11,13 +12,14 @@ use crate::db::{self, Scope, endpoints, orders};
 
 impl Service {
     /// Writes an event and one pending delivery per endpoint in `targets` (or, when `None`, per
-    /// enabled endpoint of the customer subscribed to its type); returns the deliveries.
+    /// enabled endpoint of the customer subscribed to its type); returns the deliveries, to be
+    /// handed over after the commit ([`delivery::outbox::Handoff::committed`]).
     pub(super) async fn record_event(
         &self,
         conn: &mut MySqlConnection,
         event: &Event,
         targets: Option<&[EndpointId]>,
-    ) -> sqlx::Result<Vec<DeliveryId>> {
+    ) -> sqlx::Result<Inserted> {
         delivery::outbox::insert_event(conn, event).await?;
         let subscribed;
         let targets = match targets {
@@ -33,7 +35,11 @@ impl Service {
 
     /// Writes a status change and everything that follows from it. The only way to change an
     /// order's status, and it needs a [`StatusChange`], which only the lifecycle hands out.
-    async fn write_change(&self, conn: &mut MySqlConnection, change: &StatusChange) -> Result<()> {
+    async fn write_change(
+        &self,
+        conn: &mut MySqlConnection,
+        change: &StatusChange,
+    ) -> Result<Inserted> {
         if change.previous_status().is_none() {
             orders::insert(conn, change.order()).await.map_err(|e| {
                 if db::is_unique_violation(&e, orders::REFERENCE_KEY) {
@@ -47,9 +53,9 @@ impl Service {
             return Err(ServiceError::ConcurrentChange);
         }
         orders::insert_history(conn, change).await?;
-        self.record_event(conn, &Event::for_status_change(change), None)
-            .await?;
-        Ok(())
+        Ok(self
+            .record_event(conn, &Event::for_status_change(change), None)
+            .await?)
     }
 }
 
@@ -68,8 +74,8 @@ impl Service {
     /// Places an order for `customer`.
     pub async fn place_order(&self, customer: CustomerId, new: NewOrder) -> Result<Order> {
         let change = Order::place(customer, new, domain::time::now());
-        in_transaction!(self.pool, |tx| self.write_change(&mut tx, &change).await)?;
-        self.hand_off();
+        let inserted = in_transaction!(self.pool, |tx| self.write_change(&mut tx, &change).await)?;
+        self.handoff.committed(inserted);
         Ok(change.into_order())
     }
 
@@ -81,7 +87,7 @@ impl Service {
         id: &OrderId,
         request: ChangeRequest,
     ) -> Result<Order> {
-        let order = in_transaction!(self.pool, |tx| {
+        let (order, inserted) = in_transaction!(self.pool, |tx| {
             let order = orders::find(&mut tx, id, scope, true)
                 .await?
                 .ok_or(ServiceError::NotFound)?;
@@ -91,10 +97,10 @@ impl Service {
                 request.location.clone(),
                 domain::time::now(),
             )?;
-            self.write_change(&mut tx, &change).await?;
-            Ok(change.into_order())
+            let inserted = self.write_change(&mut tx, &change).await?;
+            Ok((change.into_order(), inserted))
         })?;
-        self.hand_off();
+        self.handoff.committed(inserted);
         Ok(order)
     }
 
