@@ -42,7 +42,7 @@ struct Measured {
 
 /// Signed milliseconds from `from` to `to`: a webhook may arrive before the client has read
 /// the response.
-fn ms_between(from: Instant, to: Instant) -> f64 {
+pub fn ms_between(from: Instant, to: Instant) -> f64 {
     if to >= from {
         to.duration_since(from).as_secs_f64() * 1e3
     } else {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use e2e::LIFECYCLE;
 
 use crate::http_load::{change, place};
+use crate::latency::ms_between;
 use crate::receiver::Receiver;
 use crate::report::{Figure, series};
 use crate::stats::{Summary, median, percentile};
@@ -106,12 +107,7 @@ async fn one_run(under_test: &ApiUnderTest, key: &str, receiver: &Receiver) -> a
         let arrived = arrivals
             .get(&(order.clone(), *sequence))
             .ok_or_else(|| anyhow::anyhow!("no webhook for {order} #{sequence}"))?;
-        // Signed: a webhook may arrive before the client has read the response.
-        latencies_ms.push(if *arrived >= *answered {
-            arrived.duration_since(*answered).as_secs_f64() * 1e3
-        } else {
-            -(answered.duration_since(*arrived).as_secs_f64() * 1e3)
-        });
+        latencies_ms.push(ms_between(*answered, *arrived));
     }
     #[expect(
         clippy::cast_precision_loss,

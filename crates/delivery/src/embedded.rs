@@ -31,8 +31,8 @@ use crate::store;
 
 /// The most requests in flight at once.
 pub const CONCURRENCY: usize = 32;
-/// The most attempts between their claim and their committed record: sending, or answered and
-/// waiting for the recorder (whose batches take up to [`crate::recorder::MAX_BATCH`]).
+/// The most attempts between their claim and their committed record (give or take one event's
+/// hand-off): sending, or answered and waiting for the recorder (whose batches take up to [`crate::recorder::MAX_BATCH`]).
 pub const MAX_UNRECORDED: usize = 4 * CONCURRENCY;
 /// Under a backlog, the free slots a claim waits for.
 pub const REFILL: usize = CONCURRENCY / 2;
@@ -93,13 +93,15 @@ impl InFlight {
         let claimed = claims.len();
         self.backlog = claimed == free;
         for claim in claims {
-            self.start(claim);
+            self.start(claim, None);
         }
         Ok(claimed)
     }
 
-    /// Starts the attempt of a won claim in a slot of its own.
-    fn start(&mut self, claimed: Claimed) {
+    /// Starts the attempt of a won claim in a slot of its own. A claim that finds no free
+    /// slot waits for one; if it must start by `latest_start` (a handed-over lease) and cannot,
+    /// it is left to its lease, so that it is never sent by two holders.
+    fn start(&mut self, claimed: Claimed, latest_start: Option<Instant>) {
         let dispatcher = Arc::clone(&self.dispatcher);
         let sending = Arc::clone(&self.sending);
         // Taken here, not in the task, so that the next `room` counts it.
@@ -107,12 +109,15 @@ impl InFlight {
         self.attempts.spawn(async move {
             let slot = match slot {
                 Some(slot) => slot,
-                // Only when started without room: wait for a slot like any other attempt.
                 None => match sending.acquire_owned().await {
                     Ok(slot) => slot,
                     Err(_) => return,
                 },
             };
+            if latest_start.is_some_and(|latest| Instant::now() > latest) {
+                expired_hand_off(1);
+                return;
+            }
             if let Err(error) = dispatcher.attempt_in_slot(claimed, slot).await {
                 // The lease expires and the row is claimed again.
                 tracing::error!(error = %format!("{:#}", anyhow::Error::from(error)), "delivery not attempted");
@@ -120,21 +125,31 @@ impl InFlight {
         });
     }
 
-    /// Starts the attempts of deliveries leased to this dispatcher when they were written,
-    /// unless they waited so long that their lease could run out before their request does:
-    /// those are left to expire and are claimed from the table like any other.
+    /// Starts the attempts of deliveries leased to this dispatcher when they were written, as
+    /// long as their lease leaves room for a whole request: one that cannot start in time
+    /// (it waited in the inbox, or for a slot) is left to expire and is claimed from the table
+    /// like any other.
     pub fn take(&mut self, handed: Handed) {
-        let left = handed.lease.saturating_sub(handed.leased_at.elapsed());
-        if left < self.dispatcher.timeout() + LEASE_MARGIN {
-            tracing::warn!(
-                deliveries = handed.claims.len(),
-                "a hand-off waited too long; its deliveries are claimed when their lease expires"
-            );
-            metrics::counter!("dispatch_handoffs_expired_total").increment(1);
+        let latest_start = handed
+            .leased_at
+            .checked_add(handed.lease)
+            .and_then(|end| end.checked_sub(self.dispatcher.timeout() + LEASE_MARGIN))
+            .unwrap_or(handed.leased_at);
+        if Instant::now() > latest_start {
+            expired_hand_off(handed.claims.len());
             return;
         }
         for claimed in handed.claims {
-            self.start(claimed);
+            self.start(claimed, Some(latest_start));
+        }
+    }
+
+    /// Takes the hand-offs waiting in `inbox` while there is room for them.
+    fn take_waiting(&mut self, inbox: &mut Option<mpsc::Receiver<Handed>>) {
+        while self.room() > 0
+            && let Some(handed) = inbox.as_mut().and_then(|inbox| inbox.try_recv().ok())
+        {
+            self.take(handed);
         }
     }
 
@@ -203,6 +218,15 @@ impl InFlight {
     }
 }
 
+/// Notes hand-offs left to their lease because they could not start in time.
+fn expired_hand_off(deliveries: usize) {
+    tracing::warn!(
+        deliveries,
+        "a hand-off could not start in time; its deliveries are claimed when their lease expires"
+    );
+    metrics::counter!("dispatch_handoffs_expired_total").increment(deliveries as u64);
+}
+
 fn report_panic(finished: Result<(), tokio::task::JoinError>) {
     if let Err(error) = finished {
         tracing::error!(%error, "a delivery attempt panicked");
@@ -232,6 +256,8 @@ pub async fn run(
     let pool = dispatcher.pool().clone();
     let mut in_flight = InFlight::new(dispatcher);
     while !shutdown.is_cancelled() {
+        // Hand-offs first: their leases are already running.
+        in_flight.take_waiting(&mut inbox);
         let pass = Instant::now();
         let idle = match in_flight.refill().await {
             Ok(_) if in_flight.backlog() => {
@@ -256,6 +282,8 @@ pub async fn run(
             let handed = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
+                // A claim pass when due, however busy the inbox.
+                () = tokio::time::sleep_until(next_pass.into()) => break,
                 handed = receive(&mut inbox), if room => handed,
                 () = wake.notified(), if !woken => {
                     // A wake-up soon after a pass began waits for the rest of the interval.
@@ -263,7 +291,6 @@ pub async fn run(
                     next_pass = next_pass.min(pass + pacing::MIN_PASS_INTERVAL);
                     continue;
                 }
-                () = tokio::time::sleep_until(next_pass.into()) => break,
                 // Room comes back as requests are answered.
                 () = in_flight.room_freed(1), if !room => continue,
             };

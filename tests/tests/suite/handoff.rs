@@ -35,19 +35,22 @@ async fn a_handed_over_delivery_is_sent_without_a_claim() {
     let receiver = Receiver::start().await;
     let dispatcher = dispatcher(&db);
     let (inbox, handed) = Inbox::new(4, dispatcher.lease());
+    let url = format!("{}/hooks", receiver.url);
     let wake = Arc::new(Notify::new());
+    let seeded = seed_with(&db, &url, 3, Handoff::direct(Arc::clone(&wake), inbox)).await;
+    for id in &seeded.deliveries {
+        assert!(leased(&db, id).await, "every row was written leased");
+    }
+
     let stop = CancellationToken::new();
     let running = tokio::spawn(delivery::embedded::run(
         dispatcher,
-        Arc::clone(&wake),
+        wake,
         Some(handed),
         stop.clone(),
     ));
-
-    let url = format!("{}/hooks", receiver.url);
-    let seeded = seed_with(&db, &url, 3, Handoff::direct(wake, inbox)).await;
-    // Every row was written leased (for the dispatcher's 12 s lease), so no claim pass could
-    // take one before it expires: arriving sooner means arriving through the hand-off.
+    // The rows are leased for the dispatcher's 12 s lease, so no claim pass could take one
+    // before it expires: arriving sooner means arriving through the hand-off.
     let received = e2e::eventually(Duration::from_secs(5), "three webhooks", || async {
         let received = receiver.received();
         (received.len() == 3).then_some(received)
