@@ -204,10 +204,7 @@ pub async fn insert_deliveries(
             handed: None,
         });
     };
-    let mut wanted: Vec<&str> = endpoints.iter().map(EndpointId::as_str).collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let targets = store::load_targets(conn, &wanted).await?;
+    let targets = store::load_targets(conn, endpoints.iter().map(EndpointId::as_str)).await?;
     let mut claims = Vec::with_capacity(deliveries.len());
     for (id, endpoint) in &deliveries {
         // Every endpoint given exists (they were just read in this transaction); one that did

@@ -220,12 +220,15 @@ pub struct Target {
     pub sealed_secrets: Arc<[Vec<u8>]>,
 }
 
-/// The targets of `endpoints` (fewer if some do not exist), in one statement: each endpoint
-/// with its active secrets.
-pub async fn load_targets(
+/// The targets of `endpoints` (each once, however often it is named; fewer if some do not
+/// exist), in one statement: each endpoint with its active secrets.
+pub async fn load_targets<'a>(
     conn: &mut MySqlConnection,
-    endpoints: &[&str],
+    endpoints: impl IntoIterator<Item = &'a str>,
 ) -> sqlx::Result<HashMap<String, Target>> {
+    let mut endpoints: Vec<&str> = endpoints.into_iter().collect();
+    endpoints.sort_unstable();
+    endpoints.dedup();
     if endpoints.is_empty() {
         return Ok(HashMap::new());
     }
@@ -240,7 +243,7 @@ pub async fn load_targets(
           order by ep.id, s.created_at desc",
         placeholders(endpoints.len())
     )));
-    for id in endpoints {
+    for id in &endpoints {
         query = query.bind(*id);
     }
     let mut found: Vec<(String, Target, Vec<Vec<u8>>)> = Vec::new();
@@ -304,13 +307,8 @@ async fn load_claimed(pool: &MySqlPool, token: &str) -> sqlx::Result<Vec<Claimed
     .bind(token)
     .fetch_all(&mut *conn)
     .await?;
-    let mut endpoints: Vec<&str> = rows
-        .iter()
-        .map(|(.., endpoint, _)| endpoint.as_str())
-        .collect();
-    endpoints.sort_unstable();
-    endpoints.dedup();
-    let targets = load_targets(&mut conn, &endpoints).await?;
+    let endpoints = rows.iter().map(|(.., endpoint, _)| endpoint.as_str());
+    let targets = load_targets(&mut conn, endpoints).await?;
     let decode = |e: domain::ids::IdParseError| sqlx::Error::Decode(Box::new(e));
     let mut claimed = Vec::with_capacity(rows.len());
     for (id, attempt_count, event_id, endpoint_id, payload) in rows {
