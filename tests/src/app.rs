@@ -77,6 +77,7 @@ impl TestApp {
             shutdown_timeout_seconds: 30,
             database_max_connections: 8,
             republish_overdue_seconds: 900,
+            intake_wait_ms: orders_api::config::DEFAULT_INTAKE_WAIT_MS,
             rate_limit_per_second: 0,
             api_key_cache_seconds: 5,
             portal: orders_api::config::PortalArgs::default(),

@@ -173,7 +173,11 @@ impl Pipeline {
     fn start(db: &e2e::TestDb, pool: &MySqlPool) -> anyhow::Result<Self> {
         let (wake, stop) = (Arc::new(Notify::new()), CancellationToken::new());
         let dispatcher = crate::dispatcher(db, pool.clone())?;
-        let (inbox, handed) = Inbox::new(delivery::embedded::CONCURRENCY, dispatcher.lease());
+        let (inbox, handed) = Inbox::new(
+            delivery::embedded::CONCURRENCY,
+            dispatcher.lease(),
+            Duration::from_millis(orders_api::config::DEFAULT_INTAKE_WAIT_MS),
+        );
         let service = crate::service(db, pool.clone(), Handoff::direct(Arc::clone(&wake), inbox))?;
         let tasks = vec![tokio::spawn(delivery::embedded::run(
             dispatcher,

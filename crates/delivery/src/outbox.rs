@@ -1,6 +1,9 @@
 //! The transactional outbox: events and their deliveries are written in the transaction of the
-//! change that caused them; the relay later claims unpublished deliveries, publishes them
-//! outside any transaction and marks what the queue accepted.
+//! change that caused them; the relay publishes them outside any transaction and marks what
+//! the queue accepted. New deliveries are written already claimed by this process's relay and
+//! handed to it after the commit ([`Handoff::publisher`]); the relay claims from the table
+//! whatever was not handed over (its room was full, or the process died after the commit and
+//! the claim expired) and whatever is published again.
 //!
 //! In memory mode the delivery table is itself the queue and no relay runs: deliveries are
 //! written already published and, with a direct hand-off, leased to the embedded dispatcher,
@@ -30,8 +33,11 @@ pub struct Handoff {
 
 #[derive(Debug, Clone)]
 enum Route {
-    /// SQS mode: through the relay.
+    /// SQS mode: through the relay, which claims unpublished rows.
     Relay,
+    /// SQS mode: new deliveries are written claimed by the relay that reads the outgoing
+    /// queue and handed to it after the commit.
+    Publish(Outgoing),
     /// Memory mode: the embedded dispatcher claims due rows.
     Table,
     /// Memory mode: new deliveries are leased to the embedded dispatcher when written and
@@ -46,6 +52,19 @@ impl Handoff {
         Self {
             wake,
             route: Route::Relay,
+        }
+    }
+
+    /// SQS mode with a direct hand-off: a new event's deliveries are written claimed (as
+    /// [`claim_unpublished`] would claim them) by the relay that reads `outgoing`, and are
+    /// handed to it after the commit, so it publishes them without claiming them. When its
+    /// room is full they are written unclaimed and `wake` rouses the relay as in
+    /// [`Handoff::relay`]; a hand-off lost with the process leaves its rows claimed until the
+    /// claim expires, and any relay then claims them.
+    pub fn publisher(wake: Arc<Notify>, outgoing: Outgoing) -> Self {
+        Self {
+            wake,
+            route: Route::Publish(outgoing),
         }
     }
 
@@ -71,9 +90,37 @@ impl Handoff {
         }
     }
 
+    /// Waits, with a direct hand-off, until the dispatcher's inbox has room for one more
+    /// event, for at most the inbox's wait; at once otherwise. This is the API's backpressure:
+    /// while the dispatcher is behind, changes are accepted only as fast as it takes them, so
+    /// that a webhook arrives within a bounded time of the response however hard the API is
+    /// driven. A change that waited in vain goes on and its deliveries wait in the table (a
+    /// stuck or slow receiver holds intake back by at most the wait). Call it before the
+    /// transaction, which must not hold its locks while waiting.
+    pub async fn admit(&self) -> Admission {
+        let Route::Direct(inbox) = &self.route else {
+            return Admission::default();
+        };
+        let permit = match inbox.sender.clone().try_reserve_owned() {
+            Ok(permit) => Some(permit),
+            Err(mpsc::error::TrySendError::Closed(_)) => None,
+            Err(mpsc::error::TrySendError::Full(sender)) => {
+                metrics::counter!("intake_backpressure_waits_total").increment(1);
+                match tokio::time::timeout(inbox.wait, sender.reserve_owned()).await {
+                    Ok(reserved) => reserved.ok(),
+                    Err(_) => {
+                        metrics::counter!("intake_backpressure_timeouts_total").increment(1);
+                        None
+                    }
+                }
+            }
+        };
+        Admission(std::sync::Mutex::new(permit))
+    }
+
     /// Whether new and re-opened deliveries wait for the relay.
     pub fn publish_pending(&self) -> bool {
-        matches!(self.route, Route::Relay)
+        matches!(self.route, Route::Relay | Route::Publish(_))
     }
 
     /// Tells whoever takes deliveries next that some were committed.
@@ -85,8 +132,11 @@ impl Handoff {
     /// dispatcher if they were leased to it, else wakes whoever takes them.
     pub fn committed(&self, inserted: Inserted) {
         match inserted.handed {
-            Some((permit, handed)) => {
+            Some(HandedOver::Dispatcher(permit, handed)) => {
                 permit.send(handed);
+            }
+            Some(HandedOver::Relay(permit, claimed)) => {
+                permit.send(claimed);
             }
             None if inserted.ids.is_empty() => {}
             None => self.notify(),
@@ -99,14 +149,64 @@ impl Handoff {
 pub struct Inbox {
     sender: mpsc::Sender<Handed>,
     lease: Duration,
+    wait: Duration,
 }
 
 impl Inbox {
     /// An inbox of at most `capacity` events' deliveries, leased for `lease` (the
-    /// dispatcher's lease), and the dispatcher's receiver.
-    pub fn new(capacity: usize, lease: Duration) -> (Self, mpsc::Receiver<Handed>) {
+    /// dispatcher's lease), and the dispatcher's receiver. A change that would write deliveries
+    /// waits up to `wait` for room before its transaction ([`Handoff::admit`]).
+    pub fn new(capacity: usize, lease: Duration, wait: Duration) -> (Self, mpsc::Receiver<Handed>) {
         let (sender, receiver) = mpsc::channel(capacity.max(1));
-        (Self { sender, lease }, receiver)
+        (
+            Self {
+                sender,
+                lease,
+                wait,
+            },
+            receiver,
+        )
+    }
+}
+
+/// The relay's end of a direct hand-off in SQS mode: deliveries claimed for it at insert.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    sender: mpsc::Sender<Unpublished>,
+    claim: Duration,
+}
+
+impl Outgoing {
+    /// Room for at most `capacity` events' deliveries, claimed for `claim` (the relay's claim),
+    /// and the relay's receiver.
+    pub fn new(capacity: usize, claim: Duration) -> (Self, mpsc::Receiver<Unpublished>) {
+        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        (Self { sender, claim }, receiver)
+    }
+}
+
+/// Deliveries written claimed by the relay, to publish.
+#[derive(Debug)]
+pub struct Unpublished {
+    /// The claim token, as [`claim_unpublished`] would have returned it.
+    pub token: String,
+    /// The deliveries.
+    pub ids: Vec<DeliveryId>,
+    /// When the claim was taken (no later than the statement that wrote it).
+    pub claimed_at: Instant,
+    /// How long it was taken for.
+    pub claim: Duration,
+}
+
+/// Room in the embedded dispatcher's inbox for one event's deliveries, taken before the
+/// transaction that writes them ([`Handoff::admit`]) and used by [`insert_deliveries`]; given
+/// back if unused (no endpoint is subscribed, or the transaction rolled back).
+#[derive(Debug, Default)]
+pub struct Admission(std::sync::Mutex<Option<mpsc::OwnedPermit<Handed>>>);
+
+impl Admission {
+    fn take(&self) -> Option<mpsc::OwnedPermit<Handed>> {
+        self.0.lock().ok().and_then(|mut permit| permit.take())
     }
 }
 
@@ -127,7 +227,14 @@ pub struct Handed {
 pub struct Inserted {
     /// The deliveries.
     pub ids: Vec<DeliveryId>,
-    handed: Option<(mpsc::OwnedPermit<Handed>, Handed)>,
+    handed: Option<HandedOver>,
+}
+
+/// What a commit hands over, in the room reserved for it.
+#[derive(Debug)]
+enum HandedOver {
+    Dispatcher(mpsc::OwnedPermit<Handed>, Handed),
+    Relay(mpsc::OwnedPermit<Unpublished>, Unpublished),
 }
 
 /// Inserts an event with its exact payload bytes.
@@ -148,12 +255,14 @@ pub async fn insert_event(conn: &mut MySqlConnection, event: &Event) -> sqlx::Re
 }
 
 /// Inserts one pending delivery of `event` per endpoint, due now: waiting for the relay if
-/// `handoff` has one, leased to the embedded dispatcher if it takes them directly and its inbox
-/// has room (then with their targets read in the same transaction, so that the dispatcher
-/// reads nothing).
+/// `handoff` has one (claimed by it if it takes them directly and has room), leased to the
+/// embedded dispatcher if it takes them directly and its inbox has room, `admission`'s or any
+/// left (then with their targets read in the same transaction, so that the dispatcher reads
+/// nothing).
 pub async fn insert_deliveries(
     conn: &mut MySqlConnection,
     handoff: &Handoff,
+    admission: &Admission,
     event: &Event,
     endpoints: &[EndpointId],
 ) -> sqlx::Result<Inserted> {
@@ -161,13 +270,20 @@ pub async fn insert_deliveries(
         return Ok(Inserted::default());
     }
     let leasing = match &handoff.route {
-        Route::Direct(inbox) => inbox
-            .sender
-            .clone()
-            .try_reserve_owned()
-            .ok()
-            .map(|permit| (permit, inbox.lease, Instant::now(), token())),
-        Route::Relay | Route::Table => None,
+        Route::Direct(inbox) => taken_for(
+            admission
+                .take()
+                .or_else(|| inbox.sender.clone().try_reserve_owned().ok()),
+            inbox.lease,
+        ),
+        Route::Relay | Route::Table | Route::Publish(_) => None,
+    };
+    let publishing = match &handoff.route {
+        Route::Publish(outgoing) => taken_for(
+            outgoing.sender.clone().try_reserve_owned().ok(),
+            outgoing.claim,
+        ),
+        Route::Relay | Route::Table | Route::Direct(_) => None,
     };
     let deliveries: Vec<(DeliveryId, &EndpointId)> = endpoints
         .iter()
@@ -175,8 +291,8 @@ pub async fn insert_deliveries(
         .collect();
     let mut query = QueryBuilder::new(
         "insert into webhook_deliveries (id, event_id, endpoint_id, customer_id, event_type, \
-         status, attempt_count, next_attempt_at, publish_pending, lease_token, lease_until, \
-         created_at, updated_at) ",
+         status, attempt_count, next_attempt_at, publish_pending, publish_token, \
+         publish_claimed_until, lease_token, lease_until, created_at, updated_at) ",
     );
     query.push_values(&deliveries, |mut row, (id, endpoint)| {
         row.push_bind(id.as_str().to_owned())
@@ -187,20 +303,47 @@ pub async fn insert_deliveries(
             .push_bind(DeliveryStatus::Pending.as_str())
             .push("0, utc_timestamp(6)")
             .push_bind(handoff.publish_pending());
-        match &leasing {
-            Some((_, lease, _, token)) => row
-                .push_bind(token.clone())
-                .push_unseparated(", utc_timestamp(6) + interval ")
-                .push_bind_unseparated(micros(*lease))
-                .push_unseparated(" microsecond"),
-            None => row.push("null, null"),
-        };
+        for taken in [
+            publishing
+                .as_ref()
+                .map(|(_, claim, _, token)| (token, claim)),
+            leasing.as_ref().map(|(_, lease, _, token)| (token, lease)),
+        ] {
+            match taken {
+                Some((token, until)) => row
+                    .push_bind(token.clone())
+                    .push_unseparated(", utc_timestamp(6) + interval ")
+                    .push_bind_unseparated(micros(*until))
+                    .push_unseparated(" microsecond"),
+                None => row.push("null, null"),
+            };
+        }
         row.push("utc_timestamp(6), utc_timestamp(6)");
     });
     query.build().execute(&mut *conn).await?;
+    let ids = || {
+        deliveries
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect::<Vec<_>>()
+    };
+    if let Some((permit, claim, claimed_at, token)) = publishing {
+        return Ok(Inserted {
+            ids: ids(),
+            handed: Some(HandedOver::Relay(
+                permit,
+                Unpublished {
+                    token,
+                    ids: ids(),
+                    claimed_at,
+                    claim,
+                },
+            )),
+        });
+    }
     let Some((permit, lease, leased_at, token)) = leasing else {
         return Ok(Inserted {
-            ids: deliveries.into_iter().map(|(id, _)| id).collect(),
+            ids: ids(),
             handed: None,
         });
     };
@@ -226,8 +369,8 @@ pub async fn insert_deliveries(
         }
     }
     Ok(Inserted {
-        ids: deliveries.into_iter().map(|(id, _)| id).collect(),
-        handed: Some((
+        ids: ids(),
+        handed: Some(HandedOver::Dispatcher(
             permit,
             Handed {
                 claims,
@@ -236,6 +379,14 @@ pub async fn insert_deliveries(
             },
         )),
     })
+}
+
+/// With room to hand them over: rows to write taken for `term` from now, under a new token.
+fn taken_for<T>(
+    room: Option<mpsc::OwnedPermit<T>>,
+    term: Duration,
+) -> Option<(mpsc::OwnedPermit<T>, Duration, Instant, String)> {
+    room.map(|permit| (permit, term, Instant::now(), token()))
 }
 
 /// Claims up to `limit` unpublished deliveries for `ttl`; returns the claim token and ids.
@@ -298,34 +449,47 @@ pub async fn claim_unpublished(
     Ok((token, ids))
 }
 
-/// Marks the deliveries the queue accepted as published, and releases the rest of the claim
-/// so the next round retries them.
-pub async fn settle_claim(
+/// Marks the deliveries the queue accepted as published, and releases the rest of the claims
+/// under `tokens` so the next round retries them (nothing is left when `all_accepted`).
+pub async fn settle_claims(
     pool: &MySqlPool,
-    token: &str,
+    tokens: &[String],
     accepted: &[DeliveryId],
+    all_accepted: bool,
 ) -> sqlx::Result<()> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
     if !accepted.is_empty() {
         let mut query = QueryBuilder::new(
             "update webhook_deliveries set publish_pending = false, publish_token = null, \
-             publish_claimed_until = null, published_at = utc_timestamp(6) where publish_token = ",
+             publish_claimed_until = null, published_at = utc_timestamp(6) where id in (",
         );
-        query.push_bind(token.to_owned()).push(" and id in (");
         let mut ids = query.separated(", ");
         for id in accepted {
             ids.push_bind(id.as_str().to_owned());
         }
-        ids.push_unseparated(")");
+        ids.push_unseparated(") and publish_token in (");
+        push_tokens(&mut query, tokens);
         query.build().execute(pool).await?;
     }
-    sqlx::query(
-        r"update webhook_deliveries set publish_token = null, publish_claimed_until = null
-          where publish_token = ?",
-    )
-    .bind(token)
-    .execute(pool)
-    .await?;
+    if !all_accepted {
+        let mut query = QueryBuilder::new(
+            "update webhook_deliveries set publish_token = null, publish_claimed_until = null \
+             where publish_token in (",
+        );
+        push_tokens(&mut query, tokens);
+        query.build().execute(pool).await?;
+    }
     Ok(())
+}
+
+fn push_tokens(query: &mut QueryBuilder<sqlx::MySql>, tokens: &[String]) {
+    let mut separated = query.separated(", ");
+    for token in tokens {
+        separated.push_bind(token.clone());
+    }
+    separated.push_unseparated(")");
 }
 
 /// Marks pending deliveries for publishing again when they are overdue by more than `overdue`

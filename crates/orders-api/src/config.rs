@@ -8,6 +8,9 @@ use anyhow::Context;
 use delivery::config::DeliveryArgs;
 use platform::config::CommonArgs;
 
+/// `INTAKE_WAIT_MS` unless set.
+pub const DEFAULT_INTAKE_WAIT_MS: u64 = 250;
+
 /// Which queue carries deliveries to the dispatcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum QueueKind {
@@ -51,6 +54,11 @@ pub struct Config {
     /// elsewhere (another instance) keeps working here for at most that long; 0: not at all.
     #[arg(long, env = "API_KEY_CACHE_SECONDS", default_value_t = 5)]
     pub api_key_cache_seconds: u64,
+    /// In memory mode, the most milliseconds a change that writes deliveries waits for the
+    /// embedded dispatcher to have room for them before its transaction (backpressure: intake
+    /// is held to the pace of delivery); one that waited in vain goes on. 0: never waits.
+    #[arg(long, env = "INTAKE_WAIT_MS", default_value_t = DEFAULT_INTAKE_WAIT_MS)]
+    pub intake_wait_ms: u64,
     /// In SQS mode, pending deliveries overdue by this many seconds are published again.
     #[arg(long, env = "REPUBLISH_OVERDUE_SECONDS", default_value_t = 900)]
     pub republish_overdue_seconds: u64,

@@ -22,7 +22,7 @@ use std::time::Duration;
 use anyhow::Context;
 use delivery::client::TargetGuard;
 use delivery::dispatcher::Dispatcher;
-use delivery::outbox::{Handed, Handoff, Inbox};
+use delivery::outbox::{Handed, Handoff, Inbox, Unpublished};
 use platform::config::AppEnv;
 use platform::database;
 use sqlx::MySqlPool;
@@ -41,7 +41,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     portal: Option<axum::Router<AppState>>,
-    relay: Option<Relay>,
+    relay: Option<(Relay, mpsc::Receiver<Unpublished>)>,
     /// Memory mode: the embedded dispatcher, its wake-up and the inbox of deliveries handed
     /// to it at their commit.
     dispatcher: Option<(Dispatcher, Arc<Notify>, mpsc::Receiver<Handed>)>,
@@ -75,8 +75,11 @@ impl Application {
                     Arc::clone(&keyring),
                     &config.delivery,
                 )?;
-                let (inbox, handed) =
-                    Inbox::new(delivery::embedded::CONCURRENCY, dispatcher.lease());
+                let (inbox, handed) = Inbox::new(
+                    delivery::embedded::CONCURRENCY,
+                    dispatcher.lease(),
+                    Duration::from_millis(config.intake_wait_ms),
+                );
                 (
                     Handoff::direct(Arc::clone(&wake), inbox),
                     None,
@@ -95,7 +98,12 @@ impl Application {
                     Arc::clone(&wake),
                     Some(Duration::from_secs(config.republish_overdue_seconds)),
                 );
-                (Handoff::relay(wake), Some(relay), None)
+                let (outgoing, handed) = Relay::outgoing();
+                (
+                    Handoff::publisher(wake, outgoing),
+                    Some((relay, handed)),
+                    None,
+                )
             }
         };
         let addr = config.listen_addr()?;
@@ -154,7 +162,7 @@ impl Application {
         let background = CancellationToken::new();
         let relay = self
             .relay
-            .map(|relay| tokio::spawn(relay.run(background.clone())));
+            .map(|(relay, handed)| tokio::spawn(relay.run(Some(handed), background.clone())));
         let upkeep = tokio::spawn(http::metrics::upkeep(background.clone()));
         let dispatcher = self.dispatcher.map(|(dispatcher, wake, handed)| {
             tokio::spawn(delivery::embedded::run(

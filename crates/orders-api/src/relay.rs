@@ -1,29 +1,36 @@
 //! The outbox relay: moves committed deliveries to the queue.
 //!
-//! It claims unpublished deliveries in one short statement (a claim token with an expiry, so
-//! two API instances never publish the same row in a quiet run and no lock is held across a
-//! network call), publishes outside any transaction, then marks exactly what the queue
-//! accepted. A crash between publish and mark only republishes: the dispatcher's claim makes
-//! the duplicate harmless. It is woken right after each commit (paced by
-//! [`platform::pacing`]) and polls as a fallback.
+//! New deliveries come to it claimed, handed over right after their commit
+//! ([`outbox::Handoff::publisher`]), and are published at once. Whatever was not handed over
+//! it claims from the table in one short statement (a claim token with an expiry, so two API
+//! instances never publish the same row in a quiet run and no lock is held across a network
+//! call): rows written while its room was full (their commit wakes it, paced by
+//! [`platform::pacing`]), claims a crash left behind once they expire, and rows marked for
+//! publishing again; it polls for them as a fallback. Either way it publishes outside any
+//! transaction, then marks exactly what the queue accepted. A crash between publish and mark
+//! only republishes: the dispatcher's claim makes the duplicate harmless.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use domain::ids::DeliveryId;
 use domain::message::DeliveryMessage;
 use sqlx::MySqlPool;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use platform::database::retry_lock_conflicts;
 
 use crate::queue::EventPublisher;
-use delivery::outbox;
+use delivery::outbox::{self, Outgoing, Unpublished};
 
 /// How many deliveries one pass claims.
 const BATCH: u32 = 100;
 /// How long a claim lasts if its relay dies before settling it.
-const CLAIM_TTL: Duration = Duration::from_secs(30);
+pub const CLAIM_TTL: Duration = Duration::from_secs(30);
+/// How many events' deliveries may wait to be published after their commit; more are left to
+/// a claim.
+pub const OUTGOING: usize = 256;
 /// Polling interval when nothing wakes the relay.
 const POLL: Duration = Duration::from_secs(1);
 /// The longest time between two sweeps of overdue pending deliveries.
@@ -55,11 +62,52 @@ impl Relay {
         }
     }
 
-    /// Publishes one batch; returns how many deliveries the queue accepted.
+    /// The room for deliveries handed to this relay after their commit, claimed for
+    /// [`CLAIM_TTL`], and the receiver [`Relay::run`] reads.
+    pub fn outgoing() -> (Outgoing, mpsc::Receiver<Unpublished>) {
+        Outgoing::new(OUTGOING, CLAIM_TTL)
+    }
+
+    /// Claims and publishes one batch; returns how many deliveries the queue accepted.
     pub async fn relay_once(&self) -> anyhow::Result<usize> {
         let (token, ids) =
             retry_lock_conflicts(|| outbox::claim_unpublished(&self.pool, BATCH, CLAIM_TTL))
                 .await?;
+        self.publish(&[token], ids).await
+    }
+
+    /// Publishes deliveries handed over after their commit: `first` and whatever else is
+    /// waiting, up to a batch; returns how many the queue accepted. Those whose claim has run
+    /// down to half its time are left to it, so that the claim outlasts the publishing.
+    pub async fn publish_handed(
+        &self,
+        first: Unpublished,
+        outgoing: &mut mpsc::Receiver<Unpublished>,
+    ) -> anyhow::Result<usize> {
+        let (mut tokens, mut ids) = (Vec::new(), Vec::new());
+        let mut next = Some(first);
+        while let Some(handed) = next.take() {
+            let age = handed.claimed_at.elapsed();
+            if age < handed.claim / 2 {
+                metrics::histogram!("relay_lag_seconds").record(age.as_secs_f64());
+                tokens.push(handed.token);
+                ids.extend(handed.ids);
+            } else {
+                tracing::warn!(
+                    deliveries = handed.ids.len(),
+                    "deliveries handed over too late to publish; they are claimed when their claim expires"
+                );
+            }
+            if ids.len() < BATCH as usize {
+                next = outgoing.try_recv().ok();
+            }
+        }
+        self.publish(&tokens, ids).await
+    }
+
+    /// Publishes the deliveries claimed under `tokens`, then marks what the queue accepted and
+    /// releases the rest; returns how many were accepted.
+    async fn publish(&self, tokens: &[String], ids: Vec<DeliveryId>) -> anyhow::Result<usize> {
         if ids.is_empty() {
             return Ok(0);
         }
@@ -72,8 +120,13 @@ impl Relay {
             }
         };
         // A claim left unsettled holds its rows until it expires: run it again on a deadlock.
-        retry_lock_conflicts(|| outbox::settle_claim(&self.pool, &token, &accepted)).await?;
-        #[expect(clippy::cast_precision_loss, reason = "batches are at most 100")]
+        let settled = accepted.len() == messages.len();
+        retry_lock_conflicts(|| outbox::settle_claims(&self.pool, tokens, &accepted, settled))
+            .await?;
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "batches are at most a few hundred"
+        )]
         metrics::histogram!("relay_batch_size").record(messages.len() as f64);
         metrics::counter!("relay_published_total").increment(accepted.len() as u64);
         if accepted.len() < messages.len() {
@@ -86,8 +139,13 @@ impl Relay {
         Ok(accepted.len())
     }
 
-    /// Runs until `shutdown`, stopping between batches.
-    pub async fn run(self, shutdown: CancellationToken) {
+    /// Runs until `shutdown`, stopping between batches: publishes what is handed over through
+    /// `outgoing` as it comes, and claims from the table when woken or polling.
+    pub async fn run(
+        self,
+        mut outgoing: Option<mpsc::Receiver<Unpublished>>,
+        shutdown: CancellationToken,
+    ) {
         let mut last_sweep = Instant::now();
         while !shutdown.is_cancelled() {
             let pass = Instant::now();
@@ -111,7 +169,49 @@ impl Relay {
             if more {
                 continue;
             }
-            platform::pacing::wait_for_work(&self.wake, POLL, pass, &shutdown).await;
+            // Hand-offs are published as they come until a pass is due: at the poll, or soon
+            // after a commit whose deliveries were not handed over wakes the relay.
+            let mut next_pass = pass + POLL;
+            loop {
+                let handed = tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep_until(next_pass.into()) => break,
+                    handed = receive(&mut outgoing) => handed,
+                    () = self.wake.notified() => {
+                        next_pass = next_pass.min(pass + platform::pacing::MIN_PASS_INTERVAL);
+                        continue;
+                    }
+                };
+                match (handed, outgoing.as_mut()) {
+                    (Some(handed), Some(receiver)) => {
+                        if let Err(error) = self.publish_handed(handed, receiver).await {
+                            // Their claims expire and a pass claims them.
+                            tracing::error!(error = %format!("{error:#}"), "publishing handed-over deliveries failed");
+                        }
+                    }
+                    // Every sender is gone: the API is shutting down.
+                    _ => outgoing = None,
+                }
+            }
         }
+        // What was handed over before the shutdown is published now rather than after its
+        // claim expires.
+        while let Some(receiver) = outgoing.as_mut()
+            && let Ok(handed) = receiver.try_recv()
+        {
+            if let Err(error) = self.publish_handed(handed, receiver).await {
+                tracing::error!(error = %format!("{error:#}"), "publishing handed-over deliveries failed");
+                break;
+            }
+        }
+    }
+}
+
+/// The next hand-off from `outgoing`; never, without one.
+async fn receive(outgoing: &mut Option<mpsc::Receiver<Unpublished>>) -> Option<Unpublished> {
+    match outgoing {
+        Some(outgoing) => outgoing.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -1,7 +1,12 @@
-//! The outbox relay: exactly-once publishing in a quiet run, retries after failures.
+//! The outbox relay: exactly-once publishing in a quiet run, retries after failures, and the
+//! direct hand-off of SQS mode (deliveries written claimed by the relay and published after the
+//! commit without a claim; a hand-off lost with the process is claimed once its claim expires).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use delivery::outbox::{Handoff, Outgoing};
 
 use domain::ids::DeliveryId;
 use domain::message::DeliveryMessage;
@@ -11,7 +16,7 @@ use orders_api::queue::EventPublisher;
 use orders_api::relay::Relay;
 use tokio::sync::Notify;
 
-use crate::support::seed;
+use crate::support::{seed, seed_with};
 
 /// Records what it publishes; accepts every `accept_every`-th message, or fails outright.
 #[derive(Default)]
@@ -136,5 +141,86 @@ async fn a_failed_or_partial_publish_leaves_the_rest_for_the_next_pass() {
     unique.sort();
     unique.dedup();
     assert_eq!((published.len(), unique.len()), (10, 10));
+    db.drop_database().await;
+}
+
+async fn claimed(db: &TestDb) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from webhook_deliveries \
+         where publish_pending = true and publish_claimed_until > utc_timestamp(6)",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("count")
+}
+
+#[tokio::test]
+async fn a_handed_over_delivery_is_published_without_a_claim() {
+    let db = TestDb::new().await;
+    let (outgoing, mut handed) = Outgoing::new(8, Duration::from_secs(30));
+    let seeded = seed_with(
+        &db,
+        "http://127.0.0.1:9/x",
+        3,
+        Handoff::publisher(Arc::default(), outgoing),
+    )
+    .await;
+    assert_eq!(claimed(&db).await, 3, "written claimed by the relay");
+
+    let recorder = Arc::new(Recorder::default());
+    let relay = Relay::new(db.pool.clone(), recorder.clone(), Arc::default(), None);
+    assert_eq!(
+        relay.relay_once().await.expect("pass"),
+        0,
+        "a pass claims nothing handed over"
+    );
+    let first = handed.recv().await.expect("a hand-off");
+    // The first hand-off and the two waiting behind it make one batch.
+    assert_eq!(
+        relay
+            .publish_handed(first, &mut handed)
+            .await
+            .expect("published"),
+        3
+    );
+    let mut published = recorder.published.lock().expect("lock").clone();
+    published.sort();
+    assert_eq!(published, seeded.deliveries);
+    assert_eq!(unpublished(&db).await, 0);
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_hand_off_lost_after_the_commit_is_published_once_its_claim_expires() {
+    let db = TestDb::new().await;
+    // The receiving end stands for a process that died after the commit: what was handed to it
+    // is never read.
+    let (outgoing, _lost) = Outgoing::new(8, Duration::from_secs(2));
+    let seeded = seed_with(
+        &db,
+        "http://127.0.0.1:9/x",
+        2,
+        Handoff::publisher(Arc::default(), outgoing),
+    )
+    .await;
+    let recorder = Arc::new(Recorder::default());
+    // Another instance's relay: nothing to claim while the claim holds, everything once it
+    // has expired.
+    let relay = Relay::new(db.pool.clone(), recorder.clone(), Arc::default(), None);
+    assert_eq!(relay.relay_once().await.expect("pass"), 0);
+    let published = e2e::eventually(
+        Duration::from_secs(15),
+        "the deliveries claimed after their claim expired",
+        || async {
+            relay.relay_once().await.expect("pass");
+            let published = recorder.published.lock().expect("lock").clone();
+            (published.len() == 2).then_some(published)
+        },
+    )
+    .await;
+    let mut published = published;
+    published.sort();
+    assert_eq!(published, seeded.deliveries, "each published once");
+    assert_eq!(unpublished(&db).await, 0);
     db.drop_database().await;
 }

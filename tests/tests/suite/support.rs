@@ -17,10 +17,42 @@ pub fn dev_keyring() -> Arc<SecretKeyring> {
     ))
 }
 
-/// What [`seed`] wrote.
+/// What [`seed`] wrote, and the service and customer that wrote it.
 pub struct Seeded {
     pub secret: SigningSecret,
     pub deliveries: Vec<DeliveryId>,
+    pub service: orders_api::service::Service,
+    pub customer: CustomerId,
+}
+
+impl Seeded {
+    /// Places one more order; returns its delivery.
+    pub async fn place_order(&self, pool: &sqlx::MySqlPool, reference: &str) -> DeliveryId {
+        let order = self
+            .service
+            .place_order(self.customer.clone(), new_order(reference))
+            .await
+            .expect("order");
+        let id: String = sqlx::query_scalar(
+            "select d.id from webhook_deliveries d join webhook_events e on e.id = d.event_id \
+             where e.order_id = ?",
+        )
+        .bind(order.id.as_str())
+        .fetch_one(pool)
+        .await
+        .expect("its delivery");
+        DeliveryId::parse(&id).expect("id")
+    }
+}
+
+fn new_order(reference: &str) -> NewOrder {
+    NewOrder {
+        reference: reference.into(),
+        origin: address(),
+        destination: address(),
+        parcels: vec![],
+        shipping: Shipping::default(),
+    }
 }
 
 fn address() -> Address {
@@ -79,15 +111,8 @@ pub async fn seed_with(db: &TestDb, url: &str, orders: usize, handoff: Handoff) 
         .expect("secret");
     drop(conn);
     for n in 0..orders {
-        let new = NewOrder {
-            reference: format!("PO-{n}"),
-            origin: address(),
-            destination: address(),
-            parcels: vec![],
-            shipping: Shipping::default(),
-        };
         service
-            .place_order(customer.clone(), new)
+            .place_order(customer.clone(), new_order(&format!("PO-{n}")))
             .await
             .expect("order");
     }
@@ -103,6 +128,8 @@ pub async fn seed_with(db: &TestDb, url: &str, orders: usize, handoff: Handoff) 
             .iter()
             .map(|id| DeliveryId::parse(id).expect("id"))
             .collect(),
+        service,
+        customer,
     }
 }
 

@@ -244,11 +244,12 @@ impl Service {
         customer: &CustomerId,
         id: &EndpointId,
     ) -> Result<TestQueued> {
+        let admission = self.handoff.admit().await;
         let (queued, inserted) = in_transaction!(self.pool, |tx| {
             usable_endpoint(&mut tx, customer, id).await?;
             let event = Event::test(customer.clone(), id, domain::time::now());
             let inserted = self
-                .record_event(&mut tx, &event, Some(std::slice::from_ref(id)))
+                .record_event(&mut tx, &admission, &event, Some(std::slice::from_ref(id)))
                 .await?;
             let delivery_id = inserted
                 .ids

@@ -1,6 +1,6 @@
 //! Orders: placing them and moving them through their lifecycle, and reading them.
 
-use delivery::outbox::Inserted;
+use delivery::outbox::{Admission, Inserted};
 use domain::event::Event;
 use domain::ids::{CustomerId, EndpointId, OrderId};
 use domain::order::{NewOrder, Order, OrderStatus, StatusChange};
@@ -12,11 +12,13 @@ use crate::db::{self, Scope, endpoints, orders};
 
 impl Service {
     /// Writes an event and one pending delivery per endpoint in `targets` (or, when `None`, per
-    /// enabled endpoint of the customer subscribed to its type); returns the deliveries, to be
-    /// handed over after the commit ([`delivery::outbox::Handoff::committed`]).
+    /// enabled endpoint of the customer subscribed to its type), in the room `admission` took
+    /// before the transaction; returns the deliveries, to be handed over after the commit
+    /// ([`delivery::outbox::Handoff::committed`]).
     pub(super) async fn record_event(
         &self,
         conn: &mut MySqlConnection,
+        admission: &Admission,
         event: &Event,
         targets: Option<&[EndpointId]>,
     ) -> sqlx::Result<Inserted> {
@@ -30,7 +32,7 @@ impl Service {
                 &subscribed
             }
         };
-        delivery::outbox::insert_deliveries(conn, &self.handoff, event, targets).await
+        delivery::outbox::insert_deliveries(conn, &self.handoff, admission, event, targets).await
     }
 
     /// Writes a status change and everything that follows from it. The only way to change an
@@ -38,6 +40,7 @@ impl Service {
     async fn write_change(
         &self,
         conn: &mut MySqlConnection,
+        admission: &Admission,
         change: &StatusChange,
     ) -> Result<Inserted> {
         if change.previous_status().is_none() {
@@ -54,7 +57,7 @@ impl Service {
         }
         orders::insert_history(conn, change).await?;
         Ok(self
-            .record_event(conn, &Event::for_status_change(change), None)
+            .record_event(conn, admission, &Event::for_status_change(change), None)
             .await?)
     }
 }
@@ -73,8 +76,11 @@ pub struct ChangeRequest {
 impl Service {
     /// Places an order for `customer`.
     pub async fn place_order(&self, customer: CustomerId, new: NewOrder) -> Result<Order> {
+        let admission = self.handoff.admit().await;
         let change = Order::place(customer, new, domain::time::now());
-        let inserted = in_transaction!(self.pool, |tx| self.write_change(&mut tx, &change).await)?;
+        let inserted = in_transaction!(self.pool, |tx| {
+            self.write_change(&mut tx, &admission, &change).await
+        })?;
         self.handoff.committed(inserted);
         Ok(change.into_order())
     }
@@ -87,6 +93,7 @@ impl Service {
         id: &OrderId,
         request: ChangeRequest,
     ) -> Result<Order> {
+        let admission = self.handoff.admit().await;
         let (order, inserted) = in_transaction!(self.pool, |tx| {
             let order = orders::find(&mut tx, id, scope, true)
                 .await?
@@ -97,7 +104,7 @@ impl Service {
                 request.location.clone(),
                 domain::time::now(),
             )?;
-            let inserted = self.write_change(&mut tx, &change).await?;
+            let inserted = self.write_change(&mut tx, &admission, &change).await?;
             Ok((change.into_order(), inserted))
         })?;
         self.handoff.committed(inserted);
