@@ -120,11 +120,12 @@ pub fn dispatcher(
     db: &TestDb,
     pool: sqlx::MySqlPool,
 ) -> anyhow::Result<delivery::dispatcher::Dispatcher> {
-    delivery::build_dispatcher_with_pool(
+    Ok(delivery::build_dispatcher_with_pool(
         pool,
         std::sync::Arc::new(e2e::common_args(db).keyring()?),
         &e2e::delivery_args(e2e::FAST_SCHEDULE),
-    )
+    )?
+    .with_record_linger(delivery::recorder::EMBEDDED_LINGER))
 }
 
 /// The API's operations in this process on `pool`, configured as the API under test on `db`

@@ -82,6 +82,14 @@ impl Dispatcher {
         }
     }
 
+    /// This dispatcher, its attempt records batched with a linger of `linger`
+    /// ([`Recorder::lingering`]); call it before the first attempt.
+    #[must_use]
+    pub fn with_record_linger(mut self, linger: Duration) -> Self {
+        self.recorder = Recorder::lingering(self.pool.clone(), linger);
+        self
+    }
+
     /// The database pool.
     pub fn pool(&self) -> &MySqlPool {
         &self.pool

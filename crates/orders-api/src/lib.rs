@@ -74,7 +74,8 @@ impl Application {
                     pool.clone(),
                     Arc::clone(&keyring),
                     &config.delivery,
-                )?;
+                )?
+                .with_record_linger(delivery::recorder::EMBEDDED_LINGER);
                 let (inbox, handed) = Inbox::new(
                     delivery::embedded::CONCURRENCY,
                     dispatcher.lease(),
