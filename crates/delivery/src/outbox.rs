@@ -104,6 +104,7 @@ impl Handoff {
         let permit = match inbox.sender.clone().try_reserve_owned() {
             Ok(permit) => Some(permit),
             Err(mpsc::error::TrySendError::Closed(_)) => None,
+            Err(mpsc::error::TrySendError::Full(_)) if inbox.wait.is_zero() => None,
             Err(mpsc::error::TrySendError::Full(sender)) => {
                 metrics::counter!("intake_backpressure_waits_total").increment(1);
                 match tokio::time::timeout(inbox.wait, sender.reserve_owned()).await {

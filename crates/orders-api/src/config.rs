@@ -54,9 +54,10 @@ pub struct Config {
     /// elsewhere (another instance) keeps working here for at most that long; 0: not at all.
     #[arg(long, env = "API_KEY_CACHE_SECONDS", default_value_t = 5)]
     pub api_key_cache_seconds: u64,
-    /// In memory mode, the most milliseconds a change that writes deliveries waits for the
-    /// embedded dispatcher to have room for them before its transaction (backpressure: intake
-    /// is held to the pace of delivery); one that waited in vain goes on. 0: never waits.
+    /// In memory mode, the most milliseconds a change (an order placed, a status change, a
+    /// test event) waits for the embedded dispatcher to have room for its deliveries before its
+    /// transaction (backpressure: intake is held to the pace of delivery); one that waited in
+    /// vain goes on. 0: never waits.
     #[arg(long, env = "INTAKE_WAIT_MS", default_value_t = DEFAULT_INTAKE_WAIT_MS)]
     pub intake_wait_ms: u64,
     /// In SQS mode, pending deliveries overdue by this many seconds are published again.

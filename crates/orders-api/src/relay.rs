@@ -77,8 +77,10 @@ impl Relay {
     }
 
     /// Publishes deliveries handed over after their commit: `first` and whatever else is
-    /// waiting, up to a batch; returns how many the queue accepted. Those whose claim has run
-    /// down to half its time are left to it, so that the claim outlasts the publishing.
+    /// waiting, until the batch holds [`BATCH`] or more; returns how many the queue accepted.
+    /// Those whose claim has run down to half its time are left to it, so that a claim seldom
+    /// runs out while its rows are published (if one does, another relay may publish them
+    /// again: a duplicate message, which the consumer's claim makes harmless).
     pub async fn publish_handed(
         &self,
         first: Unpublished,
@@ -148,6 +150,8 @@ impl Relay {
     ) {
         let mut last_sweep = Instant::now();
         while !shutdown.is_cancelled() {
+            // A batch of hand-offs first, however busy the table: their claims are running.
+            self.publish_waiting(&mut outgoing, 1).await;
             let pass = Instant::now();
             let more = match self.relay_once().await {
                 Ok(n) => n >= BATCH as usize,
@@ -172,24 +176,21 @@ impl Relay {
             // Hand-offs are published as they come until a pass is due: at the poll, or soon
             // after a commit whose deliveries were not handed over wakes the relay.
             let mut next_pass = pass + POLL;
+            let mut woken = false;
             loop {
                 let handed = tokio::select! {
                     biased;
                     () = shutdown.cancelled() => break,
                     () = tokio::time::sleep_until(next_pass.into()) => break,
-                    handed = receive(&mut outgoing) => handed,
-                    () = self.wake.notified() => {
+                    () = self.wake.notified(), if !woken => {
+                        woken = true;
                         next_pass = next_pass.min(pass + platform::pacing::MIN_PASS_INTERVAL);
                         continue;
                     }
+                    handed = receive(&mut outgoing) => handed,
                 };
                 match (handed, outgoing.as_mut()) {
-                    (Some(handed), Some(receiver)) => {
-                        if let Err(error) = self.publish_handed(handed, receiver).await {
-                            // Their claims expire and a pass claims them.
-                            tracing::error!(error = %format!("{error:#}"), "publishing handed-over deliveries failed");
-                        }
-                    }
+                    (Some(handed), Some(receiver)) => self.publish_logged(handed, receiver).await,
                     // Every sender is gone: the API is shutting down.
                     _ => outgoing = None,
                 }
@@ -197,13 +198,30 @@ impl Relay {
         }
         // What was handed over before the shutdown is published now rather than after its
         // claim expires.
-        while let Some(receiver) = outgoing.as_mut()
-            && let Ok(handed) = receiver.try_recv()
-        {
-            if let Err(error) = self.publish_handed(handed, receiver).await {
-                tracing::error!(error = %format!("{error:#}"), "publishing handed-over deliveries failed");
-                break;
-            }
+        self.publish_waiting(&mut outgoing, usize::MAX).await;
+    }
+
+    /// Publishes up to `batches` batches of the hand-offs waiting in `outgoing`.
+    async fn publish_waiting(
+        &self,
+        outgoing: &mut Option<mpsc::Receiver<Unpublished>>,
+        batches: usize,
+    ) {
+        for _ in 0..batches {
+            let Some(receiver) = outgoing.as_mut() else {
+                return;
+            };
+            let Ok(handed) = receiver.try_recv() else {
+                return;
+            };
+            self.publish_logged(handed, receiver).await;
+        }
+    }
+
+    async fn publish_logged(&self, first: Unpublished, outgoing: &mut mpsc::Receiver<Unpublished>) {
+        if let Err(error) = self.publish_handed(first, outgoing).await {
+            // Their claims expire and a pass claims them.
+            tracing::error!(error = %format!("{error:#}"), "publishing handed-over deliveries failed");
         }
     }
 }

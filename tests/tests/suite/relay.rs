@@ -195,7 +195,7 @@ async fn a_hand_off_lost_after_the_commit_is_published_once_its_claim_expires() 
     let db = TestDb::new().await;
     // The receiving end stands for a process that died after the commit: what was handed to it
     // is never read.
-    let (outgoing, _lost) = Outgoing::new(8, Duration::from_secs(2));
+    let (outgoing, _lost) = Outgoing::new(8, Duration::from_secs(3));
     let seeded = seed_with(
         &db,
         "http://127.0.0.1:9/x",
