@@ -19,6 +19,8 @@ pub enum Fault {
     Hang(Duration),
     /// Reset the connection (RST) after reading the request.
     Reset,
+    /// Answer 200 after this long.
+    Slow(Duration),
 }
 
 /// A receiver speaking raw HTTP/1.1 over TCP, so it can misbehave in ways a framework would
@@ -104,6 +106,14 @@ impl FaultyReceiver {
                         // The hang is the fault under test: silence for the time the test chose
                         // (past the client's timeout), holding the connection open.
                         Fault::Hang(duration) => tokio::time::sleep(duration).await,
+                        // A receiver that takes its time, as the test chose.
+                        Fault::Slow(duration) => {
+                            tokio::time::sleep(duration).await;
+                            let response =
+                                "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+                            let _ = stream.write_all(response.as_bytes()).await;
+                            let _ = stream.shutdown().await;
+                        }
                         Fault::Reset => {
                             #[expect(
                                 deprecated,

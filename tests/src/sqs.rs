@@ -129,8 +129,8 @@ pub struct SqsStack {
     pub sqs: aws_sdk_sqs::Client,
     /// The API process.
     pub api_process: Process,
-    /// The worker process.
-    pub worker: Process,
+    /// The worker process, unless the test starts it later.
+    pub worker: Option<Process>,
     /// The worker's environment, to restart it.
     pub worker_env: Vec<(&'static str, String)>,
 }
@@ -139,6 +139,19 @@ impl SqsStack {
     /// Starts everything with `schedule`, extra environment for both processes, and a queue
     /// visibility timeout of `visibility_seconds`.
     pub async fn start(
+        schedule: &str,
+        visibility_seconds: u32,
+        extra: &[(&'static str, &str)],
+    ) -> Self {
+        let mut stack = Self::start_without_worker(schedule, visibility_seconds, extra).await;
+        stack.restart_worker();
+        stack
+    }
+
+    /// [`SqsStack::start`] without the worker, for a test that lets messages wait in the queue
+    /// first ([`SqsStack::restart_worker`] starts it). A worker killed instead would leave its
+    /// long polls open in the queue, and they would take the next messages with them.
+    pub async fn start_without_worker(
         schedule: &str,
         visibility_seconds: u32,
         extra: &[(&'static str, &str)],
@@ -160,7 +173,6 @@ impl SqsStack {
         let base = format!("http://127.0.0.1:{port}");
         let api_process =
             Process::start("orders-api", &[], &api_process_env).expect("orders-api starts");
-        let worker = Process::start("webhook-dispatch-worker", &[], &env).expect("worker starts");
         wait_ready(&base).await;
         let api = Api::for_operator(&db, base).await;
         Self {
@@ -169,7 +181,7 @@ impl SqsStack {
             queue,
             sqs,
             api_process,
-            worker,
+            worker: None,
             worker_env: env,
         }
     }
@@ -179,18 +191,24 @@ impl SqsStack {
         let Self {
             db,
             mut api_process,
-            mut worker,
+            worker,
             ..
         } = self;
-        worker.kill();
+        if let Some(mut worker) = worker {
+            worker.kill();
+        }
         api_process.kill();
         db.drop_database().await;
     }
 
-    /// Kills the worker (SIGKILL) and starts a new one.
+    /// Kills the worker, if one runs (SIGKILL), and starts a new one.
     pub fn restart_worker(&mut self) {
-        self.worker.kill();
-        self.worker = Process::start("webhook-dispatch-worker", &[], &self.worker_env)
-            .expect("worker restarts");
+        if let Some(worker) = self.worker.as_mut() {
+            worker.kill();
+        }
+        self.worker = Some(
+            Process::start("webhook-dispatch-worker", &[], &self.worker_env)
+                .expect("worker starts"),
+        );
     }
 }

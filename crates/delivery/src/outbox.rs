@@ -493,25 +493,115 @@ fn push_tokens(query: &mut QueryBuilder<sqlx::MySql>, tokens: &[String]) {
     separated.push_unseparated(")");
 }
 
-/// Marks pending deliveries for publishing again when they are overdue by more than `overdue`
-/// and no message was published for them for as long: their message was lost, dead-lettered,
-/// or dropped by a crash. A queue that is merely behind is left alone, since republishing
-/// would only add to its backlog.
-pub async fn sweep_overdue(pool: &MySqlPool, overdue: Duration) -> sqlx::Result<u64> {
-    let overdue_us = micros(overdue);
-    let swept = sqlx::query(
-        r"update webhook_deliveries set publish_pending = true, updated_at = utc_timestamp(6)
-          where status = ? and publish_pending = false
-            and next_attempt_at < utc_timestamp(6) - interval ? microsecond
-            and (published_at is null or published_at < utc_timestamp(6) - interval ? microsecond)
-            and (lease_until is null or lease_until < utc_timestamp(6))",
+/// Notes that consumers received the messages of `ids`: the receive watermark
+/// ([`sweep_overdue`]) moves up to the latest publish time among them. The publish times are
+/// read without locks (a locking read would wait on the consumers' own claims of those rows).
+pub async fn note_received(pool: &MySqlPool, ids: &[DeliveryId]) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut latest =
+        QueryBuilder::new("select max(published_at) from webhook_deliveries where id in (");
+    let mut separated = latest.separated(", ");
+    for id in ids {
+        separated.push_bind(id.as_str().to_owned());
+    }
+    separated.push_unseparated(")");
+    let latest: Option<chrono::DateTime<chrono::Utc>> =
+        latest.build_query_scalar().fetch_one(pool).await?;
+    let Some(latest) = latest else {
+        return Ok(());
+    };
+    sqlx::query(
+        r"insert into webhook_queue_watermark (id, received_published_at, updated_at)
+          values (1, ?, utc_timestamp(6))
+          on duplicate key update
+            updated_at = if(values(received_published_at) > received_published_at,
+                            values(updated_at), updated_at),
+            received_published_at = greatest(received_published_at, values(received_published_at))",
     )
-    .bind(DeliveryStatus::Pending.as_str())
-    .bind(overdue_us)
-    .bind(overdue_us)
+    .bind(latest)
     .execute(pool)
-    .await?
-    .rows_affected();
+    .await?;
+    Ok(())
+}
+
+/// What one sweep marked for publishing again, by why its message was taken for lost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Consumers have since received messages published a whole window after its own.
+    pub overtaken: u64,
+    /// The queue holds no message at all (none waiting, delayed or being handled).
+    pub queue_empty: u64,
+    /// Never published (written while the deployment ran in memory mode).
+    pub unpublished: u64,
+}
+
+impl Swept {
+    /// All of them.
+    pub fn total(&self) -> u64 {
+        self.overtaken + self.queue_empty + self.unpublished
+    }
+}
+
+/// Marks for publishing again the pending deliveries whose message is lost, not merely
+/// waiting: overdue by more than `overdue`, no message published for them for as long, not
+/// leased, and either consumers have since received a message published `overdue` after
+/// theirs (the receive watermark, [`note_received`]: a queue delivers roughly in order, so
+/// theirs would have been received first), or `queue_empty` (the queue holds no message at all,
+/// neither waiting nor being handled, so theirs is not in it). A queue that is merely behind, however long, is
+/// left alone: its watermark stays below its backlog's publish times until the backlog
+/// drains, and republishing would only multiply it. A republished delivery's publish time
+/// moves on, so it is republished at most once per window while it stays lost.
+pub async fn sweep_overdue(
+    pool: &MySqlPool,
+    overdue: Duration,
+    queue_empty: bool,
+) -> sqlx::Result<Swept> {
+    const CANDIDATES: &str = "update webhook_deliveries set publish_pending = true, \
+        updated_at = utc_timestamp(6) \
+        where status = ? and publish_pending = false \
+          and next_attempt_at < utc_timestamp(6) - interval ? microsecond \
+          and (lease_until is null or lease_until < utc_timestamp(6)) ";
+    const PUBLISHED_BEFORE: &str = "and published_at < utc_timestamp(6) - interval ? microsecond ";
+    let overdue_us = micros(overdue);
+    // `condition` binds the window `windows` times.
+    let sweep = |condition: &str, windows: usize| {
+        let sql = format!("{CANDIDATES}{condition}");
+        async move {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(DeliveryStatus::Pending.as_str())
+                .bind(overdue_us);
+            for _ in 0..windows {
+                query = query.bind(overdue_us);
+            }
+            Ok::<_, sqlx::Error>(query.execute(pool).await?.rows_affected())
+        }
+    };
+    let mut swept = Swept {
+        unpublished: sweep("and published_at is null", 0).await?,
+        overtaken: sweep(
+            &format!(
+                "{PUBLISHED_BEFORE}and published_at < (select received_published_at \
+                 from webhook_queue_watermark where id = 1) - interval ? microsecond"
+            ),
+            2,
+        )
+        .await?,
+        queue_empty: 0,
+    };
+    if queue_empty {
+        swept.queue_empty = sweep(PUBLISHED_BEFORE, 1).await?;
+    }
+    for (reason, count) in [
+        ("overtaken", swept.overtaken),
+        ("queue_empty", swept.queue_empty),
+        ("unpublished", swept.unpublished),
+    ] {
+        if count > 0 {
+            metrics::counter!("relay_republished_total", "reason" => reason).increment(count);
+        }
+    }
     Ok(swept)
 }
 

@@ -161,13 +161,12 @@ impl Relay {
                 }
             };
             if let Some(overdue) = self.sweep_overdue
-                && last_sweep.elapsed() >= (overdue / 2).min(MAX_SWEEP_INTERVAL)
+                && last_sweep.elapsed() >= (overdue / 4).min(MAX_SWEEP_INTERVAL)
             {
                 last_sweep = Instant::now();
-                match outbox::sweep_overdue(&self.pool, overdue).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::warn!(deliveries = n, "republishing overdue deliveries"),
-                    Err(error) => tracing::error!(%error, "sweeping overdue deliveries failed"),
+                if self.sweep(overdue).await > 0 {
+                    // Publish what it marked now, not at the next poll.
+                    continue;
                 }
             }
             if more {
@@ -199,6 +198,36 @@ impl Relay {
         // What was handed over before the shutdown is published now rather than after its
         // claim expires.
         self.publish_waiting(&mut outgoing, usize::MAX).await;
+    }
+
+    /// Marks for publishing again the overdue deliveries whose message is lost
+    /// ([`outbox::sweep_overdue`]), asking the queue first whether it holds any message;
+    /// returns how many it marked.
+    async fn sweep(&self, overdue: Duration) -> u64 {
+        metrics::counter!("relay_sweeps_total").increment(1);
+        let queue_empty = match self.publisher.held().await {
+            Ok(held) => held == Some(0),
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "could not ask the queue how many messages it holds");
+                false
+            }
+        };
+        match outbox::sweep_overdue(&self.pool, overdue, queue_empty).await {
+            Ok(swept) if swept.total() == 0 => 0,
+            Ok(swept) => {
+                tracing::warn!(
+                    overtaken = swept.overtaken,
+                    queue_empty = swept.queue_empty,
+                    unpublished = swept.unpublished,
+                    "republishing deliveries whose message was lost"
+                );
+                swept.total()
+            }
+            Err(error) => {
+                tracing::error!(%error, "sweeping overdue deliveries failed");
+                0
+            }
+        }
     }
 
     /// Publishes up to `batches` batches of the hand-offs waiting in `outgoing`.

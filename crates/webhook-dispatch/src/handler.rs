@@ -59,6 +59,7 @@ pub async fn handle_records(
     let stop_at = deadline
         .checked_sub(deps.deadline_margin)
         .unwrap_or(deadline);
+    note_received(deps, &records).await;
     let failures: Vec<String> = futures::stream::iter(records)
         .map(|record| async move {
             let message_id = record.message_id.clone().unwrap_or_default();
@@ -84,6 +85,24 @@ pub async fn handle_records(
         response.add_failure(message_id);
     }
     response
+}
+
+/// Moves the receive watermark up to the latest publish time among the batch's deliveries
+/// (the relay's overdue sweep reads it to tell a lost message from a waiting one). Best-effort:
+/// a watermark left behind only delays the recovery of a lost message.
+async fn note_received(deps: &Deps, records: &[SqsMessage]) {
+    let ids: Vec<_> = records
+        .iter()
+        .filter_map(|record| DeliveryMessage::parse(record.body.as_deref()?).ok())
+        .map(|message| message.delivery_id)
+        .collect();
+    let pool = deps.dispatcher.pool();
+    if let Err(error) =
+        platform::database::retry_lock_conflicts(|| delivery::outbox::note_received(pool, &ids))
+            .await
+    {
+        tracing::warn!(%error, "could not note the batch's receipt");
+    }
 }
 
 /// Handles one record; `true` when the message must stay in the queue.

@@ -15,3 +15,4 @@ mod recording;
 mod relay;
 mod ssrf;
 mod support;
+mod sweeper;

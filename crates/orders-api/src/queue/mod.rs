@@ -14,4 +14,11 @@ pub trait EventPublisher: Send + Sync {
         &'a self,
         messages: &'a [DeliveryMessage],
     ) -> BoxFuture<'a, anyhow::Result<Vec<DeliveryId>>>;
+
+    /// How many messages the queue holds (waiting to be received, delayed, or received and not
+    /// yet deleted), if it says; the overdue sweep takes an empty queue's overdue deliveries for
+    /// lost. `None`: unknown.
+    fn held(&self) -> BoxFuture<'_, anyhow::Result<Option<u64>>> {
+        Box::pin(async { Ok(None) })
+    }
 }

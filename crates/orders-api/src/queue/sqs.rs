@@ -1,7 +1,7 @@
 //! Publishing to SQS with `SendMessageBatch` (10 entries a call, several calls at once).
 
 use anyhow::Context;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use domain::ids::DeliveryId;
 use domain::message::DeliveryMessage;
 use futures::future::{BoxFuture, join_all};
@@ -73,6 +73,38 @@ impl EventPublisher for SqsPublisher {
                 })
             });
             Ok(join_all(chunks).await.into_iter().flatten().collect())
+        })
+    }
+
+    fn held(&self) -> BoxFuture<'_, anyhow::Result<Option<u64>>> {
+        Box::pin(async move {
+            let output = self
+                .client
+                .get_queue_attributes()
+                .queue_url(&self.queue_url)
+                .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+                .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+                .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+                .send()
+                .await
+                .context("GetQueueAttributes failed")?;
+            let Some(attributes) = output.attributes else {
+                return Ok(None);
+            };
+            let mut held = 0u64;
+            for name in [
+                QueueAttributeName::ApproximateNumberOfMessages,
+                QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+                QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+            ] {
+                let Some(count) = attributes.get(&name) else {
+                    return Ok(None);
+                };
+                held += count
+                    .parse::<u64>()
+                    .with_context(|| format!("{name} is not a count: {count:?}"))?;
+            }
+            Ok(Some(held))
         })
     }
 }
