@@ -133,6 +133,8 @@ pub struct SqsStack {
     pub worker: Option<Process>,
     /// The worker's environment, to restart it.
     pub worker_env: Vec<(&'static str, String)>,
+    /// The API's environment, to restart it.
+    pub api_env: Vec<(&'static str, String)>,
 }
 
 impl SqsStack {
@@ -183,6 +185,7 @@ impl SqsStack {
             api_process,
             worker: None,
             worker_env: env,
+            api_env: api_process_env,
         }
     }
 
@@ -199,6 +202,14 @@ impl SqsStack {
         }
         api_process.kill();
         db.drop_database().await;
+    }
+
+    /// Kills the API (SIGKILL) and starts a new one on the same address.
+    pub async fn restart_api(&mut self) {
+        self.api_process.kill();
+        self.api_process =
+            Process::start("orders-api", &[], &self.api_env).expect("orders-api restarts");
+        wait_ready(&self.api.base).await;
     }
 
     /// Kills the worker, if one runs (SIGKILL), and starts a new one.

@@ -493,15 +493,17 @@ fn push_tokens(query: &mut QueryBuilder<sqlx::MySql>, tokens: &[String]) {
     separated.push_unseparated(")");
 }
 
-/// Notes that consumers received the messages of `ids`: the receive watermark
-/// ([`sweep_overdue`]) moves up to the latest publish time among them. The publish times are
-/// read without locks (a locking read would wait on the consumers' own claims of those rows).
+/// Notes that consumers received the messages of `ids`: each delivery's `received_at`, and the
+/// receive watermark ([`sweep_overdue`]), which moves up to the latest time at which one of
+/// them became available to receive ([`AVAILABLE_AT`], read without locks before the attempt
+/// reschedules the row: a locking read would wait on the consumers' own claims of those rows).
 pub async fn note_received(pool: &MySqlPool, ids: &[DeliveryId]) -> sqlx::Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
-    let mut latest =
-        QueryBuilder::new("select max(published_at) from webhook_deliveries where id in (");
+    let mut latest = QueryBuilder::new(format!(
+        "select max({AVAILABLE_AT}) from webhook_deliveries where id in ("
+    ));
     let mut separated = latest.separated(", ");
     for id in ids {
         separated.push_bind(id.as_str().to_owned());
@@ -509,16 +511,25 @@ pub async fn note_received(pool: &MySqlPool, ids: &[DeliveryId]) -> sqlx::Result
     separated.push_unseparated(")");
     let latest: Option<chrono::DateTime<chrono::Utc>> =
         latest.build_query_scalar().fetch_one(pool).await?;
+    let mut received = QueryBuilder::new(
+        "update webhook_deliveries set received_at = utc_timestamp(6) where id in (",
+    );
+    let mut separated = received.separated(", ");
+    for id in ids {
+        separated.push_bind(id.as_str().to_owned());
+    }
+    separated.push_unseparated(")");
+    received.build().execute(pool).await?;
     let Some(latest) = latest else {
         return Ok(());
     };
     sqlx::query(
-        r"insert into webhook_queue_watermark (id, received_published_at, updated_at)
+        r"insert into webhook_queue_watermark (id, received_available_at, updated_at)
           values (1, ?, utc_timestamp(6))
           on duplicate key update
-            updated_at = if(values(received_published_at) > received_published_at,
+            updated_at = if(values(received_available_at) > received_available_at,
                             values(updated_at), updated_at),
-            received_published_at = greatest(received_published_at, values(received_published_at))",
+            received_available_at = greatest(received_available_at, values(received_available_at))",
     )
     .bind(latest)
     .execute(pool)
@@ -526,10 +537,16 @@ pub async fn note_received(pool: &MySqlPool, ids: &[DeliveryId]) -> sqlx::Result
     Ok(())
 }
 
+/// When a delivery's message became available to receive: when it was published or, for a
+/// retry (whose message the consumer hid for the retry's delay), when it fell due again. A queue
+/// hands messages out roughly in this order, not in the order they were first sent.
+const AVAILABLE_AT: &str = "greatest(published_at, next_attempt_at)";
+
 /// What one sweep marked for publishing again, by why its message was taken for lost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
-    /// Consumers have since received messages published a whole window after its own.
+    /// Consumers have since received a message that became available a whole window after
+    /// its own.
     pub overtaken: u64,
     /// The queue holds no message at all (none waiting, delayed or being handled).
     pub queue_empty: u64,
@@ -546,13 +563,16 @@ impl Swept {
 
 /// Marks for publishing again the pending deliveries whose message is lost, not merely
 /// waiting: overdue by more than `overdue`, no message published for them for as long, not
-/// leased, and either consumers have since received a message published `overdue` after
-/// theirs (the receive watermark, [`note_received`]: a queue delivers roughly in order, so
-/// theirs would have been received first), or `queue_empty` (the queue holds no message at all,
-/// neither waiting nor being handled, so theirs is not in it). A queue that is merely behind, however long, is
-/// left alone: its watermark stays below its backlog's publish times until the backlog
-/// drains, and republishing would only multiply it. A republished delivery's publish time
-/// moves on, so it is republished at most once per window while it stays lost.
+/// leased, and either consumers have since received a message that became available `overdue`
+/// after theirs (the receive watermark, [`note_received`]: a queue hands messages out roughly
+/// in the order they become available, so theirs would have been received first) while no
+/// consumer received theirs in the last window since it became available (one a consumer holds
+/// is not lost: it is handled, or returns to the queue when its visibility times out), or
+/// `queue_empty` (the queue holds no message at all, neither waiting nor being handled, so
+/// theirs is not in it). A queue that is merely behind, however long, is left alone: the
+/// watermark passes a waiting message only once it has been received, and republishing would
+/// only multiply the backlog. A republished delivery's publish time moves on, so it is
+/// republished at most once per window while it stays lost.
 pub async fn sweep_overdue(
     pool: &MySqlPool,
     overdue: Duration,
@@ -582,10 +602,12 @@ pub async fn sweep_overdue(
         unpublished: sweep("and published_at is null", 0).await?,
         overtaken: sweep(
             &format!(
-                "{PUBLISHED_BEFORE}and published_at < (select received_published_at \
-                 from webhook_queue_watermark where id = 1) - interval ? microsecond"
+                "{PUBLISHED_BEFORE}and {AVAILABLE_AT} < (select received_available_at \
+                 from webhook_queue_watermark where id = 1) - interval ? microsecond \
+                 and (received_at is null or received_at < {AVAILABLE_AT} \
+                      or received_at < utc_timestamp(6) - interval ? microsecond)"
             ),
-            2,
+            3,
         )
         .await?,
         queue_empty: 0,
