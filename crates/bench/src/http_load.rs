@@ -182,7 +182,7 @@ impl Pipeline {
         let tasks = vec![tokio::spawn(delivery::embedded::run(
             dispatcher,
             wake,
-            Some(handed),
+            handed,
             stop.clone(),
         ))];
         Ok(Self {

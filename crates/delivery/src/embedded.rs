@@ -21,9 +21,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatcher::Dispatcher;
-use crate::outbox::Handed;
 #[cfg(doc)]
 use crate::outbox::Handoff;
+use crate::outbox::{self, Handed};
 use crate::store::Claimed;
 use platform::{database, pacing};
 
@@ -250,10 +250,11 @@ pub async fn dispatch_due_once(dispatcher: &Dispatcher) -> Result<usize, sqlx::E
 pub async fn run(
     dispatcher: Dispatcher,
     wake: Arc<Notify>,
-    mut inbox: Option<mpsc::Receiver<Handed>>,
+    inbox: mpsc::Receiver<Handed>,
     shutdown: CancellationToken,
 ) {
     let pool = dispatcher.pool().clone();
+    let mut inbox = Some(inbox);
     let mut in_flight = InFlight::new(dispatcher);
     while !shutdown.is_cancelled() {
         // Hand-offs first: their leases are already running.
@@ -284,7 +285,7 @@ pub async fn run(
                 () = shutdown.cancelled() => break,
                 // A claim pass when due, however busy the inbox.
                 () = tokio::time::sleep_until(next_pass.into()) => break,
-                handed = receive(&mut inbox), if room => handed,
+                handed = outbox::receive(&mut inbox), if room => handed,
                 () = wake.notified(), if !woken => {
                     // A wake-up soon after a pass began waits for the rest of the interval.
                     woken = true;
@@ -302,12 +303,4 @@ pub async fn run(
         }
     }
     while in_flight.finish_one().await {}
-}
-
-/// The next hand-off from `inbox`; never, without one.
-async fn receive(inbox: &mut Option<mpsc::Receiver<Handed>>) -> Option<Handed> {
-    match inbox {
-        Some(inbox) => inbox.recv().await,
-        None => std::future::pending().await,
-    }
 }

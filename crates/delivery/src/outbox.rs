@@ -199,6 +199,15 @@ pub struct Unpublished {
     pub claim: Duration,
 }
 
+/// The next hand-off from `receiver` (an [`Inbox`]'s or an [`Outgoing`]'s); never once the
+/// receiver is gone (`None`: every sender was dropped, and its loop set it aside).
+pub async fn receive<T>(receiver: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match receiver {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Room in the embedded dispatcher's inbox for one event's deliveries, taken before the
 /// transaction that writes them ([`Handoff::admit`]) and used by [`insert_deliveries`]; given
 /// back if unused (no endpoint is subscribed, or the transaction rolled back).
@@ -424,11 +433,7 @@ pub async fn claim_unpublished(
              and (publish_claimed_until is null or publish_claimed_until < utc_timestamp(6)) \
              and id in (",
         );
-    let mut ids = claim.separated(", ");
-    for id in &candidates {
-        ids.push_bind(id.clone());
-    }
-    ids.push_unseparated(")");
+    push_list(&mut claim, &candidates);
     if claim.build().execute(pool).await?.rows_affected() == 0 {
         return Ok((token, Vec::new()));
     }
@@ -466,12 +471,9 @@ pub async fn settle_claims(
             "update webhook_deliveries set publish_pending = false, publish_token = null, \
              publish_claimed_until = null, published_at = utc_timestamp(6) where id in (",
         );
-        let mut ids = query.separated(", ");
-        for id in accepted {
-            ids.push_bind(id.as_str().to_owned());
-        }
-        ids.push_unseparated(") and publish_token in (");
-        push_tokens(&mut query, tokens);
+        push_list(&mut query, accepted.iter().map(DeliveryId::as_str));
+        query.push(" and publish_token in (");
+        push_list(&mut query, tokens);
         query.build().execute(pool).await?;
     }
     if !all_accepted {
@@ -479,16 +481,20 @@ pub async fn settle_claims(
             "update webhook_deliveries set publish_token = null, publish_claimed_until = null \
              where publish_token in (",
         );
-        push_tokens(&mut query, tokens);
+        push_list(&mut query, tokens);
         query.build().execute(pool).await?;
     }
     Ok(())
 }
 
-fn push_tokens(query: &mut QueryBuilder<sqlx::MySql>, tokens: &[String]) {
+/// Binds `values` as the list of an `in (` the query ends with, and closes it.
+fn push_list<'a>(
+    query: &mut QueryBuilder<sqlx::MySql>,
+    values: impl IntoIterator<Item = &'a (impl AsRef<str> + ?Sized + 'a)>,
+) {
     let mut separated = query.separated(", ");
-    for token in tokens {
-        separated.push_bind(token.clone());
+    for value in values {
+        separated.push_bind(value.as_ref().to_owned());
     }
     separated.push_unseparated(")");
 }
@@ -501,24 +507,17 @@ pub async fn note_received(pool: &MySqlPool, ids: &[DeliveryId]) -> sqlx::Result
     if ids.is_empty() {
         return Ok(());
     }
+    let ids = || ids.iter().map(DeliveryId::as_str);
     let mut latest = QueryBuilder::new(format!(
         "select max({AVAILABLE_AT}) from webhook_deliveries where id in ("
     ));
-    let mut separated = latest.separated(", ");
-    for id in ids {
-        separated.push_bind(id.as_str().to_owned());
-    }
-    separated.push_unseparated(")");
+    push_list(&mut latest, ids());
     let latest: Option<chrono::DateTime<chrono::Utc>> =
         latest.build_query_scalar().fetch_one(pool).await?;
     let mut received = QueryBuilder::new(
         "update webhook_deliveries set received_at = utc_timestamp(6) where id in (",
     );
-    let mut separated = received.separated(", ");
-    for id in ids {
-        separated.push_bind(id.as_str().to_owned());
-    }
-    separated.push_unseparated(")");
+    push_list(&mut received, ids());
     received.build().execute(pool).await?;
     let Some(latest) = latest else {
         return Ok(());

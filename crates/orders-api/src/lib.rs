@@ -163,13 +163,13 @@ impl Application {
         let background = CancellationToken::new();
         let relay = self
             .relay
-            .map(|(relay, handed)| tokio::spawn(relay.run(Some(handed), background.clone())));
+            .map(|(relay, handed)| tokio::spawn(relay.run(handed, background.clone())));
         let upkeep = tokio::spawn(http::metrics::upkeep(background.clone()));
         let dispatcher = self.dispatcher.map(|(dispatcher, wake, handed)| {
             tokio::spawn(delivery::embedded::run(
                 dispatcher,
                 wake,
-                Some(handed),
+                handed,
                 background.clone(),
             ))
         });

@@ -143,11 +143,8 @@ impl Relay {
 
     /// Runs until `shutdown`, stopping between batches: publishes what is handed over through
     /// `outgoing` as it comes, and claims from the table when woken or polling.
-    pub async fn run(
-        self,
-        mut outgoing: Option<mpsc::Receiver<Unpublished>>,
-        shutdown: CancellationToken,
-    ) {
+    pub async fn run(self, outgoing: mpsc::Receiver<Unpublished>, shutdown: CancellationToken) {
+        let mut outgoing = Some(outgoing);
         let mut last_sweep = Instant::now();
         while !shutdown.is_cancelled() {
             // A batch of hand-offs first, however busy the table: their claims are running.
@@ -186,7 +183,7 @@ impl Relay {
                         next_pass = next_pass.min(pass + platform::pacing::MIN_PASS_INTERVAL);
                         continue;
                     }
-                    handed = receive(&mut outgoing) => handed,
+                    handed = outbox::receive(&mut outgoing) => handed,
                 };
                 match (handed, outgoing.as_mut()) {
                     (Some(handed), Some(receiver)) => self.publish_logged(handed, receiver).await,
@@ -252,13 +249,5 @@ impl Relay {
             // Their claims expire and a pass claims them.
             tracing::error!(error = %format!("{error:#}"), "publishing handed-over deliveries failed");
         }
-    }
-}
-
-/// The next hand-off from `outgoing`; never, without one.
-async fn receive(outgoing: &mut Option<mpsc::Receiver<Unpublished>>) -> Option<Unpublished> {
-    match outgoing {
-        Some(outgoing) => outgoing.recv().await,
-        None => std::future::pending().await,
     }
 }

@@ -87,9 +87,10 @@ pub async fn handle_records(
     response
 }
 
-/// Moves the receive watermark up to the latest publish time among the batch's deliveries
-/// (the relay's overdue sweep reads it to tell a lost message from a waiting one). Best-effort:
-/// a watermark left behind only delays the recovery of a lost message.
+/// Notes the batch's receipt ([`delivery::outbox::note_received`]: the deliveries'
+/// `received_at` and the receive watermark, which the relay's overdue sweep reads to tell a lost
+/// message from a waiting one). Best-effort: a note left unwritten only delays the recovery of
+/// a lost message, or lets a held one be published once more.
 async fn note_received(deps: &Deps, records: &[SqsMessage]) {
     let ids: Vec<_> = records
         .iter()

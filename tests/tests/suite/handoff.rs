@@ -47,7 +47,7 @@ async fn a_handed_over_delivery_is_sent_without_a_claim() {
     let running = tokio::spawn(delivery::embedded::run(
         dispatcher,
         wake,
-        Some(handed),
+        handed,
         stop.clone(),
     ));
     // The rows are leased for the dispatcher's 12 s lease, so no claim pass could take one
