@@ -25,4 +25,7 @@ pub use faulty::{Fault, FaultyReceiver, Rng};
 pub use poll::{POLL_INTERVAL, eventually, eventually_every};
 pub use process::{Process, binary, free_port};
 pub use receiver::{Received, Receiver, Reply};
-pub use sqs::{SqsStack, TestQueue, aws_env, create_queue, moto_endpoint, sqs, visible_messages};
+pub use sqs::{
+    Moto, SendCounter, SqsStack, TestQueue, aws_env, create_queue, moto_endpoint, sqs,
+    visible_messages,
+};

@@ -499,27 +499,25 @@ fn push_list<'a>(
     separated.push_unseparated(")");
 }
 
-/// Notes that consumers received the messages of `ids`: each delivery's `received_at`, and the
-/// receive watermark ([`sweep_overdue`]), which moves up to the latest time at which one of
-/// them became available to receive ([`AVAILABLE_AT`], read without locks before the attempt
-/// reschedules the row: a locking read would wait on the consumers' own claims of those rows).
-pub async fn note_received(pool: &MySqlPool, ids: &[DeliveryId]) -> sqlx::Result<()> {
-    if ids.is_empty() {
-        return Ok(());
+/// Notes that consumers received the messages of `ids`: each delivery's `received_at`, and,
+/// when some of them were received for the first time, the receive watermark ([`sweep_overdue`]),
+/// which moves up to `first_sent`, the latest time at which one of those was sent (the queue's
+/// own `SentTimestamp`). Only first receives move it: a queue may hand a returning message (a
+/// retry whose delay ran out, one whose consumer died) out ahead of the backlog, so a receive of
+/// one says nothing of the messages sent before it.
+pub async fn note_received(
+    pool: &MySqlPool,
+    ids: &[DeliveryId],
+    first_sent: Option<chrono::DateTime<chrono::Utc>>,
+) -> sqlx::Result<()> {
+    if !ids.is_empty() {
+        let mut received = QueryBuilder::new(
+            "update webhook_deliveries set received_at = utc_timestamp(6) where id in (",
+        );
+        push_list(&mut received, ids.iter().map(DeliveryId::as_str));
+        received.build().execute(pool).await?;
     }
-    let ids = || ids.iter().map(DeliveryId::as_str);
-    let mut latest = QueryBuilder::new(format!(
-        "select max({AVAILABLE_AT}) from webhook_deliveries where id in ("
-    ));
-    push_list(&mut latest, ids());
-    let latest: Option<chrono::DateTime<chrono::Utc>> =
-        latest.build_query_scalar().fetch_one(pool).await?;
-    let mut received = QueryBuilder::new(
-        "update webhook_deliveries set received_at = utc_timestamp(6) where id in (",
-    );
-    push_list(&mut received, ids());
-    received.build().execute(pool).await?;
-    let Some(latest) = latest else {
+    let Some(first_sent) = first_sent else {
         return Ok(());
     };
     sqlx::query(
@@ -530,7 +528,7 @@ pub async fn note_received(pool: &MySqlPool, ids: &[DeliveryId]) -> sqlx::Result
                             values(updated_at), updated_at),
             received_available_at = greatest(received_available_at, values(received_available_at))",
     )
-    .bind(latest)
+    .bind(first_sent)
     .execute(pool)
     .await?;
     Ok(())
@@ -544,8 +542,8 @@ const AVAILABLE_AT: &str = "greatest(published_at, next_attempt_at)";
 /// What one sweep marked for publishing again, by why its message was taken for lost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
-    /// Consumers have since received a message that became available a whole window after
-    /// its own.
+    /// Consumers have since received, for the first time, a message sent a whole window after
+    /// their own became available.
     pub overtaken: u64,
     /// The queue holds no message at all (none waiting, delayed or being handled).
     pub queue_empty: u64,
@@ -562,9 +560,10 @@ impl Swept {
 
 /// Marks for publishing again the pending deliveries whose message is lost, not merely
 /// waiting: overdue by more than `overdue`, no message published for them for as long, not
-/// leased, and either consumers have since received a message that became available `overdue`
-/// after theirs (the receive watermark, [`note_received`]: a queue hands messages out roughly
-/// in the order they become available, so theirs would have been received first) while no
+/// leased, and either consumers have since received for the first time a message sent `overdue`
+/// after theirs became available (the receive watermark, [`note_received`]: a queue hands new
+/// messages out roughly in the order they were sent, and one returning after a retry's delay no
+/// later than those sent after it returned, so theirs would have been received first) while no
 /// consumer received theirs in the last window since it became available (one a consumer holds
 /// is not lost: it is handled, or returns to the queue when its visibility times out), or
 /// `queue_empty` (the queue holds no message at all, neither waiting nor being handled, so

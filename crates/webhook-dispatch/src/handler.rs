@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::{DateTime, Utc};
 use domain::message::DeliveryMessage;
 use futures::StreamExt;
 use lambda_runtime::LambdaEvent;
@@ -88,22 +89,35 @@ pub async fn handle_records(
 }
 
 /// Notes the batch's receipt ([`delivery::outbox::note_received`]: the deliveries'
-/// `received_at` and the receive watermark, which the relay's overdue sweep reads to tell a lost
-/// message from a waiting one). Best-effort: a note left unwritten only delays the recovery of
-/// a lost message, or lets a held one be published once more.
+/// `received_at`, and the receive watermark, which the relay's overdue sweep reads to tell a lost
+/// message from a waiting one, moved up to the latest `SentTimestamp` among the messages received
+/// for the first time). Best-effort: a note left unwritten only delays the recovery of a lost
+/// message, or lets a held one be published once more.
 async fn note_received(deps: &Deps, records: &[SqsMessage]) {
     let ids: Vec<_> = records
         .iter()
         .filter_map(|record| DeliveryMessage::parse(record.body.as_deref()?).ok())
         .map(|message| message.delivery_id)
         .collect();
+    let first_sent = records.iter().filter_map(first_sent).max();
     let pool = deps.dispatcher.pool();
-    if let Err(error) =
-        platform::database::retry_lock_conflicts(|| delivery::outbox::note_received(pool, &ids))
-            .await
+    if let Err(error) = platform::database::retry_lock_conflicts(|| {
+        delivery::outbox::note_received(pool, &ids, first_sent)
+    })
+    .await
     {
         tracing::warn!(%error, "could not note the batch's receipt");
     }
+}
+
+/// When the queue took `record`, if this is its first receive (the system attributes
+/// `ApproximateReceiveCount` and `SentTimestamp`, milliseconds since the epoch).
+fn first_sent(record: &SqsMessage) -> Option<DateTime<Utc>> {
+    let attribute = |name: &str| record.attributes.get(name)?.parse::<i64>().ok();
+    if attribute("ApproximateReceiveCount")? != 1 {
+        return None;
+    }
+    DateTime::from_timestamp_millis(attribute("SentTimestamp")?)
 }
 
 /// Handles one record; `true` when the message must stay in the queue.

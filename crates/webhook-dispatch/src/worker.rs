@@ -27,6 +27,7 @@ pub async fn poll_once(
         .max_number_of_messages(10)
         .wait_time_seconds(wait_seconds)
         .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+        .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
         .send();
     let received = tokio::select! {
         received = receive => received?,

@@ -289,3 +289,62 @@ async fn messages_are_not_started_past_the_deadline() {
     assert!(receiver.received().is_empty());
     db.drop_database().await;
 }
+
+/// The receive watermark as the batch left it.
+async fn watermark(db: &TestDb) -> Option<chrono::DateTime<chrono::Utc>> {
+    sqlx::query_scalar("select received_available_at from webhook_queue_watermark where id = 1")
+        .fetch_optional(&db.pool)
+        .await
+        .expect("watermark")
+}
+
+#[tokio::test]
+async fn only_a_first_receive_moves_the_watermark_to_when_its_message_was_sent() {
+    let db = TestDb::new().await;
+    let receiver = Receiver::start().await;
+    let seeded = seed(&db, &receiver.url, 2).await;
+    let deps = deps(&db, Arc::default());
+    let sent_at = |record: &mut SqsMessage, receives: &str, millis: i64| {
+        record
+            .attributes
+            .insert("ApproximateReceiveCount".into(), receives.into());
+        record
+            .attributes
+            .insert("SentTimestamp".into(), millis.to_string());
+    };
+    let earlier = chrono::Utc::now().timestamp_millis() - 60_000;
+
+    // A message returning (its second receive, sent later than anything yet) moves nothing but
+    // its delivery's receipt.
+    let mut returning = records(&[body(&seeded.deliveries[0])]);
+    sent_at(&mut returning[0], "2", earlier + 30_000);
+    handle_records(&deps, returning, soon()).await;
+    assert_eq!(watermark(&db).await, None);
+    assert_eq!(
+        delivery_state(&db, &seeded.deliveries[0]).await.0,
+        "delivered"
+    );
+    let received: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select received_at from webhook_deliveries where id = ?")
+            .bind(seeded.deliveries[0].as_str())
+            .fetch_one(&db.pool)
+            .await
+            .expect("received_at");
+    assert!(received.is_some(), "the receipt is noted");
+
+    // A first receive moves it to when its message was sent, and never back.
+    let mut first = records(&[body(&seeded.deliveries[1])]);
+    sent_at(&mut first[0], "1", earlier);
+    handle_records(&deps, first.clone(), soon()).await;
+    assert_eq!(
+        watermark(&db).await.map(|at| at.timestamp_millis()),
+        Some(earlier)
+    );
+    sent_at(&mut first[0], "1", earlier - 1_000);
+    handle_records(&deps, first, soon()).await;
+    assert_eq!(
+        watermark(&db).await.map(|at| at.timestamp_millis()),
+        Some(earlier)
+    );
+    db.drop_database().await;
+}
