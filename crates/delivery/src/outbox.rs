@@ -10,6 +10,7 @@
 //! which is handed them in memory after the commit; otherwise it claims them when due
 //! ([`Handoff`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,7 +23,7 @@ use tokio::sync::{Notify, mpsc};
 
 use platform::database::bad_column;
 
-use crate::store::{self, Claim, Claimed, Work};
+use crate::store::{self, Claim, Claimed, Target, Work};
 
 /// Where committed deliveries go next, and whom a commit wakes.
 #[derive(Debug, Clone)]
@@ -264,18 +265,38 @@ pub async fn insert_event(conn: &mut MySqlConnection, event: &Event) -> sqlx::Re
     Ok(())
 }
 
-/// Inserts one pending delivery of `event` per endpoint, due now: waiting for the relay if
+/// Who a new event's deliveries go to.
+#[derive(Debug)]
+pub enum Recipients<'a> {
+    /// These endpoints; their targets are read in the transaction if the hand-off needs them.
+    Endpoints(&'a [EndpointId]),
+    /// Endpoints read with their targets ([`store::subscribed_targets`]).
+    Targets(Vec<(EndpointId, Target)>),
+}
+
+/// Inserts one pending delivery of `event` per recipient, due now: waiting for the relay if
 /// `handoff` has one (claimed by it if it takes them directly and has room), leased to the
 /// embedded dispatcher if it takes them directly and its inbox has room, `admission`'s or any
-/// left (then with their targets read in the same transaction, so that the dispatcher reads
-/// nothing).
+/// left (then with their targets, read in the same transaction unless `recipients` carries
+/// them, so that the dispatcher reads nothing).
 pub async fn insert_deliveries(
     conn: &mut MySqlConnection,
     handoff: &Handoff,
     admission: &Admission,
     event: &Event,
-    endpoints: &[EndpointId],
+    recipients: Recipients<'_>,
 ) -> sqlx::Result<Inserted> {
+    let (endpoints, known) = match recipients {
+        Recipients::Endpoints(endpoints) => (endpoints.to_vec(), None),
+        Recipients::Targets(targets) => {
+            let endpoints = targets.iter().map(|(id, _)| id.clone()).collect();
+            let known: HashMap<String, Target> = targets
+                .into_iter()
+                .map(|(id, target)| (id.as_str().to_owned(), target))
+                .collect();
+            (endpoints, Some(known))
+        }
+    };
     if endpoints.is_empty() {
         return Ok(Inserted::default());
     }
@@ -357,7 +378,10 @@ pub async fn insert_deliveries(
             handed: None,
         });
     };
-    let targets = store::load_targets(conn, endpoints.iter().map(EndpointId::as_str)).await?;
+    let targets = match known {
+        Some(known) => known,
+        None => store::load_targets(conn, endpoints.iter().map(EndpointId::as_str)).await?,
+    };
     let mut claims = Vec::with_capacity(deliveries.len());
     for (id, endpoint) in &deliveries {
         // Every endpoint given exists (they were just read in this transaction); one that did

@@ -7,16 +7,20 @@
 //! state are written together, and only while the lease is still ours, many attempts per
 //! transaction ([`crate::recorder`]).
 
-use std::collections::HashMap;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::ids::{DeliveryId, EndpointId, EventId, token};
+use domain::event::{EventType, subscribes};
+use domain::ids::{CustomerId, DeliveryId, EndpointId, EventId, token};
 use domain::state::{DeliveryStatus, DisabledReason, FailureReason};
 use domain::target::{TargetError, WebhookUrl};
 use domain::time::micros;
 use platform::database::bad_column;
+use sqlx::mysql::MySqlRow;
+use sqlx::types::Json;
 use sqlx::{MySqlConnection, MySqlPool, Row};
 
 use crate::client::AttemptResult;
@@ -220,6 +224,26 @@ pub struct Target {
     pub sealed_secrets: Arc<[Vec<u8>]>,
 }
 
+/// Endpoints with their active secrets, one row per secret (see [`fold_targets`]).
+macro_rules! targets {
+    () => {
+        "select ep.id, ep.event_types, ep.url, ep.failing_since,
+                (ep.enabled and ep.deleted_at is null) as active, s.ciphertext,
+                s.created_at as secret_created_at
+           from webhook_endpoints ep
+           left join webhook_endpoint_secrets s
+             on s.endpoint_id = ep.id
+            and (s.expires_at is null or s.expires_at > utc_timestamp(6))"
+    };
+}
+
+/// The fan-out's lookup, with what the direct hand-off needs: the live, enabled endpoints of one
+/// customer, each with its subscription, target and active secrets (bind: customer id).
+pub const SUBSCRIBED_SQL: &str = concat!(
+    targets!(),
+    " where ep.customer_id = ? and ep.deleted_at is null and ep.enabled = true"
+);
+
 /// The targets of `endpoints` (each once, however often it is named; fewer if some do not
 /// exist), in one statement: each endpoint with its active secrets.
 pub async fn load_targets<'a>(
@@ -233,41 +257,95 @@ pub async fn load_targets<'a>(
         return Ok(HashMap::new());
     }
     let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "select ep.id, ep.url, ep.failing_since, (ep.enabled and ep.deleted_at is null) as active,
-                s.ciphertext
-           from webhook_endpoints ep
-           left join webhook_endpoint_secrets s
-             on s.endpoint_id = ep.id
-            and (s.expires_at is null or s.expires_at > utc_timestamp(6))
-          where ep.id in ({})
-          order by ep.id, s.created_at desc",
+        "{} where ep.id in ({})",
+        targets!(),
         placeholders(endpoints.len())
     )));
     for id in &endpoints {
         query = query.bind(*id);
     }
-    let mut found: Vec<(String, Target, Vec<Vec<u8>>)> = Vec::new();
-    for row in query.fetch_all(conn).await? {
+    Ok(fold_targets(query.fetch_all(conn).await?)?
+        .into_iter()
+        .map(|endpoint| (endpoint.id, endpoint.target))
+        .collect())
+}
+
+/// The enabled, live endpoints of `customer` subscribed to `event_type`, each with its target,
+/// in one statement ([`SUBSCRIBED_SQL`]): the fan-out of a new event, whose deliveries the
+/// direct hand-off then gives the dispatcher without reading anything more.
+pub async fn subscribed_targets(
+    conn: &mut MySqlConnection,
+    customer: &CustomerId,
+    event_type: EventType,
+) -> sqlx::Result<Vec<(EndpointId, Target)>> {
+    let rows = sqlx::query(SUBSCRIBED_SQL)
+        .bind(customer.as_str())
+        .fetch_all(conn)
+        .await?;
+    fold_targets(rows)?
+        .into_iter()
+        .filter(|endpoint| {
+            let types: Option<Vec<EventType>> = endpoint.event_types.as_ref().map(|stored| {
+                stored
+                    .0
+                    .iter()
+                    .filter_map(|t| EventType::parse(t))
+                    .collect()
+            });
+            subscribes(types.as_deref(), event_type)
+        })
+        .map(|endpoint| {
+            let id = EndpointId::parse(&endpoint.id).map_err(bad_column)?;
+            Ok((id, endpoint.target))
+        })
+        .collect()
+}
+
+/// An endpoint as `targets!()` reads it.
+struct EndpointTarget {
+    id: String,
+    /// Its stored subscription (`None`: every type).
+    event_types: Option<Json<Vec<String>>>,
+    target: Target,
+}
+
+/// One target per endpoint from rows of `targets!()`, in any order (sorting them in the
+/// statement cost the database a temporary table), each endpoint's secrets newest first.
+fn fold_targets(rows: Vec<MySqlRow>) -> sqlx::Result<Vec<EndpointTarget>> {
+    type Secrets = Vec<(DateTime<Utc>, Vec<u8>)>;
+    let mut found: BTreeMap<String, (EndpointTarget, Secrets)> = BTreeMap::new();
+    for row in rows {
         let id: String = row.try_get("id")?;
-        let ciphertext: Option<Vec<u8>> = row.try_get("ciphertext")?;
-        if found.last().is_none_or(|(last, ..)| *last != id) {
-            let target = Target {
-                url: WebhookUrl::parse(row.try_get("url")?),
-                active: row.try_get::<i64, _>("active")? != 0,
-                failing_since: row.try_get("failing_since")?,
-                sealed_secrets: Arc::from(Vec::new()),
-            };
-            found.push((id, target, Vec::new()));
-        }
-        if let (Some((.., sealed)), Some(ciphertext)) = (found.last_mut(), ciphertext) {
-            sealed.push(ciphertext);
+        let secret: Option<Vec<u8>> = row.try_get("ciphertext")?;
+        let created_at: Option<DateTime<Utc>> = row.try_get("secret_created_at")?;
+        let (_, secrets) = match found.entry(id) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let target = Target {
+                    url: WebhookUrl::parse(row.try_get("url")?),
+                    active: row.try_get::<i64, _>("active")? != 0,
+                    failing_since: row.try_get("failing_since")?,
+                    sealed_secrets: Arc::from(Vec::new()),
+                };
+                let endpoint = EndpointTarget {
+                    id: entry.key().clone(),
+                    event_types: row.try_get("event_types")?,
+                    target,
+                };
+                entry.insert((endpoint, Vec::new()))
+            }
+        };
+        if let (Some(secret), Some(created_at)) = (secret, created_at) {
+            secrets.push((created_at, secret));
         }
     }
     Ok(found
-        .into_iter()
-        .map(|(id, mut target, sealed)| {
-            target.sealed_secrets = sealed.into();
-            (id, target)
+        .into_values()
+        .map(|(mut endpoint, mut secrets)| {
+            secrets.sort_by_key(|(created_at, _)| std::cmp::Reverse(*created_at));
+            let sealed: Vec<Vec<u8>> = secrets.into_iter().map(|(_, secret)| secret).collect();
+            endpoint.target.sealed_secrets = sealed.into();
+            endpoint
         })
         .collect())
 }

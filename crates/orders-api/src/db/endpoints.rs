@@ -1,7 +1,7 @@
 //! Webhook endpoints and their sealed signing secrets.
 
 use chrono::{DateTime, Utc};
-use domain::event::{EventType, subscribes};
+use domain::event::EventType;
 use domain::ids::{CustomerId, EndpointId, SecretId};
 use sqlx::types::Json;
 use sqlx::{MySqlConnection, QueryBuilder};
@@ -164,28 +164,6 @@ pub async fn list(
     query.push(" order by id desc limit ").push_bind(limit);
     let rows: Vec<EndpointRow> = query.build_query_as().fetch_all(conn).await?;
     rows.into_iter().map(Endpoint::try_from).collect()
-}
-
-/// The fan-out's lookup: live, enabled endpoints of one customer (bind: customer id).
-pub const SUBSCRIBED_SQL: &str = r"select id, event_types from webhook_endpoints
-    where customer_id = ? and deleted_at is null and enabled = true";
-
-/// The enabled, live endpoints of `customer` subscribed to `event_type` (the fan-out).
-pub async fn subscribed(
-    conn: &mut MySqlConnection,
-    customer: &CustomerId,
-    event_type: EventType,
-) -> sqlx::Result<Vec<EndpointId>> {
-    let rows: Vec<(String, Option<Json<Vec<String>>>)> = sqlx::query_as(SUBSCRIBED_SQL)
-        .bind(customer.as_str())
-        .fetch_all(conn)
-        .await?;
-    rows.into_iter()
-        .filter_map(|(id, types)| {
-            subscribes(stored_event_types(types).as_deref(), event_type).then_some(id)
-        })
-        .map(|id| EndpointId::parse(&id).map_err(bad_column))
-        .collect()
 }
 
 /// Changes to an endpoint; `None` leaves a field as it is.

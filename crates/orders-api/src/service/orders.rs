@@ -1,6 +1,6 @@
 //! Orders: placing them and moving them through their lifecycle, and reading them.
 
-use delivery::outbox::{Admission, Inserted};
+use delivery::outbox::{Admission, Inserted, Recipients};
 use domain::event::Event;
 use domain::ids::{CustomerId, EndpointId, OrderId};
 use domain::order::{NewOrder, Order, OrderStatus, StatusChange};
@@ -8,7 +8,7 @@ use sqlx::MySqlConnection;
 
 use super::{Result, Service, ServiceError, in_transaction};
 use crate::db::orders::{HistoryRow, ListFilter};
-use crate::db::{self, Scope, endpoints, orders};
+use crate::db::{self, Scope, orders};
 
 impl Service {
     /// Writes an event and one pending delivery per endpoint in `targets` (or, when `None`, per
@@ -23,16 +23,14 @@ impl Service {
         targets: Option<&[EndpointId]>,
     ) -> sqlx::Result<Inserted> {
         delivery::outbox::insert_event(conn, event).await?;
-        let subscribed;
-        let targets = match targets {
-            Some(targets) => targets,
-            None => {
-                subscribed =
-                    endpoints::subscribed(conn, &event.customer_id, event.event_type).await?;
-                &subscribed
-            }
+        let recipients = match targets {
+            Some(targets) => Recipients::Endpoints(targets),
+            None => Recipients::Targets(
+                delivery::store::subscribed_targets(conn, &event.customer_id, event.event_type)
+                    .await?,
+            ),
         };
-        delivery::outbox::insert_deliveries(conn, &self.handoff, admission, event, targets).await
+        delivery::outbox::insert_deliveries(conn, &self.handoff, admission, event, recipients).await
     }
 
     /// Writes a status change and everything that follows from it. The only way to change an
