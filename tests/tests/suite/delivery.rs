@@ -560,3 +560,85 @@ async fn production_mode_refuses_to_start_without_a_secrets_key() {
         assert!(stderr.contains(expected), "{env:?}: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn a_host_that_does_not_resolve_yet_is_registered_with_a_warning_and_vetted_at_every_send() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let (_, key) = app.customer("Acme").await;
+    let register = |url: &str| {
+        app.call(
+            "POST",
+            "/v1/webhook-endpoints",
+            Some(&key),
+            Some(json!({ "url": url })),
+        )
+    };
+    // `.invalid` never resolves (RFC 6761): a host whose DNS is not live yet.
+    let (status, created) = register("https://hooks.mechanica.invalid/orders").await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let warnings = created["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{created}");
+    assert!(
+        warnings[0]
+            .as_str()
+            .is_some_and(|w| w.contains("hooks.mechanica.invalid")),
+        "{created}"
+    );
+    let endpoint = str_field(&created, "id");
+    let path = format!("/v1/webhook-endpoints/{endpoint}");
+    let (_, read) = app.call("GET", &path, Some(&key), None).await;
+    assert!(
+        read.get("warnings").is_none(),
+        "only the answer warns: {read}"
+    );
+
+    // Every send vets the host again: the attempt fails as a DNS failure.
+    app.order(&key, "PO-1").await;
+    let dns = domain::state::ErrorClass::Dns.as_str();
+    eventually(Duration::from_secs(30), "a failed DNS attempt", || async {
+        let failed: i64 =
+            sqlx::query_scalar("select count(*) from webhook_attempts where error_class = ?")
+                .bind(dns)
+                .fetch_one(&db.pool)
+                .await
+                .ok()?;
+        (failed >= 1).then_some(())
+    })
+    .await;
+
+    // Re-pointing it to another such host warns too; a host that resolves says nothing.
+    let (status, updated) = app
+        .call(
+            "PATCH",
+            &path,
+            Some(&key),
+            Some(json!({ "url": "https://next.mechanica.invalid/orders" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["warnings"].as_array().map(Vec::len), Some(1));
+    let (status, updated) = app
+        .call(
+            "PATCH",
+            &path,
+            Some(&key),
+            Some(json!({ "url": "http://127.0.0.1:9/orders" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert!(updated.get("warnings").is_none(), "{updated}");
+
+    // What is unsafe whatever DNS answers later is still refused, and writes nothing.
+    for url in [
+        "http://10.0.0.1/orders",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://user:secret@hooks.mechanica.invalid/orders",
+        "ftp://hooks.mechanica.invalid/orders",
+    ] {
+        let (status, problem) = register(url).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {problem}");
+    }
+    assert_eq!(db.count("webhook_endpoints").await, 1);
+    db.drop_database().await;
+}

@@ -575,7 +575,7 @@ export interface components {
             event_types?: components["schemas"]["EventType"][] | null;
             /**
              * Format: uri
-             * @description An http(s) URL without credentials or fragment whose host resolves only to public addresses (checked at registration and at every send)
+             * @description An http(s) URL without credentials or fragment whose host is not, and does not resolve to, a non-public address: checked at registration (a host that does not resolve yet is accepted with a warning) and at every send
              */
             url: string;
         };
@@ -735,6 +735,11 @@ export interface components {
             updated_at: string;
             /** @description Where deliveries go. */
             url: string;
+            /**
+             * @description What the request that created or changed it was accepted despite: its URL's host does
+             *     not resolve yet. Present only in that response, and only when there is something.
+             */
+            warnings?: string[];
         };
         /**
          * @description The class of a failed attempt, as the delivery log shows it.
@@ -954,6 +959,11 @@ export interface components {
                 updated_at: string;
                 /** @description Where deliveries go. */
                 url: string;
+                /**
+                 * @description What the request that created or changed it was accepted despite: its URL's host does
+                 *     not resolve yet. Present only in that response, and only when there is something.
+                 */
+                warnings?: string[];
             }[];
             /** @description Pass as `cursor` for the next page; `null` on the last. */
             next_cursor?: string | null;
@@ -1179,7 +1189,7 @@ export interface components {
             event_types?: components["schemas"]["EventType"][] | null;
             /**
              * Format: uri
-             * @description An http(s) URL without credentials or fragment whose host resolves only to public addresses (checked at registration and at every send)
+             * @description An http(s) URL without credentials or fragment whose host is not, and does not resolve to, a non-public address: checked at registration (a host that does not resolve yet is accepted with a warning) and at every send
              */
             url?: string | null;
         };

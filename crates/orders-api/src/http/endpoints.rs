@@ -56,7 +56,8 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     "event_types": ["order.created", "order.status_changed"]
 }))]
 pub(crate) struct CreateEndpoint {
-    /// An `http(s)` URL whose host resolves only to public addresses.
+    /// An `http(s)` URL whose host is not, and does not resolve to, a non-public address (a
+    /// host that does not resolve yet is accepted with a warning).
     #[schema(schema_with = super::openapi::webhook_url, required = true)]
     url: Option<String>,
     #[schema(schema_with = super::openapi::optional_text::<500>)]
@@ -97,7 +98,7 @@ pub(crate) async fn create(
     customer: Customer,
     Json(body): Json<CreateEndpoint>,
 ) -> Result<(StatusCode, axum::Json<EndpointView>)> {
-    let (endpoint, secret) = state
+    let (endpoint, secret, warnings) = state
         .service
         .create_endpoint(
             customer.customer_id,
@@ -110,6 +111,7 @@ pub(crate) async fn create(
         .await?;
     let mut view = EndpointView::from(endpoint);
     view.secret = Some(secret.to_whsec());
+    view.warnings = warnings;
     Ok((StatusCode::CREATED, axum::Json(view)))
 }
 
@@ -190,11 +192,13 @@ pub(crate) async fn update(
         event_types: body.event_types,
         enabled: body.enabled,
     };
-    let endpoint = state
+    let (endpoint, warnings) = state
         .service
         .update_endpoint(&customer.customer_id, &id, patch)
         .await?;
-    Ok(axum::Json(endpoint.into()))
+    let mut view = EndpointView::from(endpoint);
+    view.warnings = warnings;
+    Ok(axum::Json(view))
 }
 
 /// Deletes an endpoint; its pending deliveries fail with `endpoint_disabled`.

@@ -78,11 +78,15 @@ fn url(nullable: bool) -> Schema {
     ObjectBuilder::new()
         .schema_type(types)
         .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
-        .max_length(Some(2048))
-        .pattern(Some("^[Hh][Tt][Tt][Pp][Ss]?://"))
+        // The server keeps at most 2048 characters of the URL as normalised, which adds a `/`
+        // to an empty path.
+        .max_length(Some(2047))
+        // No credentials before the host, no fragment.
+        .pattern(Some("^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@]+([/?][^#]*)?$"))
         .description(Some(
-            "An http(s) URL without credentials or fragment whose host resolves only to public \
-             addresses (checked at registration and at every send)",
+            "An http(s) URL without credentials or fragment whose host is not, and does not \
+             resolve to, a non-public address: checked at registration (a host that does not \
+             resolve yet is accepted with a warning) and at every send",
         ))
         .into()
 }

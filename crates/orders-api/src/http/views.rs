@@ -147,6 +147,10 @@ pub struct EndpointView {
     /// The signing secret: present only in the response that created or rotated it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// What the request that created or changed it was accepted despite: its URL's host does
+    /// not resolve yet. Present only in that response, and only when there is something.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl From<Endpoint> for EndpointView {
@@ -164,6 +168,7 @@ impl From<Endpoint> for EndpointView {
             created_at: endpoint.created_at,
             updated_at: endpoint.updated_at,
             secret: None,
+            warnings: Vec::new(),
         }
     }
 }

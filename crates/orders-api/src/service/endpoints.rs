@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use delivery::client::TargetRefused;
 use delivery::store::disable_endpoint;
 use domain::event::{Event, EventType};
 use domain::ids::{CustomerId, DeliveryId, EndpointId, EventId};
@@ -91,7 +92,16 @@ fn event_types(types: Vec<String>, errors: &mut FieldErrors) -> Option<Vec<Event
 
 impl Service {
     /// Parses a target and vets it against the SSRF policy, adding what is wrong to `errors`.
-    async fn target(&self, raw: &str, errors: &mut FieldErrors) -> Option<WebhookUrl> {
+    /// Refused is only what is unsafe whatever DNS answers later: a blocked scheme, credentials
+    /// in the URL, a blocked literal address, a host that resolves to a blocked address now. A
+    /// host that does not resolve yet (its DNS not live) is accepted with a warning in
+    /// `warnings`; like every target, it is vetted again at every send.
+    async fn target(
+        &self,
+        raw: &str,
+        errors: &mut FieldErrors,
+        warnings: &mut Vec<String>,
+    ) -> Option<WebhookUrl> {
         let url = match WebhookUrl::parse(raw) {
             Ok(url) => url,
             Err(e) => {
@@ -99,12 +109,20 @@ impl Service {
                 return None;
             }
         };
-        if let Err(refused) = self.guard.vet(&url).await {
-            errors.add(
-                "url",
-                format!("cannot be used as a webhook target: {refused}"),
-            );
-            return None;
+        match self.guard.vet(&url).await {
+            Ok(_) => {}
+            Err(TargetRefused::Dns(reason)) => warnings.push(format!(
+                "url: the host {} does not resolve yet ({reason}); the endpoint is registered, \
+                 and its deliveries fail and are retried until it resolves to a public address",
+                url.url().host_str().unwrap_or_default()
+            )),
+            Err(refused) => {
+                errors.add(
+                    "url",
+                    format!("cannot be used as a webhook target: {refused}"),
+                );
+                return None;
+            }
         }
         Some(url)
     }
@@ -119,15 +137,17 @@ impl Service {
         Ok((secret, sealed))
     }
 
-    /// Registers an endpoint for `customer`, with a new signing secret (returned once).
+    /// Registers an endpoint for `customer`, with a new signing secret (returned once) and
+    /// what the customer should know about it (see [`Service::target`]).
     pub async fn create_endpoint(
         &self,
         customer: CustomerId,
         input: EndpointInput,
-    ) -> Result<(Endpoint, SigningSecret)> {
+    ) -> Result<(Endpoint, SigningSecret, Vec<String>)> {
         let mut errors = FieldErrors::new();
+        let mut warnings = Vec::new();
         let url = match input.url.as_deref() {
-            Some(raw) => self.target(raw, &mut errors).await,
+            Some(raw) => self.target(raw, &mut errors, &mut warnings).await,
             None => {
                 errors.missing("url");
                 None
@@ -164,7 +184,7 @@ impl Service {
             endpoints::insert_secret(&mut tx, &endpoint.id, &sealed).await?;
             Ok(())
         })?;
-        Ok((endpoint, secret))
+        Ok((endpoint, secret, warnings))
     }
 
     /// Up to `limit` endpoints of `customer` with ids below `before`, newest first.
@@ -186,16 +206,18 @@ impl Service {
             .ok_or(ServiceError::NotFound)
     }
 
-    /// Changes an endpoint of `customer`; disabling it fails its pending deliveries.
+    /// Changes an endpoint of `customer`; disabling it fails its pending deliveries. Returns
+    /// it with what the customer should know about the change (see [`Service::target`]).
     pub async fn update_endpoint(
         &self,
         customer: &CustomerId,
         id: &EndpointId,
         input: EndpointPatchInput,
-    ) -> Result<Endpoint> {
+    ) -> Result<(Endpoint, Vec<String>)> {
         let mut errors = FieldErrors::new();
+        let mut warnings = Vec::new();
         let url = match input.url.as_deref() {
-            Some(raw) => self.target(raw, &mut errors).await,
+            Some(raw) => self.target(raw, &mut errors, &mut warnings).await,
             None => None,
         };
         if let Some(Some(description)) = &input.description {
@@ -225,6 +247,7 @@ impl Service {
                 .await?
                 .ok_or(ServiceError::NotFound)
         })
+        .map(|endpoint| (endpoint, warnings))
     }
 
     /// Deletes an endpoint of `customer`; its pending deliveries fail.
