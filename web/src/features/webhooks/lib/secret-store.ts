@@ -1,21 +1,27 @@
 /**
- * Hands a new endpoint's signing secret from the "Add endpoint" form to the endpoint's page,
- * in memory only: never `sessionStorage`, `localStorage`, the URL or the router's history
- * state (which the browser keeps across reloads). The page takes it once; a reload or a
- * later visit finds nothing.
+ * Hands what only the creating response says about a new endpoint (its signing secret, and the
+ * warnings it was accepted despite) from the "Add endpoint" form to the endpoint's page, in
+ * memory only: never `sessionStorage`, `localStorage`, the URL or the router's history state
+ * (which the browser keeps across reloads). The page takes it once; a reload or a later visit
+ * finds nothing.
  */
-const secrets = new Map<string, string>();
-
-export function handOverSecret(endpointId: string, secret: string): void {
-  secrets.set(endpointId, secret);
+export interface Created {
+  secret: string;
+  warnings: readonly string[];
 }
 
-/** The secret waiting for `endpointId`, left in place (rendering may happen twice). */
-export function peekSecret(endpointId: string): string | undefined {
-  return secrets.get(endpointId);
+const created = new Map<string, Created>();
+
+export function handOverCreated(endpointId: string, what: Created): void {
+  created.set(endpointId, what);
 }
 
-/** Forgets the secret of `endpointId`: called once the page has shown it. */
-export function forgetSecret(endpointId: string): void {
-  secrets.delete(endpointId);
+/** What waits for `endpointId`, left in place (rendering may happen twice). */
+export function peekCreated(endpointId: string): Created | undefined {
+  return created.get(endpointId);
+}
+
+/** Forgets what waits for `endpointId`: called once the page has shown it. */
+export function forgetCreated(endpointId: string): void {
+  created.delete(endpointId);
 }

@@ -15,7 +15,7 @@ import {
 import { EndpointForm } from '../components/endpoint-form';
 import { EndpointState } from '../components/endpoint-state';
 import { EventTypeList } from '../components/event-type-list';
-import { forgetSecret, peekSecret } from '../lib/secret-store';
+import { forgetCreated, peekCreated } from '../lib/secret-store';
 import { useLoadedEndpoint } from './endpoint-layout';
 
 export function EndpointOverviewRoute() {
@@ -25,13 +25,26 @@ export function EndpointOverviewRoute() {
 
 function Overview({ endpoint }: { endpoint: Endpoint }) {
   // The secret of a just-created endpoint, shown on this visit only.
-  const [newSecret] = useState(() => peekSecret(endpoint.id));
-  useEffect(() => forgetSecret(endpoint.id), [endpoint.id]);
+  const [created] = useState(() => peekCreated(endpoint.id));
+  useEffect(() => forgetCreated(endpoint.id), [endpoint.id]);
+  const newSecret = created?.secret;
+  // What the last creation or change was accepted despite (a host that does not resolve yet).
+  const [warnings, setWarnings] = useState<readonly string[]>(() => created?.warnings ?? []);
   const [editing, setEditing] = useState(false);
   const update = useUpdateEndpoint(endpoint.id);
 
   return (
     <div className="stack">
+      {warnings.length ? (
+        <div role="status" className="warning-view">
+          <p className="warning-view__title">Saved, with a warning</p>
+          <ul className="warning-view__list">
+            {warnings.map((warning) => (
+              <li key={warning}>{warning}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       {newSecret ? (
         <SecretPanel secret={newSecret}>
           <p className="secret-panel__note">
@@ -58,11 +71,12 @@ function Overview({ endpoint }: { endpoint: Endpoint }) {
             pendingLabel="Saving…"
             failure="The changes were not saved."
             onSubmit={async (values) => {
-              await update.mutateAsync({
+              const updated = await update.mutateAsync({
                 url: values.url,
                 description: values.description || null,
                 event_types: values.eventTypes.length ? values.eventTypes : null,
               });
+              setWarnings(updated.warnings ?? []);
               setEditing(false);
             }}
             onCancel={() => setEditing(false)}

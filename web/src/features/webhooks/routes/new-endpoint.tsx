@@ -4,7 +4,7 @@ import type { CreateEndpoint } from '@/api/types';
 import { PageHeader } from '@/components/page';
 import { useCreateEndpoint } from '../api/endpoints';
 import { EndpointForm } from '../components/endpoint-form';
-import { handOverSecret } from '../lib/secret-store';
+import { handOverCreated } from '../lib/secret-store';
 
 export function NewEndpointRoute() {
   const navigate = useNavigate();
@@ -35,7 +35,12 @@ export function NewEndpointRoute() {
           };
           const endpoint = await create.mutateAsync({ body, idempotencyKey: submission.for(body) });
           submission.succeeded();
-          if (endpoint.secret) handOverSecret(endpoint.id, endpoint.secret);
+          if (endpoint.secret) {
+            handOverCreated(endpoint.id, {
+              secret: endpoint.secret,
+              warnings: endpoint.warnings ?? [],
+            });
+          }
           await navigate(`/webhooks/${endpoint.id}`);
         }}
         onCancel={() => void navigate('/webhooks')}
