@@ -125,6 +125,12 @@ impl Handoff {
         matches!(self.route, Route::Relay | Route::Publish(_))
     }
 
+    /// Whether new deliveries may go straight to the dispatcher, which then needs their targets
+    /// ([`Recipients::Targets`]).
+    pub fn takes_targets(&self) -> bool {
+        matches!(self.route, Route::Direct(_))
+    }
+
     /// Tells whoever takes deliveries next that some were committed.
     pub fn notify(&self) {
         self.wake.notify_one();
@@ -559,8 +565,7 @@ pub async fn note_received(
 }
 
 /// When a delivery's message became available to receive: when it was published or, for a
-/// retry (whose message the consumer hid for the retry's delay), when it fell due again. A queue
-/// hands messages out roughly in this order, not in the order they were first sent.
+/// retry (whose message the consumer hid for the retry's delay), when it fell due again.
 const AVAILABLE_AT: &str = "greatest(published_at, next_attempt_at)";
 
 /// What one sweep marked for publishing again, by why its message was taken for lost.

@@ -244,6 +244,11 @@ pub const SUBSCRIBED_SQL: &str = concat!(
     " where ep.customer_id = ? and ep.deleted_at is null and ep.enabled = true"
 );
 
+/// The fan-out's lookup when the deliveries go to a queue: the live, enabled endpoints of one
+/// customer with their subscriptions (bind: customer id).
+pub const SUBSCRIBED_IDS_SQL: &str = "select id, event_types from webhook_endpoints
+    where customer_id = ? and deleted_at is null and enabled = true";
+
 /// The targets of `endpoints` (each once, however often it is named; fewer if some do not
 /// exist), in one statement: each endpoint with its active secrets.
 pub async fn load_targets<'a>(
@@ -271,8 +276,8 @@ pub async fn load_targets<'a>(
 }
 
 /// The enabled, live endpoints of `customer` subscribed to `event_type`, each with its target,
-/// in one statement ([`SUBSCRIBED_SQL`]): the fan-out of a new event, whose deliveries the
-/// direct hand-off then gives the dispatcher without reading anything more.
+/// in one statement ([`SUBSCRIBED_SQL`]): the fan-out of a new event whose deliveries the direct
+/// hand-off then gives the dispatcher without reading anything more.
 pub async fn subscribed_targets(
     conn: &mut MySqlConnection,
     customer: &CustomerId,
@@ -284,21 +289,37 @@ pub async fn subscribed_targets(
         .await?;
     fold_targets(rows)?
         .into_iter()
-        .filter(|endpoint| {
-            let types: Option<Vec<EventType>> = endpoint.event_types.as_ref().map(|stored| {
-                stored
-                    .0
-                    .iter()
-                    .filter_map(|t| EventType::parse(t))
-                    .collect()
-            });
-            subscribes(types.as_deref(), event_type)
-        })
+        .filter(|endpoint| subscribed(endpoint.event_types.as_ref(), event_type))
         .map(|endpoint| {
             let id = EndpointId::parse(&endpoint.id).map_err(bad_column)?;
             Ok((id, endpoint.target))
         })
         .collect()
+}
+
+/// The enabled, live endpoints of `customer` subscribed to `event_type` ([`SUBSCRIBED_IDS_SQL`]):
+/// the fan-out of a new event whose deliveries go to a queue.
+pub async fn subscribed_endpoints(
+    conn: &mut MySqlConnection,
+    customer: &CustomerId,
+    event_type: EventType,
+) -> sqlx::Result<Vec<EndpointId>> {
+    let rows: Vec<(String, Option<Json<Vec<String>>>)> = sqlx::query_as(SUBSCRIBED_IDS_SQL)
+        .bind(customer.as_str())
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter()
+        .filter(|(_, types)| subscribed(types.as_ref(), event_type))
+        .map(|(id, _)| EndpointId::parse(&id).map_err(bad_column))
+        .collect()
+}
+
+/// Whether a stored subscription (`None`: every type; names no longer known are ignored)
+/// includes `event_type`.
+fn subscribed(stored: Option<&Json<Vec<String>>>, event_type: EventType) -> bool {
+    let types: Option<Vec<EventType>> =
+        stored.map(|types| types.0.iter().filter_map(|t| EventType::parse(t)).collect());
+    subscribes(types.as_deref(), event_type)
 }
 
 /// An endpoint as `targets!()` reads it.

@@ -511,6 +511,7 @@ async fn endpoint_lookups_by_customer_use_the_index() {
         .expect("analyze");
     let lookups = [
         format!("explain {}", delivery::store::SUBSCRIBED_SQL),
+        format!("explain {}", delivery::store::SUBSCRIBED_IDS_SQL),
         "explain select id from webhook_endpoints where customer_id = ? and deleted_at is null order by id desc limit 21".to_owned(),
     ];
     for lookup in lookups {

@@ -204,8 +204,9 @@ async fn soak(window: &str, seed: u64) -> Soak {
     let counter = SendCounter::start(&moto.endpoint).await;
     let mut stack = SqsStack::start_on(
         &moto.endpoint,
-        // Ten attempts, so that a three-in-ten failure rate leaves nothing undelivered.
-        "0,1,1,1,1,1,1,1,1,1",
+        // Twelve attempts: a three-in-ten failure rate leaves a delivery of the 1 200 failed for
+        // good once in about 1 900 runs.
+        "0,1,1,1,1,1,1,1,1,1,1,1",
         30,
         &[
             ("REPUBLISH_OVERDUE_SECONDS", window),
@@ -282,12 +283,17 @@ async fn soak(window: &str, seed: u64) -> Soak {
 #[tokio::test]
 async fn a_soak_with_a_short_window_sends_each_message_about_once_and_drains_as_fast() {
     let default = soak("900", 0x50a1).await;
-    let short = soak("5", 0x50a2).await;
+    let short = soak("5", 0x50a1).await;
     println!(
         "soak: default window {:?} and {} messages, 5 s window {:?} and {} messages, for {} deliveries",
         default.drain, default.sent, short.drain, short.sent, short.deliveries
     );
     for run in [&default, &short] {
+        assert!(
+            run.sent >= run.deliveries as u64,
+            "every delivery needs a message: {} counted",
+            run.sent
+        );
         assert!(
             run.sent as f64 <= 1.1 * run.deliveries as f64,
             "{} messages sent for {} deliveries",
@@ -295,6 +301,7 @@ async fn a_soak_with_a_short_window_sends_each_message_about_once_and_drains_as_
             run.deliveries
         );
     }
+    // No slower, within the quarter by which two runs of the same soak differ on a busy machine.
     assert!(
         short.drain <= default.drain.mul_f64(1.25),
         "the 5 s window drained in {:?}, the default in {:?}",

@@ -78,9 +78,7 @@ fn url(nullable: bool) -> Schema {
     ObjectBuilder::new()
         .schema_type(types)
         .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
-        // The server keeps at most 2048 characters of the URL as normalised, which adds a `/`
-        // to an empty path.
-        .max_length(Some(2047))
+        .max_length(Some(2048))
         // No credentials before the host, no fragment.
         .pattern(Some("^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@]+([/?][^#]*)?$"))
         .description(Some(

@@ -112,8 +112,9 @@ impl Service {
         match self.guard.vet(&url).await {
             Ok(_) => {}
             Err(TargetRefused::Dns(reason)) => warnings.push(format!(
-                "url: the host {} does not resolve yet ({reason}); the endpoint is registered, \
-                 and its deliveries fail and are retried until it resolves to a public address",
+                "url: the host {} does not resolve ({reason}); the endpoint is registered, but \
+                 its deliveries fail and are retried on the usual schedule until it resolves to \
+                 a public address",
                 url.url().host_str().unwrap_or_default()
             )),
             Err(refused) => {

@@ -23,12 +23,19 @@ impl Service {
         targets: Option<&[EndpointId]>,
     ) -> sqlx::Result<Inserted> {
         delivery::outbox::insert_event(conn, event).await?;
+        let (customer, event_type) = (&event.customer_id, event.event_type);
+        let subscribed;
         let recipients = match targets {
             Some(targets) => Recipients::Endpoints(targets),
-            None => Recipients::Targets(
-                delivery::store::subscribed_targets(conn, &event.customer_id, event.event_type)
-                    .await?,
+            // The dispatcher may take them straight away: read their targets with them.
+            None if self.handoff.takes_targets() => Recipients::Targets(
+                delivery::store::subscribed_targets(conn, customer, event_type).await?,
             ),
+            None => {
+                subscribed =
+                    delivery::store::subscribed_endpoints(conn, customer, event_type).await?;
+                Recipients::Endpoints(&subscribed)
+            }
         };
         delivery::outbox::insert_deliveries(conn, &self.handoff, admission, event, recipients).await
     }
