@@ -10,6 +10,7 @@
 //! which is handed them in memory after the commit; otherwise it claims them when due
 //! ([`Handoff`]).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -292,15 +293,15 @@ pub async fn insert_deliveries(
     event: &Event,
     recipients: Recipients<'_>,
 ) -> sqlx::Result<Inserted> {
-    let (endpoints, known) = match recipients {
-        Recipients::Endpoints(endpoints) => (endpoints.to_vec(), None),
+    let (endpoints, known): (Cow<'_, [EndpointId]>, _) = match recipients {
+        Recipients::Endpoints(endpoints) => (Cow::Borrowed(endpoints), None),
         Recipients::Targets(targets) => {
             let endpoints = targets.iter().map(|(id, _)| id.clone()).collect();
             let known: HashMap<String, Target> = targets
                 .into_iter()
                 .map(|(id, target)| (id.as_str().to_owned(), target))
                 .collect();
-            (endpoints, Some(known))
+            (Cow::Owned(endpoints), Some(known))
         }
     };
     if endpoints.is_empty() {

@@ -314,12 +314,15 @@ pub async fn subscribed_endpoints(
         .collect()
 }
 
-/// Whether a stored subscription (`None`: every type; names no longer known are ignored)
-/// includes `event_type`.
+/// Whether a stored subscription includes `event_type`.
 fn subscribed(stored: Option<&Json<Vec<String>>>, event_type: EventType) -> bool {
-    let types: Option<Vec<EventType>> =
-        stored.map(|types| types.0.iter().filter_map(|t| EventType::parse(t)).collect());
-    subscribes(types.as_deref(), event_type)
+    subscribes(stored_event_types(stored).as_deref(), event_type)
+}
+
+/// An endpoint's stored subscription (`event_types`) as types: `None` is every type. Names a
+/// later release may add are skipped rather than failing the read.
+pub fn stored_event_types(stored: Option<&Json<Vec<String>>>) -> Option<Vec<EventType>> {
+    stored.map(|types| types.0.iter().filter_map(|t| EventType::parse(t)).collect())
 }
 
 /// An endpoint as `targets!()` reads it.

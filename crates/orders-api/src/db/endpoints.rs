@@ -64,7 +64,7 @@ impl TryFrom<EndpointRow> for Endpoint {
             customer_id: CustomerId::parse(&row.customer_id).map_err(bad_column)?,
             url: WebhookUrl::parse(&row.url).map_err(bad_column)?,
             description: row.description,
-            event_types: stored_event_types(row.event_types),
+            event_types: delivery::store::stored_event_types(row.event_types.as_ref()),
             enabled: row.enabled,
             disabled_reason: row
                 .disabled_reason
@@ -76,12 +76,6 @@ impl TryFrom<EndpointRow> for Endpoint {
             updated_at: row.updated_at,
         })
     }
-}
-
-/// A stored subscription as event types. Names a later release may add are skipped rather than
-/// failing the read.
-fn stored_event_types(stored: Option<Json<Vec<String>>>) -> Option<Vec<EventType>> {
-    stored.map(|types| types.0.iter().filter_map(|t| EventType::parse(t)).collect())
 }
 
 fn event_type_names(types: Option<&[EventType]>) -> Option<Json<Vec<&'static str>>> {
