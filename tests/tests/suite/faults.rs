@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use domain::retry::{self, RetrySchedule};
 use domain::signing::SigningSecret;
 use e2e::{
     Api, Fault, FaultyReceiver, LIFECYCLE, Process, Rng, SqsStack, TestDb, api_env, eventually,
@@ -16,6 +17,26 @@ use e2e::{
 
 const ORDERS: usize = 40;
 const SCHEDULE: &str = "0,1,1,1,2,2";
+/// `WEBHOOK_TIMEOUT_MS` of [`api_env`].
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The longest a delivery may take from its first attempt to its last under [`SCHEDULE`]: every
+/// attempt running into the timeout, and every retry throttled (a 502 or a hang) and waiting
+/// as long as a throttled retry may. That is over five minutes, since a throttled retry waits
+/// at least one, and runs do come near it: with one answer in ten throttled, about two of the
+/// 720 deliveries to the flaky receivers wait out three throttled retries in a run, and in one
+/// run in six a delivery waits out four.
+fn longest_delivery() -> Duration {
+    let schedule = RetrySchedule::parse(SCHEDULE).expect("the schedule parses");
+    let retries: Duration = (1..schedule.max_attempts())
+        .filter_map(|made| schedule.scheduled_delay(made))
+        .map(|scheduled| {
+            retry::throttled_delay(scheduled, Some(retry::MAX_VISIBILITY_DELAY))
+                .max(retry::jittered(scheduled, 1.0))
+        })
+        .sum();
+    retries + ATTEMPT_TIMEOUT * schedule.max_attempts()
+}
 
 /// Three flaky receivers and one that disappears (410) after a while.
 async fn receivers(seed: u64) -> (Vec<FaultyReceiver>, FaultyReceiver) {
@@ -76,8 +97,10 @@ async fn place_orders(api: &Api, key: &str, prefix: &str, count: usize) {
 }
 
 async fn settle_and_check(db: &TestDb, endpoints: &Endpoints, mode: &str) {
+    // The backlog of first attempts takes about a minute to work through; the last of them may
+    // take as long as any delivery can.
     eventually(
-        Duration::from_secs(300),
+        longest_delivery() + Duration::from_secs(120),
         "every delivery settled",
         || async { (!e2e::delivery_statuses(db).await.contains_key("pending")).then_some(()) },
     )
