@@ -9,14 +9,25 @@
 //!  "previous_status":"picked_up","sequence":4,"status_changed_at":"…","detail":null,
 //!  "location":null,"origin":{…},"destination":{…}}}}
 //! ```
+//!
+//! `order.updated` carries the order's shipping details after the update and, in
+//! `previous_attributes`, what each changed field held before (the fields that did not change
+//! are left out):
+//!
+//! ```json
+//! {"type":"order.updated","timestamp":"…","data":{"order":{"id":"ord_…","reference":"PO-1234",
+//!  "status":"picked_up","sequence":4,"updated_at":"…","carrier":"DHL",
+//!  "tracking_number":"JJD0001","estimated_delivery_at":null,"metadata":{}},
+//!  "previous_attributes":{"tracking_number":null}}}
+//! ```
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::ids::{CustomerId, EndpointId, EventId, OrderId};
-use crate::order::{Address, OrderStatus, StatusChange};
+use crate::order::{Address, Metadata, OrderStatus, ShippingUpdate, StatusChange};
 
 /// The kinds of event a webhook endpoint can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,6 +39,9 @@ pub enum EventType {
     /// An order moved to another status.
     #[serde(rename = "order.status_changed")]
     OrderStatusChanged,
+    /// An order's carrier, tracking number, delivery estimate or metadata changed.
+    #[serde(rename = "order.updated")]
+    OrderUpdated,
     /// A test event sent on request to one endpoint.
     #[serde(rename = "webhook.test")]
     WebhookTest,
@@ -35,9 +49,10 @@ pub enum EventType {
 
 impl EventType {
     /// Every event type.
-    pub const ALL: [Self; 3] = [
+    pub const ALL: [Self; 4] = [
         Self::OrderCreated,
         Self::OrderStatusChanged,
+        Self::OrderUpdated,
         Self::WebhookTest,
     ];
 
@@ -46,6 +61,7 @@ impl EventType {
         match self {
             Self::OrderCreated => "order.created",
             Self::OrderStatusChanged => "order.status_changed",
+            Self::OrderUpdated => "order.updated",
             Self::WebhookTest => "webhook.test",
         }
     }
@@ -64,6 +80,11 @@ impl EventType {
             Self::OrderStatusChanged => {
                 "An order moved to another status; `sequence` grows by one with every change, \
                  so drop an update whose sequence is not higher than the last one you applied."
+            }
+            Self::OrderUpdated => {
+                "An order's carrier, tracking number, delivery estimate or metadata changed. \
+                 `previous_attributes` holds what each changed field was before. It takes the \
+                 next `sequence` like a status change: the same rule orders both."
             }
             Self::WebhookTest => {
                 "A test event, sent on request to one endpoint only; it carries that endpoint's id."
@@ -163,6 +184,80 @@ struct OrderSnapshot<'a> {
     destination: &'a Address,
 }
 
+/// `data` of `order.updated`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+struct UpdateData<'a> {
+    /// The order after the update.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    order: UpdatedOrder<'a>,
+    /// What each changed field held before the update; unchanged fields are left out.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    previous_attributes: PreviousAttributes<'a>,
+}
+
+/// An order's shipping details after an update.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+struct UpdatedOrder<'a> {
+    /// `ord_…`
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    id: &'a OrderId,
+    /// The customer's reference.
+    reference: &'a str,
+    /// Its status, which the update did not change.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    status: OrderStatus,
+    /// The next after the order's last event, status change or update alike: drop an update
+    /// whose sequence is not higher than the last one applied for the order.
+    sequence: u32,
+    /// When it was updated (RFC 3339, milliseconds, UTC).
+    #[serde(with = "crate::time::millis")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    updated_at: DateTime<Utc>,
+    /// The carrier handling it.
+    carrier: Option<&'a str>,
+    /// The carrier's tracking number.
+    tracking_number: Option<&'a str>,
+    /// When it is expected at the destination.
+    #[serde(with = "crate::time::millis::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    estimated_delivery_at: Option<DateTime<Utc>>,
+    /// The customer's own key/value pairs.
+    metadata: &'a Metadata,
+}
+
+/// The previous values of the fields an update changed; `null` means the field was empty.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+struct PreviousAttributes<'a> {
+    /// The carrier before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    carrier: Option<Option<&'a str>>,
+    /// The tracking number before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    tracking_number: Option<Option<&'a str>>,
+    /// The delivery estimate before.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "previous_time"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    estimated_delivery_at: Option<Option<DateTime<Utc>>>,
+    /// The whole metadata before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
+}
+
+fn previous_time<S: Serializer>(
+    t: &Option<Option<DateTime<Utc>>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    crate::time::millis::option::serialize(&t.flatten(), s)
+}
+
 /// `data` of `webhook.test`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -213,6 +308,44 @@ impl Event {
         }
     }
 
+    /// The `order.updated` event of an update of an order's shipping details.
+    pub fn for_update(update: &ShippingUpdate) -> Self {
+        let order = update.order();
+        let previous = update.previous();
+        let shipping = &order.shipping;
+        let payload = to_bytes(&Envelope {
+            event_type: EventType::OrderUpdated,
+            timestamp: update.updated_at(),
+            data: UpdateData {
+                order: UpdatedOrder {
+                    id: &order.id,
+                    reference: &order.reference,
+                    status: order.status,
+                    sequence: order.sequence,
+                    updated_at: update.updated_at(),
+                    carrier: shipping.carrier.as_deref(),
+                    tracking_number: shipping.tracking_number.as_deref(),
+                    estimated_delivery_at: shipping.estimated_delivery_at,
+                    metadata: &shipping.metadata,
+                },
+                previous_attributes: PreviousAttributes {
+                    carrier: previous.carrier.as_ref().map(Option::as_deref),
+                    tracking_number: previous.tracking_number.as_ref().map(Option::as_deref),
+                    estimated_delivery_at: previous.estimated_delivery_at,
+                    metadata: previous.metadata.as_ref(),
+                },
+            },
+        });
+        Self {
+            id: EventId::new(),
+            event_type: EventType::OrderUpdated,
+            customer_id: order.customer_id.clone(),
+            order_id: Some(order.id.clone()),
+            payload,
+            created_at: update.updated_at(),
+        }
+    }
+
     /// A `webhook.test` event for one endpoint.
     pub fn test(customer_id: CustomerId, endpoint_id: &EndpointId, now: DateTime<Utc>) -> Self {
         let payload = to_bytes(&Envelope {
@@ -239,7 +372,8 @@ pub mod catalog {
     use utoipa::PartialSchema;
 
     use super::*;
-    use crate::order::{InvalidTransition, NewOrder, Order, Shipping};
+    use crate::order::{InvalidTransition, NewOrder, Order, Shipping, ShippingPatch};
+    use crate::validation::FieldErrors;
 
     /// One event type as the catalog describes it.
     #[derive(Debug, Clone)]
@@ -263,6 +397,15 @@ pub mod catalog {
         /// The example status change is not one the lifecycle allows.
         #[error("the event catalog's example: {0}")]
         Transition(#[from] InvalidTransition),
+        /// The example update is not valid, or changes nothing.
+        #[error("the event catalog's example update is not a valid change")]
+        Update,
+    }
+
+    impl From<FieldErrors> for CatalogError {
+        fn from(_: FieldErrors) -> Self {
+            Self::Update
+        }
     }
 
     /// Every event type, in [`EventType::ALL`]'s order.
@@ -286,6 +429,7 @@ pub mod catalog {
             EventType::OrderCreated | EventType::OrderStatusChanged => {
                 Envelope::<OrderData<'static>>::schema()
             }
+            EventType::OrderUpdated => Envelope::<UpdateData<'static>>::schema(),
             EventType::WebhookTest => Envelope::<TestData<'static>>::schema(),
         };
         let mut schema = serde_json::to_value(schema)?;
@@ -368,6 +512,16 @@ pub mod catalog {
                 Some("Rotterdam hub".into()),
                 at(2),
             )?),
+            EventType::OrderUpdated => {
+                let patch = ShippingPatch {
+                    carrier: Some(Some("DHL".into())),
+                    tracking_number: Some(Some("JJD000390007827".into())),
+                    estimated_delivery_at: Some(Some(at(30))),
+                    metadata: None,
+                };
+                let update = placed.order.update(patch, at(2))?;
+                Event::for_update(&update.ok_or(CatalogError::Update)?)
+            }
             EventType::WebhookTest => Event::test(customer, &EndpointId::floor(at(0)), at(2)),
         };
         let payload = String::from_utf8(event.payload).map_err(|e| {
@@ -469,6 +623,30 @@ mod tests {
             r#"{{"type":"order.status_changed","timestamp":"2026-11-22T10:00:00.000Z","data":{{"order":{{"id":"ord_01jd0000000000000000000001","reference":"PO-1234","status":"confirmed","previous_status":"pending","sequence":2,"status_changed_at":"2026-11-22T10:00:00.000Z","detail":"accepted","location":"Rotterdam hub","origin":{ADDRESS},"destination":{ADDRESS}}}}}}}"#
         );
         assert_eq!(String::from_utf8(event.payload).expect("utf8"), expected);
+    }
+
+    #[test]
+    fn updated_payload_is_byte_exact_and_lists_only_what_changed() {
+        let update = placed()
+            .order
+            .update(
+                crate::order::ShippingPatch {
+                    tracking_number: Some(Some("JJD0001".into())),
+                    estimated_delivery_at: Some(Some(at(18, 0))),
+                    carrier: Some(None),
+                    metadata: Some([("dock".to_owned(), Some("4".to_owned()))].into()),
+                },
+                at(11, 0),
+            )
+            .expect("valid")
+            .expect("a change");
+        let event = Event::for_update(&update);
+        assert_eq!(event.event_type, EventType::OrderUpdated);
+        assert_eq!(event.created_at, at(11, 0));
+        assert_eq!(
+            String::from_utf8(event.payload).expect("utf8"),
+            r#"{"type":"order.updated","timestamp":"2026-11-22T11:00:00.000Z","data":{"order":{"id":"ord_01jd0000000000000000000001","reference":"PO-1234","status":"pending","sequence":2,"updated_at":"2026-11-22T11:00:00.000Z","carrier":null,"tracking_number":"JJD0001","estimated_delivery_at":"2026-11-22T18:00:00.000Z","metadata":{"dock":"4"}},"previous_attributes":{"tracking_number":null,"estimated_delivery_at":null,"metadata":{}}}}"#
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! [`Order::transition`] is the only way to obtain a [`StatusChange`], and the repository
 //! function that writes a change takes one, so a status cannot change without its event.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -378,6 +379,137 @@ impl Order {
             detail,
             location,
         })
+    }
+}
+
+/// A change to an order's shipping details with the semantics of a JSON merge patch (RFC 7396):
+/// a field left out (`None`) stays as it is and `Some(None)` clears it; metadata merges key by
+/// key, a `None` value removing its key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShippingPatch {
+    /// The carrier handling it.
+    pub carrier: Option<Option<String>>,
+    /// The carrier's tracking number.
+    pub tracking_number: Option<Option<String>>,
+    /// When it is expected at the destination.
+    pub estimated_delivery_at: Option<Option<DateTime<Utc>>>,
+    /// Metadata keys to set (`Some`) or remove (`None`).
+    pub metadata: Option<BTreeMap<String, Option<String>>>,
+}
+
+impl ShippingPatch {
+    /// Whether it changes the shipment itself (carrier, tracking, estimate), which only the
+    /// operator does, rather than only the customer's metadata.
+    pub fn touches_shipment(&self) -> bool {
+        self.carrier.is_some()
+            || self.tracking_number.is_some()
+            || self.estimated_delivery_at.is_some()
+    }
+}
+
+/// The values an update replaced, for the fields it changed (`None`: unchanged).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreviousShipping {
+    /// The carrier before.
+    pub carrier: Option<Option<String>>,
+    /// The tracking number before.
+    pub tracking_number: Option<Option<String>>,
+    /// The estimate before.
+    pub estimated_delivery_at: Option<Option<DateTime<Utc>>>,
+    /// The whole metadata before.
+    pub metadata: Option<Metadata>,
+}
+
+/// An update of an order's shipping details that changed something: the `order.updated` event
+/// comes from it. It takes the next sequence number, like a status change, so receivers order
+/// both kinds of event by one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShippingUpdate {
+    pub(crate) order: Order,
+    pub(crate) previous: PreviousShipping,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+impl ShippingUpdate {
+    /// The order after the update.
+    pub fn order(&self) -> &Order {
+        &self.order
+    }
+
+    /// The order after the update, taken out of it.
+    pub fn into_order(self) -> Order {
+        self.order
+    }
+
+    /// What the changed fields held before.
+    pub fn previous(&self) -> &PreviousShipping {
+        &self.previous
+    }
+
+    /// When it was made.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+/// Replaces `current` by `next` when they differ, returning what it held.
+fn replace_if_changed<T: PartialEq>(current: &mut T, next: Option<T>) -> Option<T> {
+    match next {
+        Some(next) if next != *current => Some(std::mem::replace(current, next)),
+        _ => None,
+    }
+}
+
+impl Order {
+    /// Applies `patch` to the shipping details. `Ok(None)` when it changes nothing (no event is
+    /// due); an error when the merged metadata is not valid (too many keys).
+    pub fn update(
+        &self,
+        patch: ShippingPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ShippingUpdate>, FieldErrors> {
+        let mut shipping = self.shipping.clone();
+        let metadata = patch.metadata.map(|changes| {
+            let mut merged = shipping.metadata.clone();
+            for (key, value) in changes {
+                match value {
+                    Some(value) => merged.insert(key, value),
+                    None => merged.remove(&key),
+                };
+            }
+            merged
+        });
+        if let Some(merged) = &metadata {
+            let mut errors = FieldErrors::new();
+            validate_metadata("metadata", merged, &mut errors);
+            if !errors.is_empty() {
+                return Err(errors);
+            }
+        }
+        let previous = PreviousShipping {
+            carrier: replace_if_changed(&mut shipping.carrier, patch.carrier),
+            tracking_number: replace_if_changed(
+                &mut shipping.tracking_number,
+                patch.tracking_number,
+            ),
+            estimated_delivery_at: replace_if_changed(
+                &mut shipping.estimated_delivery_at,
+                patch.estimated_delivery_at,
+            ),
+            metadata: replace_if_changed(&mut shipping.metadata, metadata),
+        };
+        if previous == PreviousShipping::default() {
+            return Ok(None);
+        }
+        Ok(Some(ShippingUpdate {
+            order: Order {
+                sequence: self.sequence + 1,
+                shipping,
+                ..self.clone()
+            },
+            previous,
+            updated_at: now,
+        }))
     }
 }
 
@@ -771,5 +903,104 @@ mod tests {
                 ("parcels[1].height_mm", "must be between 1 and 10000"),
             ]
         );
+    }
+
+    fn placed_with_metadata() -> Order {
+        let mut order = Order::place(
+            CustomerId::new(),
+            NewOrder {
+                reference: "PO-1".into(),
+                origin: address(),
+                destination: address(),
+                parcels: vec![],
+                shipping: Shipping {
+                    carrier: Some("DHL".into()),
+                    metadata: [("warehouse".to_owned(), "R7".to_owned())].into(),
+                    ..Shipping::default()
+                },
+            },
+            DateTime::<Utc>::UNIX_EPOCH,
+        )
+        .into_order();
+        order.sequence = 3;
+        order
+    }
+
+    #[test]
+    fn an_update_merges_like_a_json_merge_patch_and_takes_the_next_sequence() {
+        let order = placed_with_metadata();
+        let now = DateTime::<Utc>::UNIX_EPOCH + chrono::TimeDelta::hours(1);
+        let update = order
+            .update(
+                ShippingPatch {
+                    carrier: Some(None),
+                    tracking_number: Some(Some("JJD0001".into())),
+                    estimated_delivery_at: None,
+                    metadata: Some(
+                        [
+                            ("warehouse".to_owned(), None),
+                            ("dock".to_owned(), Some("4".to_owned())),
+                        ]
+                        .into(),
+                    ),
+                },
+                now,
+            )
+            .expect("valid")
+            .expect("a change");
+        let updated = update.order();
+        assert_eq!(updated.sequence, 4);
+        assert_eq!(updated.status, order.status);
+        assert_eq!(updated.status_changed_at, order.status_changed_at);
+        assert_eq!(updated.shipping.carrier, None);
+        assert_eq!(updated.shipping.tracking_number.as_deref(), Some("JJD0001"));
+        assert_eq!(
+            updated.shipping.metadata,
+            Metadata::from([("dock".to_owned(), "4".to_owned())])
+        );
+        assert_eq!(
+            update.previous(),
+            &PreviousShipping {
+                carrier: Some(Some("DHL".into())),
+                tracking_number: Some(None),
+                estimated_delivery_at: None,
+                metadata: Some(order.shipping.metadata.clone()),
+            }
+        );
+        assert_eq!(update.updated_at(), now);
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_is_no_change() {
+        let order = placed_with_metadata();
+        let same = ShippingPatch {
+            carrier: Some(Some("DHL".into())),
+            tracking_number: Some(None),
+            estimated_delivery_at: None,
+            metadata: Some([("warehouse".to_owned(), Some("R7".to_owned()))].into()),
+        };
+        assert_eq!(order.update(same, order.created_at), Ok(None));
+        assert_eq!(
+            order.update(ShippingPatch::default(), order.created_at),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn an_update_may_not_leave_too_many_metadata_keys() {
+        let order = placed_with_metadata();
+        let keys = (0..MAX_METADATA_KEYS)
+            .map(|n| (format!("k{n}"), Some("v".to_owned())))
+            .collect();
+        let errors = order
+            .update(
+                ShippingPatch {
+                    metadata: Some(keys),
+                    ..ShippingPatch::default()
+                },
+                order.created_at,
+            )
+            .expect_err("21 keys");
+        assert!(!errors.is_empty());
     }
 }
