@@ -203,7 +203,7 @@ test('an endpoint is edited, disabled and enabled again, and the list shows its 
 test('the event catalog shows every type with its schema and an example', async ({ page, signIn }) => {
   await signIn();
   await page.goto('/portal/event-types');
-  for (const type of ['order.created', 'order.status_changed', 'webhook.test']) {
+  for (const type of ['order.created', 'order.status_changed', 'order.updated', 'webhook.test']) {
     await expect(page.getByRole('heading', { level: 2, name: type })).toBeVisible();
   }
   await expect(page.getByText('"previous_status": "pending"')).toBeVisible();

@@ -10,6 +10,7 @@ mod handoff;
 mod hardening;
 mod harness;
 mod lambda;
+mod order_updates;
 mod portal;
 mod recording;
 mod relay;

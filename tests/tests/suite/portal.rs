@@ -215,7 +215,12 @@ async fn the_event_catalog_describes_every_type_with_an_example_it_would_send() 
     let types: Vec<&str> = entries.iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(
         types,
-        ["order.created", "order.status_changed", "webhook.test"]
+        [
+            "order.created",
+            "order.status_changed",
+            "order.updated",
+            "webhook.test"
+        ]
     );
     for entry in entries {
         let schema = &entry["schema"];
@@ -237,6 +242,23 @@ async fn the_event_catalog_describes_every_type_with_an_example_it_would_send() 
     assert!(
         order["properties"]["sequence"].is_object() && order["properties"]["origin"].is_object(),
         "the order snapshot is described inline: {order}"
+    );
+    // An update's previous values are described, and none is required: only changed ones appear.
+    let previous = &entries[2]["schema"]["properties"]["data"]["properties"]["previous_attributes"];
+    for field in [
+        "carrier",
+        "tracking_number",
+        "estimated_delivery_at",
+        "metadata",
+    ] {
+        assert!(
+            previous["properties"][field].is_object(),
+            "{field} undescribed: {previous}"
+        );
+    }
+    assert!(
+        previous["required"].as_array().is_none_or(Vec::is_empty),
+        "{previous}"
     );
     app.stop().await;
     db.drop_database().await;

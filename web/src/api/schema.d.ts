@@ -196,7 +196,13 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Updates an order's carrier, tracking number and delivery estimate (operator keys) or its
+         *     metadata (either key), writing an `order.updated` event with the next sequence number when
+         *     anything changed. A customer key changing more than metadata is 403; a patch that changes
+         *     nothing returns the order unchanged and sends nothing.
+         */
+        patch: operations["updateOrder"];
         trace?: never;
     };
     "/v1/orders/{id}/cancel": {
@@ -750,7 +756,7 @@ export interface components {
          * @description The kinds of event a webhook endpoint can subscribe to.
          * @enum {string}
          */
-        EventType: "order.created" | "order.status_changed" | "webhook.test";
+        EventType: "order.created" | "order.status_changed" | "order.updated" | "webhook.test";
         /** @description One event type. */
         EventTypeView: {
             /** @description What it means. */
@@ -1192,6 +1198,29 @@ export interface components {
              * @description An http(s) URL without credentials or fragment whose host is not, and does not resolve to, a non-public address: checked at registration (a host that does not resolve yet is accepted with a warning) and at every send
              */
             url?: string | null;
+        };
+        /**
+         * @description Changes to an order's shipping details, read as a JSON merge patch (RFC 7396): a field left
+         *     out stays as it is and `null` clears it; `metadata` merges key by key.
+         * @example {
+         *       "carrier": "DHL",
+         *       "estimated_delivery_at": "2026-11-24T16:00:00Z",
+         *       "metadata": {
+         *         "dock": "4",
+         *         "warehouse": null
+         *       },
+         *       "tracking_number": "JJD000390007827"
+         *     }
+         */
+        UpdateOrder: {
+            carrier?: string | null;
+            /** Format: date-time */
+            estimated_delivery_at?: string | null;
+            /** @description Keys to set (a string of at most 500 characters) or to remove (`null`), at most 20; the order keeps at most 20 keys */
+            metadata?: {
+                [key: string]: string | null;
+            };
+            tracking_number?: string | null;
         };
     };
     responses: never;
@@ -2470,6 +2499,258 @@ export interface operations {
             };
             /** @description No such resource (or another customer's, or a malformed id) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    updateOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `ord_…` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOrder"];
+            };
+        };
+        responses: {
+            /** @description The order after the update */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderView"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No API key, or an unknown or revoked one; or a portal session that expired or was revoked (`portal-session-expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The API key's role may not use this operation, or a portal session may not */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No such resource (or another customer's, or a malformed id) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Invalid status transition, duplicate reference, or a racing Idempotency-Key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Well-formed but invalid: see `errors` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

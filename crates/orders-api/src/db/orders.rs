@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use domain::ids::{CustomerId, OrderId};
-use domain::order::{Address, Metadata, Order, OrderStatus, Parcel, Shipping, StatusChange};
+use domain::order::{
+    Address, Metadata, Order, OrderStatus, Parcel, Shipping, ShippingUpdate, StatusChange,
+};
 use sqlx::types::Json;
 use sqlx::{MySqlConnection, QueryBuilder};
 
@@ -130,6 +132,34 @@ pub async fn update_status(
     .bind(order.sequence)
     .bind(order.status_changed_at)
     .bind(order.status_changed_at)
+    .bind(order.id.as_str())
+    .bind(order.sequence - 1)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Writes the shipping details and sequence of an updated order, if nobody changed it since it
+/// was read (compare-and-set on the sequence). Returns whether the row was updated.
+pub async fn update_shipping(
+    conn: &mut MySqlConnection,
+    update: &ShippingUpdate,
+) -> sqlx::Result<bool> {
+    let order = update.order();
+    let shipping = &order.shipping;
+    let updated = sqlx::query(
+        r"update orders
+          set carrier = ?, tracking_number = ?, estimated_delivery_at = ?, metadata = ?,
+              sequence = ?, updated_at = ?
+          where id = ? and sequence = ?",
+    )
+    .bind(shipping.carrier.as_deref())
+    .bind(shipping.tracking_number.as_deref())
+    .bind(shipping.estimated_delivery_at)
+    .bind((!shipping.metadata.is_empty()).then_some(Json(&shipping.metadata)))
+    .bind(order.sequence)
+    .bind(update.updated_at())
     .bind(order.id.as_str())
     .bind(order.sequence - 1)
     .execute(conn)

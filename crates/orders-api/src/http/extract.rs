@@ -128,6 +128,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// Deserializes a field of a JSON merge patch (RFC 7396), with `#[serde(default)]`: absent is
+/// `None` (leave it), `null` is `Some(None)` (clear it), a value is `Some(Some(value))`.
+pub fn patch<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::Deserialize;
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// Deserializes an optional whole number that may be written as `184` or `184.0` (JSON Schema
 /// counts both as integers), refusing fractions and values out of `T`'s range.
 pub fn whole_number<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>

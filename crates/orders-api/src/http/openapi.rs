@@ -131,6 +131,30 @@ pub fn metadata_schema() -> Schema {
         .into()
 }
 
+/// Metadata changes of an order update: each key set to a string, or removed with `null`.
+pub fn metadata_patch_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::Object))
+        .max_properties(Some(domain::order::MAX_METADATA_KEYS))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::String))
+                .min_length(Some(1))
+                .max_length(Some(40))
+                .pattern(Some(r"^[^\u0000-\u001f\u007f-\u009f]+$")),
+        ))
+        .additional_properties(Some(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .max_length(Some(500)),
+        ))
+        .description(Some(
+            "Keys to set (a string of at most 500 characters) or to remove (`null`), at most 20; \
+             the order keeps at most 20 keys",
+        ))
+        .into()
+}
+
 fn event_types(nullable: bool) -> Schema {
     let types = maybe_null(Type::Array, nullable);
     ArrayBuilder::new()
@@ -264,6 +288,7 @@ impl Modify for Security {
         super::orders::create,
         super::orders::list,
         super::orders::fetch,
+        super::orders::update,
         super::orders::change_status,
         super::orders::cancel,
         super::orders::history,

@@ -1,12 +1,14 @@
-//! Orders: create, read, list, change status, cancel, history.
+//! Orders: create, read, list, update, change status, cancel, history.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use std::collections::BTreeMap;
+
 use axum::routing::{get, post};
 use domain::ids::{CustomerId, OrderId};
 use domain::order::{
-    self, Address, MAX_PARCELS, Metadata, NewOrder, OrderStatus, Parcel, Shipping,
+    self, Address, MAX_PARCELS, Metadata, NewOrder, OrderStatus, Parcel, Shipping, ShippingPatch,
 };
 use domain::validation::{self, FieldErrors};
 use serde::Deserialize;
@@ -25,7 +27,7 @@ use utoipa::{IntoParams, ToSchema};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/orders", post(create).get(list))
-        .route("/v1/orders/{id}", get(fetch))
+        .route("/v1/orders/{id}", get(fetch).patch(update))
         .route("/v1/orders/{id}/status", post(change_status))
         .route("/v1/orders/{id}/cancel", post(cancel))
         .route("/v1/orders/{id}/history", get(history))
@@ -185,13 +187,10 @@ impl CreateOrder {
             self.tracking_number.as_deref(),
             64,
         );
-        let estimated_delivery_at = self.estimated_delivery_at.as_deref().and_then(|t| {
-            let parsed = chrono::DateTime::parse_from_rfc3339(t).ok();
-            if parsed.is_none() {
-                errors.add("estimated_delivery_at", "must be an RFC 3339 timestamp");
-            }
-            parsed.map(|t| t.with_timezone(&chrono::Utc))
-        });
+        let estimated_delivery_at = self
+            .estimated_delivery_at
+            .as_deref()
+            .and_then(|t| estimated_delivery_at(t, &mut errors));
         let metadata = self.metadata.unwrap_or_default();
         order::validate_metadata("metadata", &metadata, &mut errors);
         let shipping = Shipping {
@@ -215,6 +214,18 @@ impl CreateOrder {
             _ => Err(errors),
         }
     }
+}
+
+/// Parses a delivery estimate, recording an error when it is not an RFC 3339 timestamp.
+fn estimated_delivery_at(
+    value: &str,
+    errors: &mut FieldErrors,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let parsed = chrono::DateTime::parse_from_rfc3339(value).ok();
+    if parsed.is_none() {
+        errors.add("estimated_delivery_at", "must be an RFC 3339 timestamp");
+    }
+    parsed.map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// Places an order (customer keys).
@@ -327,6 +338,107 @@ pub(crate) async fn fetch(
 ) -> Result<axum::Json<OrderView>> {
     let id = order_id(&id)?;
     let order = state.service.order(&caller.scope(), &id).await?;
+    Ok(axum::Json(order.into()))
+}
+
+/// Changes to an order's shipping details, read as a JSON merge patch (RFC 7396): a field left
+/// out stays as it is and `null` clears it; `metadata` merges key by key.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "carrier": "DHL",
+    "tracking_number": "JJD000390007827",
+    "estimated_delivery_at": "2026-11-24T16:00:00Z",
+    "metadata": {"dock": "4", "warehouse": null}
+}))]
+pub(crate) struct UpdateOrder {
+    /// The carrier handling it (operator keys only).
+    #[schema(schema_with = openapi::optional_text::<64>)]
+    #[serde(default, deserialize_with = "super::extract::patch")]
+    carrier: Option<Option<String>>,
+    /// The carrier's tracking number (operator keys only).
+    #[schema(schema_with = openapi::optional_text::<64>)]
+    #[serde(default, deserialize_with = "super::extract::patch")]
+    tracking_number: Option<Option<String>>,
+    /// When it is expected at the destination (operator keys only).
+    #[schema(schema_with = openapi::optional_date_time)]
+    #[serde(default, deserialize_with = "super::extract::patch")]
+    estimated_delivery_at: Option<Option<String>>,
+    /// Metadata keys to set, or to remove with `null`.
+    #[schema(schema_with = openapi::metadata_patch_schema)]
+    #[serde(default, deserialize_with = "super::extract::patch")]
+    metadata: Option<Option<BTreeMap<String, Option<String>>>>,
+}
+
+impl UpdateOrder {
+    fn parse(self) -> Result<ShippingPatch, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        for (field, value) in [
+            ("carrier", &self.carrier),
+            ("tracking_number", &self.tracking_number),
+        ] {
+            validation::optional_text(&mut errors, field, value.clone().flatten().as_deref(), 64);
+        }
+        let estimated_delivery_at = self
+            .estimated_delivery_at
+            .map(|value| value.and_then(|t| estimated_delivery_at(&t, &mut errors)));
+        let metadata = match self.metadata {
+            None => None,
+            Some(None) => {
+                errors.add(
+                    "metadata",
+                    "must be an object: set a key to null to remove it",
+                );
+                None
+            }
+            Some(Some(changes)) => {
+                // The keys and values as a whole metadata would have them, removed keys as
+                // empty values: the same rules apply to both.
+                let named: Metadata = changes
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.clone().unwrap_or_default()))
+                    .collect();
+                order::validate_metadata("metadata", &named, &mut errors);
+                Some(changes)
+            }
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(ShippingPatch {
+            carrier: self.carrier,
+            tracking_number: self.tracking_number,
+            estimated_delivery_at,
+            metadata,
+        })
+    }
+}
+
+/// Updates an order's carrier, tracking number and delivery estimate (operator keys) or its
+/// metadata (either key), writing an `order.updated` event with the next sequence number when
+/// anything changed. A customer key changing more than metadata is 403; a patch that changes
+/// nothing returns the order unchanged and sends nothing.
+#[utoipa::path(
+    patch,
+    path = "/v1/orders/{id}",
+    operation_id = "updateOrder", tag = "orders", request_body = UpdateOrder,
+    params(("id" = String, Path, description = "`ord_…`")),
+    responses((status = 200, description = "The order after the update", body = OrderView),
+        openapi::BadRequest, openapi::Unauthorized, openapi::Forbidden, openapi::NotFound, openapi::Conflict,
+        openapi::PayloadTooLarge, openapi::UnsupportedMediaType, openapi::Unprocessable, openapi::TooManyRequests))]
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<UpdateOrder>,
+) -> Result<axum::Json<OrderView>> {
+    let id = order_id(&id)?;
+    let scope = caller.scope();
+    let patch = body.parse().map_err(Error::Validation)?;
+    if patch.touches_shipment() && scope != Scope::All {
+        return Err(Error::Forbidden);
+    }
+    let order = state.service.update_order(&scope, &id, patch).await?;
     Ok(axum::Json(order.into()))
 }
 

@@ -3,7 +3,7 @@
 use delivery::outbox::{Admission, Inserted, Recipients};
 use domain::event::Event;
 use domain::ids::{CustomerId, EndpointId, OrderId};
-use domain::order::{NewOrder, Order, OrderStatus, StatusChange};
+use domain::order::{NewOrder, Order, OrderStatus, ShippingPatch, StatusChange};
 use sqlx::MySqlConnection;
 
 use super::{Result, Service, ServiceError, in_transaction};
@@ -113,6 +113,40 @@ impl Service {
             Ok((change.into_order(), inserted))
         })?;
         self.handoff.committed(inserted);
+        Ok(order)
+    }
+
+    /// Applies `patch` to the shipping details of an order visible in `scope`: lock, update,
+    /// write with its `order.updated` event, commit. A patch that changes nothing writes nothing
+    /// and returns the order as it is.
+    pub async fn update_order(
+        &self,
+        scope: &Scope,
+        id: &OrderId,
+        patch: ShippingPatch,
+    ) -> Result<Order> {
+        let admission = self.handoff.admit().await;
+        let (order, inserted) = in_transaction!(self.pool, |tx| {
+            let order = orders::find(&mut tx, id, scope, true)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            let Some(update) = order
+                .update(patch.clone(), domain::time::now())
+                .map_err(ServiceError::Invalid)?
+            else {
+                return Ok((order, None));
+            };
+            if !orders::update_shipping(&mut tx, &update).await? {
+                return Err(ServiceError::ConcurrentChange);
+            }
+            let inserted = self
+                .record_event(&mut tx, &admission, &Event::for_update(&update), None)
+                .await?;
+            Ok((update.into_order(), Some(inserted)))
+        })?;
+        if let Some(inserted) = inserted {
+            self.handoff.committed(inserted);
+        }
         Ok(order)
     }
 
