@@ -110,31 +110,28 @@ pub fn country_schema() -> Schema {
 
 /// The customer's own key/value pairs on an order.
 pub fn metadata_schema() -> Schema {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
-        .max_properties(Some(domain::order::MAX_METADATA_KEYS))
-        .property_names(Some(
-            ObjectBuilder::new()
-                .schema_type(SchemaType::new(Type::String))
-                .min_length(Some(1))
-                .max_length(Some(40))
-                .pattern(Some(r"^[^\u0000-\u001f\u007f-\u009f]+$")),
-        ))
-        .additional_properties(Some(
-            ObjectBuilder::new()
-                .schema_type(SchemaType::new(Type::String))
-                .max_length(Some(500)),
-        ))
-        .description(Some(
-            "At most 20 keys of 1–40 characters; values of at most 500",
-        ))
-        .into()
+    metadata_object(
+        true,
+        false,
+        "At most 20 keys of 1–40 characters; values of at most 500",
+    )
 }
 
 /// Metadata changes of an order update: each key set to a string, or removed with `null`.
 pub fn metadata_patch_schema() -> Schema {
+    metadata_object(
+        false,
+        true,
+        "Keys to set (a string of at most 500 characters) or to remove (`null`), at most 20; \
+         the order keeps at most 20 keys",
+    )
+}
+
+/// An object of metadata keys to strings; `null` itself when `nullable`, and with `null` values
+/// when `null_values`.
+fn metadata_object(nullable: bool, null_values: bool, description: &str) -> Schema {
     ObjectBuilder::new()
-        .schema_type(SchemaType::new(Type::Object))
+        .schema_type(maybe_null(Type::Object, nullable))
         .max_properties(Some(domain::order::MAX_METADATA_KEYS))
         .property_names(Some(
             ObjectBuilder::new()
@@ -145,13 +142,10 @@ pub fn metadata_patch_schema() -> Schema {
         ))
         .additional_properties(Some(
             ObjectBuilder::new()
-                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .schema_type(maybe_null(Type::String, null_values))
                 .max_length(Some(500)),
         ))
-        .description(Some(
-            "Keys to set (a string of at most 500 characters) or to remove (`null`), at most 20; \
-             the order keeps at most 20 keys",
-        ))
+        .description(Some(description))
         .into()
 }
 

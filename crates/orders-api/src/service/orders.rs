@@ -67,6 +67,13 @@ impl Service {
     }
 }
 
+/// The order `id` visible in `scope`, its row locked for a change until the transaction ends.
+async fn locked(conn: &mut MySqlConnection, id: &OrderId, scope: &Scope) -> Result<Order> {
+    orders::find(conn, id, scope, true)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
 /// What a caller asks of a status change.
 #[derive(Debug, Clone)]
 pub struct ChangeRequest {
@@ -100,9 +107,7 @@ impl Service {
     ) -> Result<Order> {
         let admission = self.handoff.admit().await;
         let (order, inserted) = in_transaction!(self.pool, |tx| {
-            let order = orders::find(&mut tx, id, scope, true)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
+            let order = locked(&mut tx, id, scope).await?;
             let change = order.transition(
                 request.to,
                 request.detail.clone(),
@@ -127,9 +132,7 @@ impl Service {
     ) -> Result<Order> {
         let admission = self.handoff.admit().await;
         let (order, inserted) = in_transaction!(self.pool, |tx| {
-            let order = orders::find(&mut tx, id, scope, true)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
+            let order = locked(&mut tx, id, scope).await?;
             let Some(update) = order
                 .update(patch.clone(), domain::time::now())
                 .map_err(ServiceError::Invalid)?
