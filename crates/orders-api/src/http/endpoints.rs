@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use std::time::Duration;
 
 use domain::ids::{DeliveryId, EndpointId};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Customer;
@@ -40,13 +40,6 @@ fn endpoint_id(raw: &str) -> Result<EndpointId> {
     EndpointId::parse(raw).map_err(|_| Error::NotFound)
 }
 
-/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// A new webhook endpoint.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -73,11 +66,11 @@ pub(crate) struct UpdateEndpoint {
     #[schema(schema_with = super::openapi::optional_webhook_url)]
     url: Option<String>,
     /// `null` clears it.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     #[schema(schema_with = super::openapi::optional_text::<500>)]
     description: Option<Option<String>>,
     /// `null` subscribes to every type.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     #[schema(schema_with = super::openapi::event_types_schema)]
     event_types: Option<Option<Vec<String>>>,
     /// `false` disables it (its pending deliveries fail); `true` enables it again.

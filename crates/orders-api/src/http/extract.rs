@@ -130,7 +130,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
 /// Deserializes a field of a JSON merge patch (RFC 7396), with `#[serde(default)]`: absent is
 /// `None` (leave it), `null` is `Some(None)` (clear it), a value is `Some(Some(value))`.
-pub fn patch<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::Deserialize<'de>,

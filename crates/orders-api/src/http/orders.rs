@@ -354,19 +354,19 @@ pub(crate) async fn fetch(
 pub(crate) struct UpdateOrder {
     /// The carrier handling it (operator keys only).
     #[schema(schema_with = openapi::optional_text::<64>)]
-    #[serde(default, deserialize_with = "super::extract::patch")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     carrier: Option<Option<String>>,
     /// The carrier's tracking number (operator keys only).
     #[schema(schema_with = openapi::optional_text::<64>)]
-    #[serde(default, deserialize_with = "super::extract::patch")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     tracking_number: Option<Option<String>>,
     /// When it is expected at the destination (operator keys only).
     #[schema(schema_with = openapi::optional_date_time)]
-    #[serde(default, deserialize_with = "super::extract::patch")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     estimated_delivery_at: Option<Option<String>>,
     /// Metadata keys to set, or to remove with `null`.
     #[schema(schema_with = openapi::metadata_patch_schema)]
-    #[serde(default, deserialize_with = "super::extract::patch")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     metadata: Option<Option<BTreeMap<String, Option<String>>>>,
 }
 
