@@ -224,6 +224,10 @@ struct UpdatedOrder<'a> {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     estimated_delivery_at: Option<DateTime<Utc>>,
     /// The customer's own key/value pairs.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = std::collections::HashMap<String, String>)
+    )]
     metadata: &'a Metadata,
 }
 
@@ -248,6 +252,10 @@ struct PreviousAttributes<'a> {
     estimated_delivery_at: Option<Option<DateTime<Utc>>>,
     /// The whole metadata before.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<std::collections::HashMap<String, String>>)
+    )]
     metadata: Option<&'a Metadata>,
 }
 
@@ -550,6 +558,9 @@ pub mod catalog {
                     entry.schema["required"],
                     serde_json::json!(["type", "timestamp", "data"])
                 );
+                // A catalog schema stands alone: it has no components to refer to.
+                let text = entry.schema.to_string();
+                assert!(!text.contains("$ref"), "{}: {text}", entry.event_type);
             }
         }
     }
