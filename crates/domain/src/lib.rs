@@ -2,6 +2,7 @@
 //!
 //! - [`dsn`]: database URLs in the mysql:// and Go-driver forms.
 //! - [`ids`]: prefixed, time-ordered identifiers (`ord_01j…`).
+//! - [`headers`]: the custom headers an endpoint sends, their rules and their masking.
 //! - [`order`]: the order model and its status machine, the only way to obtain a status change.
 //! - [`event`]: webhook event types and the exact payload bytes customers receive.
 //! - [`message`]: the queue message contract between the relay and the dispatcher.
@@ -15,6 +16,7 @@
 
 pub mod dsn;
 pub mod event;
+pub mod headers;
 pub mod ids;
 pub mod message;
 pub mod order;
