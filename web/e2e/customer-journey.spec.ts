@@ -29,6 +29,9 @@ test('a customer adds an endpoint, places an order, and sees every webhook deliv
   await page.getByLabel('Description (optional)').fill('Warehouse order feed');
   await page.getByRole('checkbox', { name: 'order.created' }).check();
   await page.getByRole('checkbox', { name: 'order.status_changed' }).check();
+  await page.getByRole('button', { name: 'Add header' }).click();
+  await page.getByLabel('Header name').fill('X-Api-Key');
+  await page.getByLabel('Header value').fill('erp-4f9c2b7d1e8a6c30');
   await page.getByRole('button', { name: 'Add endpoint' }).click();
 
   // The secret is shown once, and copied.
@@ -46,6 +49,9 @@ test('a customer adds an endpoint, places an order, and sees every webhook deliv
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(receiver.url);
   await expect(page.getByRole('region', { name: 'Signing secret' })).toHaveCount(0);
   await expect(page.getByText(secret)).toHaveCount(0);
+  // The custom header is shown masked, never in full.
+  await expect(page.getByText('****6c30')).toBeVisible();
+  await expect(page.getByText('erp-4f9c2b7d1e8a6c30')).toHaveCount(0);
 
   // Place an order, every field of the form.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders' }).click();
@@ -91,6 +97,7 @@ test('a customer adds an endpoint, places an order, and sees every webhook deliv
   // The receiver verifies every webhook with the copied secret.
   await expect.poll(() => receiver.received.length, { timeout: 20_000 }).toBe(3);
   expect(receiver.verifiedWith(secret)).toHaveLength(3);
+  expect(receiver.received.map((r) => r.headers['x-api-key'])).toEqual(Array(3).fill('erp-4f9c2b7d1e8a6c30'));
   expect(receiver.types().sort()).toEqual(['order.created', 'order.status_changed', 'order.status_changed']);
   expect(receiver.received.map((r) => (r.body.data.order as { id: string }).id)).toEqual([orderId, orderId, orderId]);
   await expectPayloadsMatchCatalog(receiver);

@@ -13,6 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use domain::headers::CustomHeaders;
 use domain::retry::parse_retry_after;
 use domain::state::ErrorClass;
 use domain::target::{AddressPolicy, BlockedReason, WebhookUrl};
@@ -208,11 +209,13 @@ impl WebhookClient {
         Ok(Self { http, guard })
     }
 
-    /// POSTs `body` to `url` with `headers` and reports what happened. Never fails: every
-    /// outcome is an [`AttemptResult`] for the log.
+    /// POSTs `body` to `url` with the endpoint's `custom` headers and the attempt's `headers`,
+    /// and reports what happened. Never fails: every outcome is an [`AttemptResult`] for the
+    /// log.
     pub async fn post(
         &self,
         url: &WebhookUrl,
+        custom: &CustomHeaders,
         headers: Vec<(&'static str, String)>,
         body: Vec<u8>,
     ) -> AttemptResult {
@@ -232,6 +235,10 @@ impl WebhookClient {
             .http
             .post(url.url().clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json");
+        // Their names never collide with the attempt's (domain::headers refuses those).
+        for (name, value) in custom {
+            request = request.header(name, value);
+        }
         for (name, value) in headers {
             request = request.header(name, value);
         }

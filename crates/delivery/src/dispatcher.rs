@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use domain::headers;
 use domain::ids::{DeliveryId, EndpointId};
 use domain::retry::{self, AttemptClass, RetrySchedule};
 use domain::secret_box::SecretKeyring;
@@ -41,6 +42,9 @@ pub enum DispatchError {
     /// A stored signing secret could not be opened with the configured keys.
     #[error("a signing secret of endpoint {0} cannot be opened")]
     Secret(String),
+    /// The endpoint's stored custom headers could not be opened with the configured keys.
+    #[error("the custom headers of endpoint {0} cannot be opened")]
+    Headers(String),
     /// The attempt was made but its record was not written; the lease expires and the
     /// delivery is attempted again.
     #[error("the attempt could not be recorded")]
@@ -170,6 +174,12 @@ impl Dispatcher {
             .collect::<Option<Vec<_>>>()
             .filter(|secrets| !secrets.is_empty())
             .ok_or_else(|| DispatchError::Secret(work.endpoint_id.to_string()))?;
+        let custom = headers::open(
+            &self.keyring,
+            &work.endpoint_id,
+            work.sealed_headers.as_deref(),
+        )
+        .map_err(|_| DispatchError::Headers(work.endpoint_id.to_string()))?;
 
         let started_at = chrono::Utc::now();
         let timestamp = started_at.timestamp();
@@ -181,7 +191,7 @@ impl Dispatcher {
             (signing::HEADER_SIGNATURE, signature),
         ];
         let result = match &work.url {
-            Ok(url) => self.client.post(url, headers, work.payload).await,
+            Ok(url) => self.client.post(url, &custom, headers, work.payload).await,
             Err(invalid) => AttemptResult::failure(
                 ErrorClass::BlockedTarget,
                 invalid.to_string(),

@@ -209,6 +209,8 @@ pub struct Work {
     /// Sealed signing secrets that are still active, newest first (shared by every delivery
     /// of the endpoint in one claim).
     pub sealed_secrets: Arc<[Vec<u8>]>,
+    /// The endpoint's custom headers, sealed (`domain::headers`); `None` when it has none.
+    pub sealed_headers: Option<Arc<[u8]>>,
 }
 
 /// Where and how one endpoint is sent to, as an attempt reads it.
@@ -222,12 +224,15 @@ pub struct Target {
     pub failing_since: Option<DateTime<Utc>>,
     /// Sealed signing secrets that are still active, newest first.
     pub sealed_secrets: Arc<[Vec<u8>]>,
+    /// The endpoint's custom headers, sealed; `None` when it has none.
+    pub sealed_headers: Option<Arc<[u8]>>,
 }
 
-/// Endpoints with their active secrets, one row per secret (see [`fold_targets`]).
+/// Endpoints with their custom headers and active secrets, one row per secret (see
+/// [`fold_targets`]).
 macro_rules! targets {
     () => {
-        "select ep.id, ep.event_types, ep.url, ep.failing_since,
+        "select ep.id, ep.event_types, ep.url, ep.failing_since, ep.headers,
                 (ep.enabled and ep.deleted_at is null) as active, s.ciphertext,
                 s.created_at as secret_created_at
            from webhook_endpoints ep
@@ -350,6 +355,7 @@ fn fold_targets(rows: Vec<MySqlRow>) -> sqlx::Result<Vec<EndpointTarget>> {
                     active: row.try_get::<i64, _>("active")? != 0,
                     failing_since: row.try_get("failing_since")?,
                     sealed_secrets: Arc::from(Vec::new()),
+                    sealed_headers: row.try_get::<Option<Vec<u8>>, _>("headers")?.map(Arc::from),
                 };
                 let endpoint = EndpointTarget {
                     id: entry.key().clone(),
@@ -390,6 +396,7 @@ impl Work {
             endpoint_active: target.active,
             failing_since: target.failing_since,
             sealed_secrets: Arc::clone(&target.sealed_secrets),
+            sealed_headers: target.sealed_headers.clone(),
         }
     }
 }

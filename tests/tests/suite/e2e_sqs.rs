@@ -103,10 +103,21 @@ async fn a_receiver_failing_n_times_is_delivered_once_after_growing_delays() {
     })
     .await;
     let (_, key) = stack.api.customer("Acme").await;
-    let (_, secret) = stack
+    let (endpoint, secret) = stack
         .api
         .endpoint(&key, &receiver.url, Some(&["order.created"]))
         .await;
+    // Custom headers reach the worker through the same read as the URL and the secrets.
+    let (status, body) = stack
+        .api
+        .call(
+            "PATCH",
+            &format!("/v1/webhook-endpoints/{endpoint}"),
+            Some(&key),
+            Some(json!({"headers": {"X-Api-Key": "worker-key"}})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
     stack.api.order(&key, "PO-1").await;
     eventually(
         Duration::from_secs(60),
@@ -144,6 +155,7 @@ async fn a_receiver_failing_n_times_is_delivered_once_after_growing_delays() {
     );
     for request in &received {
         request.verify(&secret).expect("verifies");
+        assert_eq!(request.header("x-api-key"), "worker-key");
     }
     wait_for_queue_to_drain(&stack).await;
     stack.stop().await;

@@ -1,6 +1,7 @@
 //! The end-to-end suite: one test binary, so the workspace links it once.
 
 mod api;
+mod custom_headers;
 mod delivery;
 mod dispatch;
 mod e2e_memory;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use delivery::client::{StaticLookup, TargetGuard, WebhookClient};
+use domain::headers::CustomHeaders;
 use domain::state::ErrorClass;
 use domain::target::{AddressPolicy, WebhookUrl};
 use e2e::Receiver;
@@ -101,7 +102,9 @@ async fn blocked_targets_are_never_contacted() {
             not_urls.push(target.as_str());
             continue;
         };
-        let result = client.post(&url, vec![], b"{}".to_vec()).await;
+        let result = client
+            .post(&url, &CustomHeaders::new(), vec![], b"{}".to_vec())
+            .await;
         assert_eq!(
             result.error_class,
             Some(ErrorClass::BlockedTarget),
@@ -129,7 +132,9 @@ async fn blocked_targets_are_never_contacted() {
     let client = WebhookClient::new(allowed, Duration::from_secs(2), Duration::from_secs(1))
         .expect("client");
     let url = WebhookUrl::parse(&format!("http://127.0.0.1:{port}/")).expect("a URL");
-    let result = client.post(&url, vec![], b"{}".to_vec()).await;
+    let result = client
+        .post(&url, &CustomHeaders::new(), vec![], b"{}".to_vec())
+        .await;
     assert_eq!(result.status, Some(200), "{result:?}");
     // Even then, only loopback: a mapped loopback address or anything private stays blocked.
     for target in [
@@ -137,7 +142,9 @@ async fn blocked_targets_are_never_contacted() {
         "http://10.0.0.1/".to_owned(),
     ] {
         let url = WebhookUrl::parse(&target).expect("a URL");
-        let result = client.post(&url, vec![], b"{}".to_vec()).await;
+        let result = client
+            .post(&url, &CustomHeaders::new(), vec![], b"{}".to_vec())
+            .await;
         assert_eq!(
             result.error_class,
             Some(ErrorClass::BlockedTarget),

@@ -96,6 +96,7 @@ pub async fn seed_with(db: &TestDb, url: &str, orders: usize, handoff: Handoff) 
         enabled: true,
         disabled_reason: None,
         failing_since: None,
+        sealed_headers: None,
         created_at: now,
         updated_at: now,
     };

@@ -572,6 +572,9 @@ export interface components {
          *         "order.created",
          *         "order.status_changed"
          *       ],
+         *       "headers": {
+         *         "X-Api-Key": "erp-4f9c2b7d1e8a6c30"
+         *       },
          *       "url": "https://hooks.example.com/mechanica"
          *     }
          */
@@ -579,6 +582,10 @@ export interface components {
             description?: string | null;
             /** @description Event types to receive; absent or null means every type */
             event_types?: components["schemas"]["EventType"][] | null;
+            /** @description At most 20 headers; names are HTTP tokens of 1–64 characters, other than `host`, `content-length`, `content-type`, `user-agent`, `webhook-*` and the hop-by-hop headers, compared without case; values are 1–1024 visible ASCII characters, spaces allowed inside */
+            headers?: {
+                [key: string]: string;
+            } | null;
             /**
              * Format: uri
              * @description An http(s) URL without credentials or fragment whose host is not, and does not resolve to, a non-public address: checked at registration (a host that does not resolve yet is accepted with a warning) and at every send
@@ -730,6 +737,11 @@ export interface components {
              *     while healthy.
              */
             failing_since?: string | null;
+            /**
+             * @description The custom headers sent with every attempt, names in lowercase; each value masked
+             *     (`****`, followed by its last four characters when it has 16 or more).
+             */
+            headers: components["schemas"]["BTreeMap"];
             /** @description `ep_…` */
             id: string;
             /** @description The signing secret: present only in the response that created or rotated it. */
@@ -954,6 +966,11 @@ export interface components {
                  *     while healthy.
                  */
                 failing_since?: string | null;
+                /**
+                 * @description The custom headers sent with every attempt, names in lowercase; each value masked
+                 *     (`****`, followed by its last four characters when it has 16 or more).
+                 */
+                headers: components["schemas"]["BTreeMap"];
                 /** @description `ep_…` */
                 id: string;
                 /** @description The signing secret: present only in the response that created or rotated it. */
@@ -1193,6 +1210,10 @@ export interface components {
             enabled?: boolean | null;
             /** @description Event types to receive; absent or null means every type */
             event_types?: components["schemas"]["EventType"][] | null;
+            /** @description Headers to set or to remove (`null`), at most 20, named and valued as when the endpoint is created; the endpoint keeps at most 20 */
+            headers?: {
+                [key: string]: string | null;
+            };
             /**
              * Format: uri
              * @description An http(s) URL without credentials or fragment whose host is not, and does not resolve to, a non-public address: checked at registration (a host that does not resolve yet is accepted with a warning) and at every send

@@ -1,4 +1,4 @@
-//! Webhook endpoints and their sealed signing secrets.
+//! Webhook endpoints, their sealed custom headers and their sealed signing secrets.
 
 use chrono::{DateTime, Utc};
 use domain::event::EventType;
@@ -33,6 +33,8 @@ pub struct Endpoint {
     /// Since when every attempt has failed (the first failure since the last success); `None`
     /// while healthy.
     pub failing_since: Option<DateTime<Utc>>,
+    /// Its custom headers, sealed (`domain::headers`); `None` when it has none.
+    pub sealed_headers: Option<Vec<u8>>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -49,11 +51,12 @@ struct EndpointRow {
     enabled: bool,
     disabled_reason: Option<String>,
     failing_since: Option<DateTime<Utc>>,
+    headers: Option<Vec<u8>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, customer_id, url, description, event_types, enabled, disabled_reason, failing_since, created_at, updated_at";
+const COLUMNS: &str = "id, customer_id, url, description, event_types, enabled, disabled_reason, failing_since, headers, created_at, updated_at";
 
 impl TryFrom<EndpointRow> for Endpoint {
     type Error = sqlx::Error;
@@ -72,6 +75,7 @@ impl TryFrom<EndpointRow> for Endpoint {
                 .transpose()
                 .map_err(bad_column)?,
             failing_since: row.failing_since,
+            sealed_headers: row.headers,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -86,8 +90,9 @@ fn event_type_names(types: Option<&[EventType]>) -> Option<Json<Vec<&'static str
 pub async fn insert(conn: &mut MySqlConnection, endpoint: &Endpoint) -> sqlx::Result<()> {
     sqlx::query(
         r"insert into webhook_endpoints
-            (id, customer_id, url, description, event_types, enabled, created_at, updated_at)
-          values (?, ?, ?, ?, ?, ?, ?, ?)",
+            (id, customer_id, url, description, event_types, enabled, headers,
+             created_at, updated_at)
+          values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(endpoint.id.as_str())
     .bind(endpoint.customer_id.as_str())
@@ -95,6 +100,7 @@ pub async fn insert(conn: &mut MySqlConnection, endpoint: &Endpoint) -> sqlx::Re
     .bind(endpoint.description.as_deref())
     .bind(event_type_names(endpoint.event_types.as_deref()))
     .bind(endpoint.enabled)
+    .bind(endpoint.sealed_headers.as_deref())
     .bind(endpoint.created_at)
     .bind(endpoint.updated_at)
     .execute(conn)
@@ -126,9 +132,29 @@ pub async fn find(
     customer: &CustomerId,
     id: &EndpointId,
 ) -> sqlx::Result<Option<Endpoint>> {
+    find_locking(conn, customer, id, false).await
+}
+
+/// [`find`], locking the row until the transaction ends: for a change that reads what it
+/// rewrites (the custom headers it merges into).
+pub async fn find_for_update(
+    conn: &mut MySqlConnection,
+    customer: &CustomerId,
+    id: &EndpointId,
+) -> sqlx::Result<Option<Endpoint>> {
+    find_locking(conn, customer, id, true).await
+}
+
+async fn find_locking(
+    conn: &mut MySqlConnection,
+    customer: &CustomerId,
+    id: &EndpointId,
+    for_update: bool,
+) -> sqlx::Result<Option<Endpoint>> {
+    let lock = if for_update { " for update" } else { "" };
     let row: Option<EndpointRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from webhook_endpoints \
-         where customer_id = ? and deleted_at is null and id = ?"
+         where customer_id = ? and deleted_at is null and id = ?{lock}"
     )))
     .bind(customer.as_str())
     .bind(id.as_str())
@@ -169,6 +195,8 @@ pub struct Patch {
     pub description: Option<Option<String>>,
     /// New subscription (`Some(None)` means all types).
     pub event_types: Option<Option<Vec<EventType>>>,
+    /// New custom headers, sealed (`Some(None)`: none left).
+    pub sealed_headers: Option<Option<Vec<u8>>>,
     /// Enable (clearing the disabled reason).
     pub enable: bool,
 }
@@ -201,6 +229,9 @@ pub async fn update(
                         .collect::<Vec<_>>(),
                 )
             }));
+    }
+    if let Some(sealed) = &patch.sealed_headers {
+        query.push(", headers = ").push_bind(sealed.clone());
     }
     if patch.enable {
         // Re-enabling resets the auto-disable clock.

@@ -4,8 +4,10 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use domain::headers::HeadersPatch;
 use domain::ids::{DeliveryId, EndpointId};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +17,7 @@ use super::error::{Error, Result};
 use super::extract::{Json, OptionalJson, Query};
 use super::pagination::{self, Page};
 use super::views::EndpointView;
+use crate::db::endpoints::Endpoint;
 use crate::service::{EndpointInput, EndpointPatchInput};
 
 /// The endpoint routes.
@@ -40,13 +43,20 @@ fn endpoint_id(raw: &str) -> Result<EndpointId> {
     EndpointId::parse(raw).map_err(|_| Error::NotFound)
 }
 
+/// How `endpoint` is shown, its custom headers masked.
+fn view(state: &AppState, endpoint: Endpoint) -> Result<EndpointView> {
+    let headers = state.service.masked_headers(&endpoint)?;
+    Ok(EndpointView::new(endpoint, headers))
+}
+
 /// A new webhook endpoint.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "url": "https://hooks.example.com/mechanica",
     "description": "Order updates for the ERP",
-    "event_types": ["order.created", "order.status_changed"]
+    "event_types": ["order.created", "order.status_changed"],
+    "headers": {"X-Api-Key": "erp-4f9c2b7d1e8a6c30"}
 }))]
 pub(crate) struct CreateEndpoint {
     /// An `http(s)` URL whose host is not, and does not resolve to, a non-public address (a
@@ -57,6 +67,10 @@ pub(crate) struct CreateEndpoint {
     description: Option<String>,
     #[schema(schema_with = super::openapi::event_types_schema)]
     event_types: Option<Vec<String>>,
+    /// Headers sent with every attempt (a receiver's API key, a routing tag); their values are
+    /// stored sealed and shown masked.
+    #[schema(schema_with = super::openapi::custom_headers_schema)]
+    headers: Option<BTreeMap<String, String>>,
 }
 
 /// Changes to an endpoint; absent fields stay as they are.
@@ -76,6 +90,10 @@ pub(crate) struct UpdateEndpoint {
     /// `false` disables it (its pending deliveries fail); `true` enables it again.
     #[schema(value_type = Option<bool>)]
     enabled: Option<bool>,
+    /// Custom headers to set, or to remove with `null`; the others stay as they are.
+    #[serde(default, deserialize_with = "super::extract::nullable")]
+    #[schema(schema_with = super::openapi::custom_headers_patch_schema)]
+    headers: Option<Option<HeadersPatch>>,
 }
 
 /// Registers a webhook endpoint; the signing secret is shown only in this response.
@@ -99,10 +117,11 @@ pub(crate) async fn create(
                 url: body.url,
                 description: body.description,
                 event_types: body.event_types,
+                headers: body.headers,
             },
         )
         .await?;
-    let mut view = EndpointView::from(endpoint);
+    let mut view = view(&state, endpoint)?;
     view.secret = Some(secret.to_whsec());
     view.warnings = warnings;
     Ok((StatusCode::CREATED, axum::Json(view)))
@@ -138,12 +157,15 @@ pub(crate) async fn list(
     let items = state
         .service
         .list_endpoints(&customer.customer_id, before.as_ref(), limit + 1)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|endpoint| view(&state, endpoint))
+        .collect::<Result<Vec<_>>>()?;
     Ok(axum::Json(pagination::page(
         items,
         limit,
         |e| e.id.as_str(),
-        EndpointView::from,
+        |e| e,
     )))
 }
 
@@ -161,7 +183,7 @@ pub(crate) async fn fetch(
 ) -> Result<axum::Json<EndpointView>> {
     let id = endpoint_id(&id)?;
     let endpoint = state.service.endpoint(&customer.customer_id, &id).await?;
-    Ok(axum::Json(endpoint.into()))
+    Ok(axum::Json(view(&state, endpoint)?))
 }
 
 /// Updates an endpoint.
@@ -184,12 +206,21 @@ pub(crate) async fn update(
         description: body.description,
         event_types: body.event_types,
         enabled: body.enabled,
+        headers: match body.headers {
+            Some(None) => {
+                return Err(Error::field(
+                    "headers",
+                    "must be an object: set a header to null to remove it",
+                ));
+            }
+            headers => headers.flatten(),
+        },
     };
     let (endpoint, warnings) = state
         .service
         .update_endpoint(&customer.customer_id, &id, patch)
         .await?;
-    let mut view = EndpointView::from(endpoint);
+    let mut view = view(&state, endpoint)?;
     view.warnings = warnings;
     Ok(axum::Json(view))
 }

@@ -149,6 +149,50 @@ fn metadata_object(nullable: bool, null_values: bool, description: &str) -> Sche
         .into()
 }
 
+/// An endpoint's custom headers: HTTP token names to visible ASCII values.
+pub fn custom_headers_schema() -> Schema {
+    custom_headers_object(
+        true,
+        false,
+        "At most 20 headers; names are HTTP tokens of 1–64 characters, other than `host`, \
+         `content-length`, `content-type`, `user-agent`, `webhook-*` and the hop-by-hop headers, \
+         compared without case; values are 1–1024 visible ASCII characters, spaces allowed inside",
+    )
+}
+
+/// Changes to an endpoint's custom headers: each set to a value, or removed with `null`.
+pub fn custom_headers_patch_schema() -> Schema {
+    custom_headers_object(
+        false,
+        true,
+        "Headers to set or to remove (`null`), at most 20, named and valued as when the endpoint \
+         is created; the endpoint keeps at most 20",
+    )
+}
+
+fn custom_headers_object(nullable: bool, null_values: bool, description: &str) -> Schema {
+    use domain::headers::{MAX_CUSTOM_HEADERS, MAX_NAME_LEN, MAX_VALUE_LEN};
+    ObjectBuilder::new()
+        .schema_type(maybe_null(Type::Object, nullable))
+        .max_properties(Some(MAX_CUSTOM_HEADERS))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::String))
+                .min_length(Some(1))
+                .max_length(Some(MAX_NAME_LEN))
+                .pattern(Some(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")),
+        ))
+        .additional_properties(Some(
+            ObjectBuilder::new()
+                .schema_type(maybe_null(Type::String, null_values))
+                .min_length(Some(1))
+                .max_length(Some(MAX_VALUE_LEN))
+                .pattern(Some(r"^[!-~]([ -~]*[!-~])?$")),
+        ))
+        .description(Some(description))
+        .into()
+}
+
 fn event_types(nullable: bool) -> Schema {
     let types = maybe_null(Type::Array, nullable);
     ArrayBuilder::new()

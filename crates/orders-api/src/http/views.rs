@@ -1,6 +1,7 @@
 //! Response bodies.
 
 use chrono::{DateTime, Utc};
+use domain::headers::CustomHeaders;
 use domain::order::{Address, Metadata, Order, OrderStatus, Parcel};
 use domain::state::{DeliveryStatus, DisabledReason, ErrorClass, FailureReason};
 use serde::Serialize;
@@ -144,6 +145,9 @@ pub struct EndpointView {
     #[serde(with = "domain::time::millis")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
+    /// The custom headers sent with every attempt, names in lowercase; each value masked
+    /// (`****`, followed by its last four characters when it has 16 or more).
+    pub headers: CustomHeaders,
     /// The signing secret: present only in the response that created or rotated it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -153,8 +157,9 @@ pub struct EndpointView {
     pub warnings: Vec<String>,
 }
 
-impl From<Endpoint> for EndpointView {
-    fn from(endpoint: Endpoint) -> Self {
+impl EndpointView {
+    /// The view of `endpoint`, with its custom headers as they are shown (masked).
+    pub fn new(endpoint: Endpoint, headers: CustomHeaders) -> Self {
         Self {
             id: endpoint.id.to_string(),
             url: endpoint.url.as_str().to_owned(),
@@ -167,6 +172,7 @@ impl From<Endpoint> for EndpointView {
             failing_since: endpoint.failing_since,
             created_at: endpoint.created_at,
             updated_at: endpoint.updated_at,
+            headers,
             secret: None,
             warnings: Vec::new(),
         }

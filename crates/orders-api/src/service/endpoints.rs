@@ -1,12 +1,14 @@
-//! Webhook endpoints: registering them (the target is vetted, the secret sealed), changing,
-//! disabling and deleting them, test events, secret rotation and recovery.
+//! Webhook endpoints: registering them (the target is vetted, the secret and the custom headers
+//! sealed), changing, disabling and deleting them, test events, secret rotation and recovery.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use delivery::client::TargetRefused;
 use delivery::store::disable_endpoint;
 use domain::event::{Event, EventType};
+use domain::headers::{self, CustomHeaders, HeadersPatch};
 use domain::ids::{CustomerId, DeliveryId, EndpointId, EventId};
 use domain::signing::SigningSecret;
 use domain::state::DisabledReason;
@@ -31,6 +33,8 @@ pub struct EndpointInput {
     pub description: Option<String>,
     /// Event type names; `None` subscribes to every type.
     pub event_types: Option<Vec<String>>,
+    /// Custom headers sent with every attempt.
+    pub headers: Option<BTreeMap<String, String>>,
 }
 
 /// Changes to an endpoint as the caller sent them; `None` leaves a field alone.
@@ -44,6 +48,8 @@ pub struct EndpointPatchInput {
     pub event_types: Option<Option<Vec<String>>>,
     /// Enable (clearing the disabled reason and the failure clock) or disable.
     pub enabled: Option<bool>,
+    /// Custom headers to set, or to remove (`None`).
+    pub headers: Option<HeadersPatch>,
 }
 
 /// A queued test event.
@@ -138,6 +144,34 @@ impl Service {
         Ok((secret, sealed))
     }
 
+    /// Seals the custom headers of `endpoint` (`None` when there are none).
+    fn seal_headers(
+        &self,
+        endpoint: &EndpointId,
+        headers: &CustomHeaders,
+    ) -> Result<Option<Vec<u8>>> {
+        Ok(headers::seal(&self.keyring, endpoint, headers).map_err(anyhow::Error::from)?)
+    }
+
+    /// The custom headers of `endpoint`, opened.
+    fn open_headers(&self, endpoint: &Endpoint) -> Result<CustomHeaders> {
+        Ok(headers::open(
+            &self.keyring,
+            &endpoint.id,
+            endpoint.sealed_headers.as_deref(),
+        )
+        .map_err(anyhow::Error::from)?)
+    }
+
+    /// The custom headers of `endpoint` as they are shown: names, and values [`headers::mask`]ed.
+    pub fn masked_headers(&self, endpoint: &Endpoint) -> Result<CustomHeaders> {
+        let mut shown = self.open_headers(endpoint)?;
+        shown
+            .values_mut()
+            .for_each(|value| *value = headers::mask(value));
+        Ok(shown)
+    }
+
     /// Registers an endpoint for `customer`, with a new signing secret (returned once) and
     /// what the customer should know about it (see [`Service::target`]).
     pub async fn create_endpoint(
@@ -163,12 +197,18 @@ impl Service {
         let types = input
             .event_types
             .map(|types| event_types(types, &mut errors));
+        let custom = input
+            .headers
+            .map(|raw| headers::parse("headers", raw, &mut errors))
+            .unwrap_or_default();
         let (Some(url), true) = (url, errors.is_empty()) else {
             return Err(ServiceError::Invalid(errors));
         };
         let now = domain::time::now();
+        let id = EndpointId::new();
         let endpoint = Endpoint {
-            id: EndpointId::new(),
+            sealed_headers: self.seal_headers(&id, &custom)?,
+            id,
             customer_id: customer,
             url,
             description: input.description,
@@ -227,6 +267,9 @@ impl Service {
         let event_types = input
             .event_types
             .map(|types| types.and_then(|types| event_types(types, &mut errors)));
+        let headers_patch = input
+            .headers
+            .map(|raw| headers::parse_patch("headers", raw, &mut errors));
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
@@ -234,12 +277,25 @@ impl Service {
             url,
             description: input.description,
             event_types,
+            sealed_headers: None,
             enable: input.enabled == Some(true),
         };
         in_transaction!(self.pool, |tx| {
-            endpoints::find(&mut tx, customer, id)
+            let current = endpoints::find_for_update(&mut tx, customer, id)
                 .await?
                 .ok_or(ServiceError::NotFound)?;
+            let mut patch = patch.clone();
+            if let Some(changes) = &headers_patch {
+                // Merged into what is stored under the row's lock, so that two changes to
+                // different headers both land.
+                let mut merged = self.open_headers(&current)?;
+                let mut errors = FieldErrors::new();
+                headers::merge("headers", &mut merged, changes.clone(), &mut errors);
+                if !errors.is_empty() {
+                    return Err(ServiceError::Invalid(errors));
+                }
+                patch.sealed_headers = Some(self.seal_headers(id, &merged)?);
+            }
             endpoints::update(&mut tx, customer, id, &patch).await?;
             if input.enabled == Some(false) {
                 disable_endpoint(&mut tx, id, DisabledReason::DisabledByCustomer).await?;

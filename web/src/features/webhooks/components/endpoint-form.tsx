@@ -7,16 +7,19 @@ import { ErrorView, Loading } from '@/components/feedback';
 import { FormActions } from '@/components/form-actions';
 import { FormSummary } from '@/components/form-summary';
 import { TextWithCode } from '@/components/text-with-code';
+import { HeadersEditor, headerChanges, storedRows, type HeaderRow } from './headers-editor';
 
 export interface EndpointFormValues {
   url: string;
   description: string;
   /** None checked: every event type. */
   eventTypes: EventType[];
+  /** Custom headers to set, or to remove (`null`); stored ones left alone do not appear. */
+  headers: Record<string, string | null>;
 }
 
 interface EndpointFormProps {
-  initial?: Pick<Endpoint, 'url' | 'description' | 'event_types'>;
+  initial?: Pick<Endpoint, 'url' | 'description' | 'event_types' | 'headers'>;
   submitLabel: string;
   pendingLabel: string;
   /** What failure means, e.g. "The endpoint was not added." */
@@ -25,14 +28,15 @@ interface EndpointFormProps {
   onCancel: () => void;
 }
 
-const FIELDS = ['url', 'description', 'event_types'];
+const FIELDS = ['url', 'description', 'event_types', 'headers'];
 
-/** URL, description and event types: the "Add endpoint" and "Edit endpoint" forms. */
+/** URL, description, event types and custom headers: the "Add endpoint" and "Edit endpoint" forms. */
 export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSubmit, onCancel }: EndpointFormProps) {
   const catalog = useEventTypes();
   const [url, setUrl] = useState(initial?.url ?? '');
   const [description, setDescription] = useState(initial?.description ?? '');
   const [eventTypes, setEventTypes] = useState<EventType[]>(initial?.event_types ?? []);
+  const [headerRows, setHeaderRows] = useState<HeaderRow[]>(() => storedRows(initial?.headers));
   const [error, setError] = useState<unknown>(null);
   const [pending, setPending] = useState(false);
   // `pending` disables the submit button only from the next render: this stops a double submit.
@@ -51,7 +55,12 @@ export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSu
     setPending(true);
     setError(null);
     try {
-      await onSubmit({ url: url.trim(), description: description.trim(), eventTypes });
+      await onSubmit({
+        url: url.trim(),
+        description: description.trim(),
+        eventTypes,
+        headers: headerChanges(headerRows),
+      });
     } catch (e) {
       setError(e);
     } finally {
@@ -135,6 +144,7 @@ export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSu
           </ul>
         )}
       </fieldset>
+      <HeadersEditor rows={headerRows} onChange={setHeaderRows} errors={byField.headers} />
       <FormActions pending={pending} submitLabel={submitLabel} pendingLabel={pendingLabel} onCancel={onCancel} />
     </form>
   );

@@ -67,4 +67,49 @@ describe('EndpointOverviewRoute', () => {
     await screen.findByRole('button', { name: 'Edit endpoint' });
     expect(screen.queryByText('Saved, with a warning')).not.toBeInTheDocument();
   });
+
+  it('sends custom headers when adding, shows them masked, and changes them as a merge patch', async () => {
+    const stored = { ...endpoint, headers: { 'x-api-key': '****6c30', 'x-tenant': '****' } };
+    const api = mockApi({
+      'GET /v1/event-types': () => json({ data: [], next_cursor: null }),
+      'POST /v1/webhook-endpoints': () => json({ ...stored, secret: 'whsec_x' }, 201),
+      'GET /v1/webhook-endpoints/ep_1': () => json(stored),
+      'PATCH /v1/webhook-endpoints/ep_1': () =>
+        json({ ...endpoint, headers: { 'x-api-key': '****', 'x-route': '****' } }),
+    });
+    const user = userEvent.setup();
+    renderFlow();
+    await user.type(screen.getByLabelText('Endpoint URL'), endpoint.url);
+    await user.click(screen.getByRole('button', { name: 'Add header' }));
+    await user.type(screen.getByLabelText('Header name'), 'X-Api-Key');
+    await user.type(screen.getByLabelText('Header value'), 'erp-4f9c2b7d1e8a6c30');
+    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    await screen.findByRole('button', { name: 'Edit endpoint' });
+    expect(await api.sent('POST /v1/webhook-endpoints')[0]!.json()).toEqual({
+      url: endpoint.url,
+      headers: { 'X-Api-Key': 'erp-4f9c2b7d1e8a6c30' },
+    });
+    // Shown masked, never in full.
+    expect(screen.getByText('****6c30')).toBeInTheDocument();
+    expect(screen.queryByText(/erp-4f9c2b7d1e8a6c30/)).not.toBeInTheDocument();
+
+    // One value replaced, one header removed, one added; the form never held the stored values.
+    await user.click(screen.getByRole('button', { name: 'Edit endpoint' }));
+    const key = screen.getByLabelText('New value for x-api-key');
+    expect(key).toHaveValue('');
+    expect(key).toHaveAttribute('placeholder', 'Keep ****6c30');
+    await user.type(key, 'k2');
+    await user.click(screen.getByRole('button', { name: 'Remove x-tenant' }));
+    await user.click(screen.getByRole('button', { name: 'Add header' }));
+    await user.type(screen.getByLabelText('Header name'), 'X-Route');
+    await user.type(screen.getByLabelText('Header value'), 'eu-west');
+    await user.click(screen.getByRole('button', { name: 'Save changes' }));
+    await screen.findByRole('button', { name: 'Edit endpoint' });
+    expect(await api.sent('PATCH /v1/webhook-endpoints/ep_1')[0]!.json()).toEqual({
+      url: endpoint.url,
+      description: null,
+      event_types: null,
+      headers: { 'x-api-key': 'k2', 'x-tenant': null, 'X-Route': 'eu-west' },
+    });
+  });
 });

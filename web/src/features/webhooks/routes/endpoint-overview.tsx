@@ -15,6 +15,7 @@ import {
 import { EndpointForm } from '../components/endpoint-form';
 import { EndpointState } from '../components/endpoint-state';
 import { EventTypeList } from '../components/event-type-list';
+import { HeaderList } from '../components/headers-editor';
 import { forgetCreated, peekCreated } from '../lib/secret-store';
 import { useLoadedEndpoint } from './endpoint-layout';
 
@@ -75,6 +76,7 @@ function Overview({ endpoint }: { endpoint: Endpoint }) {
                 url: values.url,
                 description: values.description || null,
                 event_types: values.eventTypes.length ? values.eventTypes : null,
+                ...(Object.keys(values.headers).length ? { headers: values.headers } : {}),
               });
               setWarnings(updated.warnings ?? []);
               setEditing(false);
@@ -90,6 +92,10 @@ function Overview({ endpoint }: { endpoint: Endpoint }) {
             <dt>Event types</dt>
             <dd>
               <EventTypeList types={endpoint.event_types} />
+            </dd>
+            <dt>Custom headers</dt>
+            <dd>
+              <HeaderList headers={endpoint.headers} />
             </dd>
             <dt>State</dt>
             <dd>

@@ -4,6 +4,7 @@ import type { CreateEndpoint } from '@/api/types';
 import { PageHeader } from '@/components/page';
 import { useCreateEndpoint } from '../api/endpoints';
 import { EndpointForm } from '../components/endpoint-form';
+import { setHeaders } from '../components/headers-editor';
 import { handOverCreated } from '../lib/secret-store';
 
 export function NewEndpointRoute() {
@@ -32,6 +33,7 @@ export function NewEndpointRoute() {
             url: values.url,
             ...(values.description ? { description: values.description } : {}),
             ...(values.eventTypes.length ? { event_types: values.eventTypes } : {}),
+            ...(Object.keys(values.headers).length ? { headers: setHeaders(values.headers) } : {}),
           };
           const endpoint = await create.mutateAsync({ body, idempotencyKey: submission.for(body) });
           submission.succeeded();
