@@ -8,6 +8,7 @@
 //!   caused them; the relay's publish claims; the overdue sweep.
 //! - [`store`]: the dispatcher's side: claims, attempt records, failing and disabling endpoints.
 //! - [`log`]: the delivery log customers read, and re-opening failed deliveries.
+//! - [`retention`]: deleting what is final and older than the retention period.
 //! - [`client`]: the [`client::TargetGuard`] every target passes, and the HTTP client that
 //!   POSTs through it.
 //! - [`dispatcher`]: claims a row, signs the stored payload bytes with every active secret of
@@ -24,6 +25,7 @@ pub mod embedded;
 pub mod log;
 pub mod outbox;
 pub mod recorder;
+pub mod retention;
 pub mod store;
 
 use std::sync::Arc;

@@ -62,7 +62,7 @@ pub enum ClaimOutcome {
 }
 
 /// `?, ?, …` for `n` values.
-fn placeholders(n: usize) -> String {
+pub(crate) fn placeholders(n: usize) -> String {
     let mut list = "?, ".repeat(n);
     list.truncate(list.len().saturating_sub(2));
     list

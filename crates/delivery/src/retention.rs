@@ -1,0 +1,341 @@
+//! Retention: deliveries that are final (`delivered` or `failed`) and older than the retention
+//! period are deleted with their attempts, then the events older than it that no delivery is
+//! left for.
+//!
+//! "Older" is read from the ids, which are time-ordered: a delivery created before the cutoff
+//! has an id below `DeliveryId::floor(cutoff)`, so every statement walks the primary key. The
+//! work goes in chunks, each its own short transaction: at most [`CHUNK`] deliveries and at most
+//! [`CHUNK`] attempts, or at most [`CHUNK`] events, with a pause between chunks so that it never
+//! holds the database for long (PlanetScale refuses a statement over 100 000 rows and a
+//! transaction over 20 s; a chunk stays far below both). A chunk locks the final deliveries it
+//! deletes before deleting them, so a delivery re-opened meanwhile (recover, retry) is seen as
+//! pending and kept: a delivery that is not final is never deleted. An event goes only once no
+//! delivery of it is left, and an old event never gains one.
+//!
+//! [`run`] does this periodically in the API process, on one instance at a time: the instance
+//! that holds the `retention` lease in `maintenance_leases` (renewed after every chunk; taken
+//! over by another instance once it has expired). [`plan`] counts what a prune would delete now
+//! (`orders-api admin prune --dry-run`).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::ids::{DeliveryId, EventId};
+use domain::state::DeliveryStatus;
+use sqlx::{MySqlConnection, MySqlPool};
+use tokio_util::sync::CancellationToken;
+
+use crate::store::placeholders;
+
+/// The most deliveries, attempts or events one chunk deletes.
+pub const CHUNK: usize = 1_000;
+
+/// The lease's name in `maintenance_leases`.
+const LEASE: &str = "retention";
+
+/// How long a lease lasts unless renewed; a chunk renews it.
+const LEASE_TTL: Duration = Duration::from_secs(300);
+
+/// How many rows a prune deletes, or would.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Final deliveries.
+    pub deliveries: u64,
+    /// Their attempts.
+    pub attempts: u64,
+    /// Events no delivery is left for.
+    pub events: u64,
+}
+
+/// How retention runs.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// How long final deliveries, their attempts and their events are kept.
+    pub keep: Duration,
+    /// The pause between two chunks.
+    pub pause: Duration,
+    /// How often an instance tries to take the lease and prune.
+    pub every: Duration,
+}
+
+impl Policy {
+    /// Where the retention period ends when it is `now`.
+    pub fn cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        chrono::TimeDelta::from_std(self.keep)
+            .ok()
+            .and_then(|keep| now.checked_sub_signed(keep))
+            .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+    }
+}
+
+const FINAL: [DeliveryStatus; 2] = [DeliveryStatus::Delivered, DeliveryStatus::Failed];
+
+/// What a prune with `cutoff` would delete now.
+pub async fn plan(pool: &MySqlPool, cutoff: DateTime<Utc>) -> sqlx::Result<Pruned> {
+    let below = DeliveryId::floor(cutoff);
+    let (deliveries, attempts): (i64, i64) = sqlx::query_as(
+        "select count(*), cast(coalesce(sum(attempt_count), 0) as signed)
+         from webhook_deliveries where id < ? and status in (?, ?)",
+    )
+    .bind(below.as_str())
+    .bind(FINAL[0].as_str())
+    .bind(FINAL[1].as_str())
+    .fetch_one(pool)
+    .await?;
+    let events: i64 = sqlx::query_scalar(
+        "select count(*) from webhook_events e
+         where e.id < ?
+           and not exists (select 1 from webhook_deliveries d
+                           where d.event_id = e.id and (d.id >= ? or d.status not in (?, ?)))",
+    )
+    .bind(EventId::floor(cutoff).as_str())
+    .bind(below.as_str())
+    .bind(FINAL[0].as_str())
+    .bind(FINAL[1].as_str())
+    .fetch_one(pool)
+    .await?;
+    Ok(Pruned {
+        deliveries: u64::try_from(deliveries).unwrap_or(0),
+        attempts: u64::try_from(attempts).unwrap_or(0),
+        events: u64::try_from(events).unwrap_or(0),
+    })
+}
+
+/// Deletes what [`plan`] counts, chunk by chunk with `pause` between chunks, calling `renew`
+/// before each chunk: it stops, with what it deleted so far, when `renew` says the work is no
+/// longer this caller's or `stop` is cancelled.
+pub async fn prune<F, Fut>(
+    pool: &MySqlPool,
+    cutoff: DateTime<Utc>,
+    pause: Duration,
+    stop: &CancellationToken,
+    mut renew: F,
+) -> sqlx::Result<Pruned>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = sqlx::Result<bool>>,
+{
+    let mut pruned = Pruned::default();
+    let below = DeliveryId::floor(cutoff);
+    let mut after = String::new();
+    loop {
+        if stop.is_cancelled() || !renew().await? {
+            return Ok(pruned);
+        }
+        let mut tx = pool.begin().await?;
+        let Some((last, deliveries, attempts)) =
+            delete_deliveries(&mut tx, &after, below.as_str()).await?
+        else {
+            tx.commit().await?;
+            break;
+        };
+        tx.commit().await?;
+        after = last;
+        pruned.deliveries += deliveries;
+        pruned.attempts += attempts;
+        metrics::counter!("retention_deleted_total", "table" => "webhook_deliveries")
+            .increment(deliveries);
+        metrics::counter!("retention_deleted_total", "table" => "webhook_attempts")
+            .increment(attempts);
+        pause_between_chunks(pause, stop).await;
+    }
+    let below = EventId::floor(cutoff);
+    let mut after = String::new();
+    loop {
+        if stop.is_cancelled() || !renew().await? {
+            return Ok(pruned);
+        }
+        let mut conn = pool.acquire().await?;
+        let Some((last, events)) = delete_events(&mut conn, &after, below.as_str()).await? else {
+            break;
+        };
+        after = last;
+        pruned.events += events;
+        metrics::counter!("retention_deleted_total", "table" => "webhook_events").increment(events);
+        pause_between_chunks(pause, stop).await;
+    }
+    Ok(pruned)
+}
+
+async fn pause_between_chunks(pause: Duration, stop: &CancellationToken) {
+    tokio::select! {
+        () = tokio::time::sleep(pause) => {}
+        () = stop.cancelled() => {}
+    }
+}
+
+/// One chunk of deliveries: the next final ones above `after` and below `below`, locked, as many
+/// as keep their attempts within [`CHUNK`], deleted with their attempts. Returns the last id
+/// looked at and the rows deleted, or `None` when none is left.
+async fn delete_deliveries(
+    conn: &mut MySqlConnection,
+    after: &str,
+    below: &str,
+) -> sqlx::Result<Option<(String, u64, u64)>> {
+    let rows: Vec<(String, u32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select id, attempt_count from webhook_deliveries
+         where id > ? and id < ? and status in (?, ?)
+         order by id limit {CHUNK} for update"
+    )))
+    .bind(after)
+    .bind(below)
+    .bind(FINAL[0].as_str())
+    .bind(FINAL[1].as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    // As many as keep the attempts within a chunk, and at least one.
+    let mut attempts = 0;
+    let taken = rows
+        .iter()
+        .take_while(|(_, count)| {
+            attempts += u64::from(*count);
+            attempts <= CHUNK as u64
+        })
+        .count()
+        .max(1);
+    let ids: Vec<&str> = rows[..taken].iter().map(|(id, _)| id.as_str()).collect();
+    let list = placeholders(ids.len());
+    let mut delete_attempts = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "delete from webhook_attempts where delivery_id in ({list})"
+    )));
+    for id in &ids {
+        delete_attempts = delete_attempts.bind(*id);
+    }
+    let attempts = delete_attempts.execute(&mut *conn).await?.rows_affected();
+    let mut delete_deliveries = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "delete from webhook_deliveries where id in ({list})"
+    )));
+    for id in &ids {
+        delete_deliveries = delete_deliveries.bind(*id);
+    }
+    let deliveries = delete_deliveries.execute(&mut *conn).await?.rows_affected();
+    let last = ids.last().map(|id| (*id).to_owned()).unwrap_or_default();
+    Ok(Some((last, deliveries, attempts)))
+}
+
+/// One chunk of events: of the next [`CHUNK`] above `after` and below `below`, those no delivery
+/// is left for. Returns the last id looked at and how many went, or `None` when none is left.
+async fn delete_events(
+    conn: &mut MySqlConnection,
+    after: &str,
+    below: &str,
+) -> sqlx::Result<Option<(String, u64)>> {
+    let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select id from webhook_events where id > ? and id < ? order by id limit {CHUNK}"
+    )))
+    .bind(after)
+    .bind(below)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(last) = ids.last().cloned() else {
+        return Ok(None);
+    };
+    let mut delete = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "delete from webhook_events
+         where id in ({})
+           and not exists (select 1 from webhook_deliveries d where d.event_id = webhook_events.id)",
+        placeholders(ids.len())
+    )));
+    for id in &ids {
+        delete = delete.bind(id.as_str());
+    }
+    let events = delete.execute(&mut *conn).await?.rows_affected();
+    Ok(Some((last, events)))
+}
+
+/// Takes or renews the retention lease for `holder`: whether it holds it now.
+pub async fn hold_lease(pool: &MySqlPool, holder: &str) -> sqlx::Result<bool> {
+    let taken = sqlx::query(
+        "update maintenance_leases
+         set holder = ?, expires_at = utc_timestamp(6) + interval ? microsecond
+         where name = ? and (holder = ? or expires_at < utc_timestamp(6))",
+    )
+    .bind(holder)
+    .bind(domain::time::micros(LEASE_TTL))
+    .bind(LEASE)
+    .bind(holder)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(taken == 1)
+}
+
+/// Gives the lease up, if `holder` holds it, so that another instance need not wait it out.
+pub async fn release_lease(pool: &MySqlPool, holder: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "update maintenance_leases set expires_at = utc_timestamp(6)
+         where name = ? and holder = ?",
+    )
+    .bind(LEASE)
+    .bind(holder)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Prunes now under the lease, as `holder`: `None` when another instance holds it.
+pub async fn prune_once(
+    pool: &MySqlPool,
+    policy: &Policy,
+    holder: &str,
+    stop: &CancellationToken,
+) -> sqlx::Result<Option<Pruned>> {
+    if !hold_lease(pool, holder).await? {
+        return Ok(None);
+    }
+    let cutoff = policy.cutoff(domain::time::now());
+    let pruned = prune(pool, cutoff, policy.pause, stop, || {
+        hold_lease(pool, holder)
+    })
+    .await;
+    release_lease(pool, holder).await?;
+    pruned.map(Some)
+}
+
+/// Prunes every `policy.every` until `stop` is cancelled, on whichever instance holds the lease.
+pub async fn run(pool: MySqlPool, policy: Policy, stop: CancellationToken) {
+    let holder = domain::ids::token();
+    loop {
+        match prune_once(&pool, &policy, &holder, &stop).await {
+            Ok(Some(pruned)) if pruned != Pruned::default() => tracing::info!(
+                deliveries = pruned.deliveries,
+                attempts = pruned.attempts,
+                events = pruned.events,
+                "retention: deleted what was final and older than the retention period"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "retention: a prune failed; it runs again later"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(policy.every) => {}
+            () = stop.cancelled() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cutoff_is_the_retention_period_before_now() {
+        let policy = Policy {
+            keep: Duration::from_secs(30 * 86_400),
+            pause: Duration::ZERO,
+            every: Duration::from_secs(3_600),
+        };
+        let now = DateTime::<Utc>::UNIX_EPOCH + chrono::TimeDelta::days(100);
+        assert_eq!(
+            policy.cutoff(now),
+            DateTime::<Utc>::UNIX_EPOCH + chrono::TimeDelta::days(70)
+        );
+        let forever = Policy {
+            keep: Duration::MAX,
+            ..policy
+        };
+        assert_eq!(forever.cutoff(now), DateTime::<Utc>::UNIX_EPOCH);
+    }
+}
