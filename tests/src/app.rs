@@ -80,6 +80,7 @@ impl TestApp {
             intake_wait_ms: orders_api::config::DEFAULT_INTAKE_WAIT_MS,
             rate_limit_per_second: 0,
             api_key_cache_seconds: 5,
+            retention_days: 30,
             portal: orders_api::config::PortalArgs::default(),
         };
         configure(&mut config);

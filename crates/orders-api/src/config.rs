@@ -63,6 +63,10 @@ pub struct Config {
     /// In SQS mode, pending deliveries overdue by this many seconds are published again.
     #[arg(long, env = "REPUBLISH_OVERDUE_SECONDS", default_value_t = 900)]
     pub republish_overdue_seconds: u64,
+    /// Days final deliveries, their attempts and their events are kept before they are
+    /// deleted (on one instance at a time, hourly); 0 keeps them forever.
+    #[arg(long, env = "RETENTION_DAYS", default_value_t = 30)]
+    pub retention_days: u32,
     /// The customer portal.
     #[command(flatten)]
     pub portal: PortalArgs,
@@ -114,6 +118,15 @@ impl Config {
     /// The address to bind.
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
         parse_listen(&self.listen)
+    }
+
+    /// How retention runs; `None` when `RETENTION_DAYS` is 0 (nothing is deleted).
+    pub fn retention(&self) -> Option<delivery::retention::Policy> {
+        (self.retention_days > 0).then(|| delivery::retention::Policy {
+            keep: Duration::from_secs(u64::from(self.retention_days) * 86_400),
+            pause: Duration::from_millis(100),
+            every: Duration::from_secs(3_600),
+        })
     }
 
     /// How long readiness stays 503 before the listener closes.

@@ -47,6 +47,8 @@ pub struct Application {
     dispatcher: Option<(Dispatcher, Arc<Notify>, mpsc::Receiver<Handed>)>,
     drain: Duration,
     in_flight_deadline: Duration,
+    /// Retention, unless `RETENTION_DAYS` is 0.
+    retention: Option<delivery::retention::Policy>,
 }
 
 /// Connects to the configured database; in dev, creates and migrates it first.
@@ -142,6 +144,7 @@ impl Application {
             relay,
             dispatcher,
             drain: config.drain(),
+            retention: config.retention(),
             in_flight_deadline: Duration::from_secs(config.shutdown_timeout_seconds),
         })
     }
@@ -165,6 +168,13 @@ impl Application {
             .relay
             .map(|(relay, handed)| tokio::spawn(relay.run(handed, background.clone())));
         let upkeep = tokio::spawn(http::metrics::upkeep(background.clone()));
+        let retention = self.retention.map(|policy| {
+            tokio::spawn(delivery::retention::run(
+                self.state.pool.clone(),
+                policy,
+                background.clone(),
+            ))
+        });
         let dispatcher = self.dispatcher.map(|(dispatcher, wake, handed)| {
             tokio::spawn(delivery::embedded::run(
                 dispatcher,
@@ -209,6 +219,11 @@ impl Application {
         }
         if let Err(error) = upkeep.await {
             tracing::error!(%error, "metrics upkeep task failed");
+        }
+        if let Some(retention) = retention
+            && let Err(error) = retention.await
+        {
+            tracing::error!(%error, "retention task failed");
         }
         if let Some(dispatcher) = dispatcher
             && let Err(error) = dispatcher.await

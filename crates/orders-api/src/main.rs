@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use delivery::retention;
 use domain::ids::CustomerId;
 use orders_api::Application;
 use orders_api::config::Config;
@@ -58,6 +59,13 @@ enum AdminCommand {
                   i64::from(*portal_sessions::LIFETIME_SECONDS.start())
                       ..=i64::from(*portal_sessions::LIFETIME_SECONDS.end())))]
         lifetime_seconds: u32,
+    },
+    /// Deletes now what is final and older than `RETENTION_DAYS` (deliveries, their attempts,
+    /// their events), as the API does hourly, and prints how many of each.
+    Prune {
+        /// Only counts what would be deleted; deletes nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -126,6 +134,30 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "{}",
                 portal_sessions::link(&url, session.token.expose_secret())
+            );
+            Ok(())
+        }
+        Some(Command::Admin {
+            command: AdminCommand::Prune { dry_run },
+        }) => {
+            let policy = cli
+                .config
+                .retention()
+                .context("RETENTION_DAYS is 0: nothing is ever deleted")?;
+            let pool = orders_api::connect(&cli.config).await?;
+            let pruned = if dry_run {
+                retention::plan(&pool, policy.cutoff(domain::time::now())).await?
+            } else {
+                let holder = domain::ids::token();
+                retention::prune_once(&pool, &policy, &holder, &CancellationToken::new())
+                    .await?
+                    .context("another instance is pruning now; try again once it is done")?
+            };
+            pool.close().await;
+            let verb = if dry_run { "would delete" } else { "pruned" };
+            println!(
+                "{verb} {} deliveries, {} attempts and {} events final and older than {} days",
+                pruned.deliveries, pruned.attempts, pruned.events, cli.config.retention_days
             );
             Ok(())
         }

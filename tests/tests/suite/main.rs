@@ -15,6 +15,7 @@ mod order_updates;
 mod portal;
 mod recording;
 mod relay;
+mod retention;
 mod ssrf;
 mod support;
 mod sweeper;
