@@ -39,14 +39,18 @@ function renderFlow() {
 }
 
 describe('EndpointOverviewRoute', () => {
-  it('shows what a creation and a change were accepted despite, once', async () => {
+  it('shows what the last creation or change was accepted despite, until a change without it', async () => {
     mockApi({
       'GET /v1/event-types': () => json({ data: [], next_cursor: null }),
       'POST /v1/webhook-endpoints': () =>
         json({ ...endpoint, secret: 'whsec_x', warnings: [warning('hooks.example.invalid')] }, 201),
       'GET /v1/webhook-endpoints/ep_1': () => json(endpoint),
-      'PATCH /v1/webhook-endpoints/ep_1': () =>
-        json({ ...endpoint, url: 'https://example.com/orders' }),
+      'PATCH /v1/webhook-endpoints/ep_1': async (request) => {
+        const body = (await request.json()) as { url?: string; enabled?: boolean };
+        return body.url
+          ? json({ ...endpoint, url: body.url, warnings: [warning('other.example.invalid')] })
+          : json({ ...endpoint, enabled: body.enabled ?? true });
+      },
     });
     const user = userEvent.setup();
     renderFlow();
@@ -58,13 +62,21 @@ describe('EndpointOverviewRoute', () => {
       'hooks.example.invalid does not resolve yet',
     );
 
-    // A change that warns of nothing clears it.
+    // A change with a warning of its own shows that one instead.
     await user.click(screen.getByRole('button', { name: 'Edit endpoint' }));
     const url = screen.getByLabelText('Endpoint URL');
     await user.clear(url);
-    await user.type(url, 'https://example.com/orders');
+    await user.type(url, 'https://other.example.invalid/orders');
     await user.click(screen.getByRole('button', { name: 'Save changes' }));
     await screen.findByRole('button', { name: 'Edit endpoint' });
+    const again = screen.getByText('Saved, with a warning');
+    expect(within(again.parentElement!).getByRole('listitem')).toHaveTextContent(
+      'other.example.invalid does not resolve yet',
+    );
+
+    // A change that warns of nothing (here disabling it) clears it.
+    await user.click(screen.getByRole('button', { name: 'Disable endpoint' }));
+    await screen.findByRole('button', { name: 'Enable endpoint' });
     expect(screen.queryByText('Saved, with a warning')).not.toBeInTheDocument();
   });
 

@@ -114,7 +114,7 @@ function Overview({ endpoint }: { endpoint: Endpoint }) {
       </section>
 
       <div className="grid grid--2">
-        <StateCard endpoint={endpoint} />
+        <StateCard endpoint={endpoint} onChanged={() => setWarnings([])} />
         <TestCard endpoint={endpoint} />
       </div>
 
@@ -124,7 +124,8 @@ function Overview({ endpoint }: { endpoint: Endpoint }) {
   );
 }
 
-function StateCard({ endpoint }: { endpoint: Endpoint }) {
+/** Disables or enables the endpoint; `onChanged` follows a change that was saved. */
+function StateCard({ endpoint, onChanged }: { endpoint: Endpoint; onChanged: () => void }) {
   const update = useUpdateEndpoint(endpoint.id);
   const once = useSingleFlight();
   return (
@@ -142,7 +143,12 @@ function StateCard({ endpoint }: { endpoint: Endpoint }) {
         type="button"
         className={endpoint.enabled ? 'button button--secondary' : 'button button--primary'}
         disabled={update.isPending}
-        onClick={() => once(() => update.mutateAsync({ enabled: !endpoint.enabled }))}
+        onClick={() =>
+          once(async () => {
+            await update.mutateAsync({ enabled: !endpoint.enabled });
+            onChanged();
+          })
+        }
       >
         {endpoint.enabled ? 'Disable endpoint' : 'Enable endpoint'}
       </button>
