@@ -503,9 +503,17 @@ async fn endpoint_lookups_by_customer_use_the_index() {
             .execute(&db.pool)
             .await
             .expect("seed");
+            sqlx::query(
+                "insert into webhook_endpoint_secrets (id, endpoint_id, ciphertext, created_at) values (?, ?, x'00', utc_timestamp(6))",
+            )
+            .bind(format!("whs_{customer:02}{endpoint:024}"))
+            .bind(format!("ep_{customer:02}{endpoint:024}"))
+            .execute(&db.pool)
+            .await
+            .expect("seed secret");
         }
     }
-    sqlx::query("analyze table webhook_endpoints")
+    sqlx::query("analyze table webhook_endpoints, webhook_endpoint_secrets")
         .execute(&db.pool)
         .await
         .expect("analyze");
@@ -522,13 +530,32 @@ async fn endpoint_lookups_by_customer_use_the_index() {
             .expect("explain");
         use sqlx::Row;
         let key: Option<String> = plan[0].try_get("key").expect("key column");
-        let access: String = plan[0].try_get("type").expect("type column");
         assert_eq!(
             key.as_deref(),
             Some(orders_api::db::endpoints::CUSTOMER_INDEX),
             "{lookup}"
         );
-        assert_ne!(access, "ALL", "{lookup} scans the table");
+        // Every table of the plan is read through an index, the secrets joined in by theirs.
+        let tables: Vec<String> = plan
+            .iter()
+            .map(|row| row.try_get("table").expect("table column"))
+            .collect();
+        if lookup.contains("webhook_endpoint_secrets") {
+            assert_eq!(tables, ["ep", "s"], "{lookup}");
+        }
+        for row in &plan {
+            let table: String = row.try_get("table").expect("table column");
+            let access: String = row.try_get("type").expect("type column");
+            assert_ne!(access, "ALL", "{lookup} scans {table}");
+            if table == "s" {
+                let key: Option<String> = row.try_get("key").expect("key column");
+                assert_eq!(
+                    key.as_deref(),
+                    Some("webhook_endpoint_secrets_endpoint"),
+                    "{lookup}"
+                );
+            }
+        }
     }
     db.drop_database().await;
 }
