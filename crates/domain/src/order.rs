@@ -906,22 +906,12 @@ mod tests {
     }
 
     fn placed_with_metadata() -> Order {
-        let mut order = Order::place(
-            CustomerId::new(),
-            NewOrder {
-                reference: "PO-1".into(),
-                origin: address(),
-                destination: address(),
-                parcels: vec![],
-                shipping: Shipping {
-                    carrier: Some("DHL".into()),
-                    metadata: [("warehouse".to_owned(), "R7".to_owned())].into(),
-                    ..Shipping::default()
-                },
-            },
-            DateTime::<Utc>::UNIX_EPOCH,
-        )
-        .into_order();
+        let mut order = order();
+        order.shipping = Shipping {
+            carrier: Some("DHL".into()),
+            metadata: [("warehouse".to_owned(), "R7".to_owned())].into(),
+            ..Shipping::default()
+        };
         order.sequence = 3;
         order
     }

@@ -1,4 +1,4 @@
-import { useId, useRef } from 'react';
+import { useId, useRef, type InputHTMLAttributes } from 'react';
 import { FieldErrors, errorId } from '@/components/fields';
 
 /** The most custom headers an endpoint has (the API refuses more). */
@@ -68,6 +68,11 @@ export function HeaderList({ headers }: { headers: Record<string, string> | unde
   );
 }
 
+/** A text input of the editor: names and values are typed as they are, never autofilled. */
+function HeaderInput({ className, ...input }: InputHTMLAttributes<HTMLInputElement>) {
+  return <input className={`input ${className ?? ''}`} autoComplete="off" spellCheck={false} {...input} />;
+}
+
 interface HeadersEditorProps {
   rows: HeaderRow[];
   onChange: (rows: HeaderRow[]) => void;
@@ -110,12 +115,10 @@ export function HeadersEditor({ rows, onChange, errors }: HeadersEditorProps) {
                 {row.removed ? (
                   <span className="muted header-row__value">Removed when you save</span>
                 ) : (
-                  <input
-                    className="input header-row__value"
+                  <HeaderInput
+                    className="header-row__value"
                     aria-label={`New value for ${row.name}`}
                     placeholder={`Keep ${row.stored}`}
-                    autoComplete="off"
-                    spellCheck={false}
                     maxLength={1024}
                     value={row.value}
                     onChange={(e) => update(row.key, { value: e.target.value })}
@@ -131,21 +134,17 @@ export function HeadersEditor({ rows, onChange, errors }: HeadersEditorProps) {
               </li>
             ) : (
               <li key={row.key} className="header-row">
-                <input
-                  className="input header-row__name"
+                <HeaderInput
+                  className="header-row__name"
                   aria-label="Header name"
                   placeholder="X-Api-Key"
-                  autoComplete="off"
-                  spellCheck={false}
                   maxLength={64}
                   value={row.name}
                   onChange={(e) => update(row.key, { name: e.target.value })}
                 />
-                <input
-                  className="input header-row__value"
+                <HeaderInput
+                  className="header-row__value"
                   aria-label="Header value"
-                  autoComplete="off"
-                  spellCheck={false}
                   maxLength={1024}
                   value={row.value}
                   onChange={(e) => update(row.key, { value: e.target.value })}
