@@ -1,7 +1,7 @@
 -- Leases of the periodic maintenance one API instance at a time runs: the named job's holder (a
 -- random token per process) and until when it holds it. A holder renews its lease while it
--- works; another instance takes the job over once the lease has expired. The retention job's
--- row exists from the start, expired, so taking it is one compare-and-set update.
+-- works; another instance takes the job over once the lease has expired. A job's row is written
+-- by the code on first use (a deploy request copies the schema, not rows).
 -- Expand-only: a new table.
 create table maintenance_leases (
     name varchar(64) not null,
@@ -10,5 +10,3 @@ create table maintenance_leases (
     primary key (name)
 );
 
-insert into maintenance_leases (name, holder, expires_at)
-values ('retention', '', '1970-01-01 00:00:00.000000');

@@ -1,9 +1,10 @@
-//! Retention: deliveries that are final (`delivered` or `failed`) and older than the retention
-//! period are deleted with their attempts, then the events older than it that no delivery is
-//! left for.
+//! Retention: deliveries that are final (`delivered` or `failed`) and were created and last
+//! changed before the retention period are deleted with their attempts, then the events created
+//! before it that no delivery is left for.
 //!
-//! "Older" is read from the ids, which are time-ordered: a delivery created before the cutoff
-//! has an id below `DeliveryId::floor(cutoff)`, so every statement walks the primary key. The
+//! Creation is read from the ids, which are time-ordered: a delivery created before the cutoff
+//! has an id below `DeliveryId::floor(cutoff)`, so every statement walks the primary key (a
+//! delivery re-sent by hand since, `updated_at` after the cutoff, is kept). The
 //! work goes in chunks, each its own short transaction: at most [`CHUNK`] deliveries and at most
 //! [`CHUNK`] attempts, or at most [`CHUNK`] events, with a pause between chunks so that it never
 //! holds the database for long (PlanetScale refuses a statement over 100 000 rows and a
@@ -75,9 +76,10 @@ pub async fn plan(pool: &MySqlPool, cutoff: DateTime<Utc>) -> sqlx::Result<Prune
     let below = DeliveryId::floor(cutoff);
     let (deliveries, attempts): (i64, i64) = sqlx::query_as(
         "select count(*), cast(coalesce(sum(attempt_count), 0) as signed)
-         from webhook_deliveries where id < ? and status in (?, ?)",
+         from webhook_deliveries where id < ? and updated_at < ? and status in (?, ?)",
     )
     .bind(below.as_str())
+    .bind(cutoff)
     .bind(FINAL[0].as_str())
     .bind(FINAL[1].as_str())
     .fetch_one(pool)
@@ -86,10 +88,12 @@ pub async fn plan(pool: &MySqlPool, cutoff: DateTime<Utc>) -> sqlx::Result<Prune
         "select count(*) from webhook_events e
          where e.id < ?
            and not exists (select 1 from webhook_deliveries d
-                           where d.event_id = e.id and (d.id >= ? or d.status not in (?, ?)))",
+                           where d.event_id = e.id
+                             and (d.id >= ? or d.updated_at >= ? or d.status not in (?, ?)))",
     )
     .bind(EventId::floor(cutoff).as_str())
     .bind(below.as_str())
+    .bind(cutoff)
     .bind(FINAL[0].as_str())
     .bind(FINAL[1].as_str())
     .fetch_one(pool)
@@ -124,7 +128,7 @@ where
         }
         let mut tx = pool.begin().await?;
         let Some((last, deliveries, attempts)) =
-            delete_deliveries(&mut tx, &after, below.as_str()).await?
+            delete_deliveries(&mut tx, &after, below.as_str(), cutoff).await?
         else {
             tx.commit().await?;
             break;
@@ -164,21 +168,23 @@ async fn pause_between_chunks(pause: Duration, stop: &CancellationToken) {
     }
 }
 
-/// One chunk of deliveries: the next final ones above `after` and below `below`, locked, as many
-/// as keep their attempts within [`CHUNK`], deleted with their attempts. Returns the last id
-/// looked at and the rows deleted, or `None` when none is left.
+/// One chunk of deliveries: the next final ones above `after` and below `below`, unchanged since
+/// `cutoff`, locked, as many as keep their attempts within [`CHUNK`], deleted with their
+/// attempts. Returns the last id looked at and the rows deleted, or `None` when none is left.
 async fn delete_deliveries(
     conn: &mut MySqlConnection,
     after: &str,
     below: &str,
+    cutoff: DateTime<Utc>,
 ) -> sqlx::Result<Option<(String, u64, u64)>> {
     let rows: Vec<(String, u32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select id, attempt_count from webhook_deliveries
-         where id > ? and id < ? and status in (?, ?)
+         where id > ? and id < ? and updated_at < ? and status in (?, ?)
          order by id limit {CHUNK} for update"
     )))
     .bind(after)
     .bind(below)
+    .bind(cutoff)
     .bind(FINAL[0].as_str())
     .bind(FINAL[1].as_str())
     .fetch_all(&mut *conn)
@@ -246,8 +252,17 @@ async fn delete_events(
     Ok(Some((last, events)))
 }
 
-/// Takes or renews the retention lease for `holder`: whether it holds it now.
+/// Takes or renews the retention lease for `holder`: whether it holds it now. The lease's row
+/// is written, expired, on first use.
 pub async fn hold_lease(pool: &MySqlPool, holder: &str) -> sqlx::Result<bool> {
+    sqlx::query(
+        "insert into maintenance_leases (name, holder, expires_at)
+         values (?, '', '1970-01-01 00:00:00')
+         on duplicate key update name = name",
+    )
+    .bind(LEASE)
+    .execute(pool)
+    .await?;
     let taken = sqlx::query(
         "update maintenance_leases
          set holder = ?, expires_at = utc_timestamp(6) + interval ? microsecond

@@ -122,15 +122,24 @@ async fn final_rows_past_retention_are_pruned_in_chunks_while_changes_go_on() {
             (n as u128, vec![(status, 2)])
         })
         .collect();
-    // Kept: an old delivery still pending with its event; and an old event one of whose two
-    // deliveries is still pending (its final one goes).
-    let kept_pending = OLD_EVENTS as u128;
-    old.push((kept_pending, vec![(DeliveryStatus::Pending, 1)]));
+    // Kept: an old delivery still pending with its event; an old event one of whose two
+    // deliveries is still pending (its final one goes); and an old delivery failed again today
+    // after a manual re-send.
+    let kept = OLD_EVENTS as u128;
+    old.push((kept, vec![(DeliveryStatus::Pending, 1)]));
     old.push((
-        kept_pending + 1,
+        kept + 1,
         vec![(DeliveryStatus::Delivered, 1), (DeliveryStatus::Pending, 3)],
     ));
+    old.push((kept + 2, vec![(DeliveryStatus::Failed, 1)]));
     insert_old(&db, &customer, &[&endpoint, &other], &old).await;
+    sqlx::query(
+        "update webhook_deliveries set updated_at = utc_timestamp(6)
+         where event_id = (select max(id) from webhook_events)",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("re-sent today");
     let expected = Pruned {
         deliveries: OLD_EVENTS as u64 + 1,
         attempts: 2 * OLD_EVENTS as u64 + 1,
@@ -159,7 +168,7 @@ async fn final_rows_past_retention_are_pruned_in_chunks_while_changes_go_on() {
     );
     assert_eq!(
         db.count("webhook_attempts").await,
-        2 * OLD_EVENTS as i64 + 5
+        2 * OLD_EVENTS as i64 + 6
     );
 
     // Prune while orders are placed and moved along.
@@ -200,15 +209,16 @@ async fn final_rows_past_retention_are_pruned_in_chunks_while_changes_go_on() {
     )
     .await;
     receiver.wait_for(ORDERS * 3, "every new webhook").await;
-    assert_eq!(db.count("webhook_events").await, 2 + new);
-    assert_eq!(db.count("webhook_deliveries").await, 2 + new);
+    assert_eq!(db.count("webhook_events").await, 3 + new);
+    assert_eq!(db.count("webhook_deliveries").await, 3 + new);
     let statuses = e2e::delivery_statuses(&db).await;
     assert_eq!(statuses.get("pending"), Some(&2), "{statuses:?}");
+    assert_eq!(statuses.get("failed"), Some(&1), "{statuses:?}");
     assert_eq!(
         db.number("select count(*) from webhook_attempts where started_at < utc_timestamp() - interval 1 day")
             .await,
-        1 + 3,
-        "the pending deliveries' attempts stay"
+        1 + 3 + 1,
+        "the kept deliveries' attempts stay"
     );
     assert_eq!(
         retention::plan(&db.pool, Utc::now() - TimeDelta::days(30))
