@@ -7,8 +7,13 @@
 //! {"type":"order.status_changed","timestamp":"2026-11-22T10:00:00.000Z",
 //!  "data":{"order":{"id":"ord_…","reference":"PO-1234","status":"in_transit",
 //!  "previous_status":"picked_up","sequence":4,"status_changed_at":"…","detail":null,
-//!  "location":null,"origin":{…},"destination":{…}}}}
+//!  "location":null,"origin":{…},"destination":{…},"carrier":"DHL","tracking_number":null,
+//!  "estimated_delivery_at":null,"metadata":{}}}}
 //! ```
+//!
+//! Every event about an order carries its whole state after the change (besides a status
+//! change's own `previous_status`, `detail` and `location`), so the event with the highest
+//! `sequence` is all a receiver needs, whichever kind it is and whatever arrived out of order.
 //!
 //! `order.updated` carries the order's shipping details after the update and, in
 //! `previous_attributes`, what each changed field held before (the fields that did not change
@@ -150,7 +155,8 @@ struct OrderData<'a> {
     order: OrderSnapshot<'a>,
 }
 
-/// An order at one status change.
+/// An order at one status change: its whole state, so that the event with the highest sequence
+/// is all a receiver needs.
 #[derive(Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct OrderSnapshot<'a> {
@@ -182,6 +188,20 @@ struct OrderSnapshot<'a> {
     /// Delivery address.
     #[cfg_attr(feature = "openapi", schema(inline))]
     destination: &'a Address,
+    /// The carrier handling it.
+    carrier: Option<&'a str>,
+    /// The carrier's tracking number.
+    tracking_number: Option<&'a str>,
+    /// When it is expected at the destination.
+    #[serde(with = "crate::time::millis::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    estimated_delivery_at: Option<DateTime<Utc>>,
+    /// The customer's own key/value pairs.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = std::collections::HashMap<String, String>)
+    )]
+    metadata: &'a Metadata,
 }
 
 /// `data` of `order.updated`.
@@ -303,6 +323,10 @@ impl Event {
                     location: change.location.as_deref(),
                     origin: &order.origin,
                     destination: &order.destination,
+                    carrier: order.shipping.carrier.as_deref(),
+                    tracking_number: order.shipping.tracking_number.as_deref(),
+                    estimated_delivery_at: order.shipping.estimated_delivery_at,
+                    metadata: &order.shipping.metadata,
                 },
             },
         });
@@ -612,7 +636,7 @@ mod tests {
         let event = Event::for_status_change(&placed());
         assert_eq!(event.event_type, EventType::OrderCreated);
         let expected = format!(
-            r#"{{"type":"order.created","timestamp":"2026-11-22T09:00:00.000Z","data":{{"order":{{"id":"ord_01jd0000000000000000000001","reference":"PO-1234","status":"pending","previous_status":null,"sequence":1,"status_changed_at":"2026-11-22T09:00:00.000Z","detail":null,"location":null,"origin":{ADDRESS},"destination":{ADDRESS}}}}}}}"#
+            r#"{{"type":"order.created","timestamp":"2026-11-22T09:00:00.000Z","data":{{"order":{{"id":"ord_01jd0000000000000000000001","reference":"PO-1234","status":"pending","previous_status":null,"sequence":1,"status_changed_at":"2026-11-22T09:00:00.000Z","detail":null,"location":null,"origin":{ADDRESS},"destination":{ADDRESS},"carrier":null,"tracking_number":null,"estimated_delivery_at":null,"metadata":{{}}}}}}}}"#
         );
         assert_eq!(String::from_utf8(event.payload).expect("utf8"), expected);
     }
@@ -631,7 +655,7 @@ mod tests {
         let event = Event::for_status_change(&change);
         assert_eq!(event.event_type, EventType::OrderStatusChanged);
         let expected = format!(
-            r#"{{"type":"order.status_changed","timestamp":"2026-11-22T10:00:00.000Z","data":{{"order":{{"id":"ord_01jd0000000000000000000001","reference":"PO-1234","status":"confirmed","previous_status":"pending","sequence":2,"status_changed_at":"2026-11-22T10:00:00.000Z","detail":"accepted","location":"Rotterdam hub","origin":{ADDRESS},"destination":{ADDRESS}}}}}}}"#
+            r#"{{"type":"order.status_changed","timestamp":"2026-11-22T10:00:00.000Z","data":{{"order":{{"id":"ord_01jd0000000000000000000001","reference":"PO-1234","status":"confirmed","previous_status":"pending","sequence":2,"status_changed_at":"2026-11-22T10:00:00.000Z","detail":"accepted","location":"Rotterdam hub","origin":{ADDRESS},"destination":{ADDRESS},"carrier":null,"tracking_number":null,"estimated_delivery_at":null,"metadata":{{}}}}}}}}"#
         );
         assert_eq!(String::from_utf8(event.payload).expect("utf8"), expected);
     }

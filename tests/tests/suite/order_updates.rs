@@ -151,6 +151,12 @@ async fn an_update_is_an_event_on_the_orders_sequence_carrying_what_changed() {
         shipment["previous_attributes"],
         json!({"carrier": null, "tracking_number": null, "estimated_delivery_at": null})
     );
+    // Every event carries the whole state: the status change after the update, its shipment.
+    assert_eq!(events[3]["data"]["order"]["tracking_number"], "JJD0001");
+    assert_eq!(
+        events[3]["data"]["order"]["metadata"],
+        json!({"warehouse": "R7"})
+    );
     let metadata = &events[4]["data"];
     assert_eq!(metadata["order"]["metadata"], json!({"dock": "4"}));
     assert_eq!(metadata["order"]["status"], "picked_up");
@@ -170,6 +176,20 @@ async fn an_update_is_an_event_on_the_orders_sequence_carrying_what_changed() {
         .filter_map(|row| row["sequence"].as_u64())
         .collect();
     assert_eq!(sequences, [1, 2, 4]);
+
+    // A time finer than the millisecond is kept to the millisecond, as it is shown: sending it
+    // again, or sending back what was read, changes nothing.
+    let precise = json!({"estimated_delivery_at": "2026-11-25T09:30:00.1234567Z"});
+    let read_back = json!({"estimated_delivery_at": "2026-11-25T09:30:00.123Z"});
+    for (patch, sequence) in [(&precise, 6), (&precise, 6), (&read_back, 6)] {
+        let (status, updated) = app
+            .call("PATCH", &path, Some(&app.operator_key), Some(patch.clone()))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{updated}");
+        assert_eq!(updated["sequence"], sequence, "{patch}");
+        assert_eq!(updated["estimated_delivery_at"], "2026-11-25T09:30:00.123Z");
+    }
+    assert_eq!(db.count("webhook_events").await, 6);
     app.stop().await;
     db.drop_database().await;
 }

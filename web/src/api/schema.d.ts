@@ -860,7 +860,7 @@ export interface components {
             reference: string;
             /**
              * Format: int32
-             * @description 1 at creation, +1 per status change; receivers drop stale updates by it.
+             * @description 1 at creation, +1 per status change or update; receivers drop stale events by it.
              */
             sequence: number;
             /** @description Current status. */
@@ -1066,7 +1066,7 @@ export interface components {
                 reference: string;
                 /**
                  * Format: int32
-                 * @description 1 at creation, +1 per status change; receivers drop stale updates by it.
+                 * @description 1 at creation, +1 per status change or update; receivers drop stale events by it.
                  */
                 sequence: number;
                 /** @description Current status. */

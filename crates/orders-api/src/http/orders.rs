@@ -216,16 +216,18 @@ impl CreateOrder {
     }
 }
 
-/// Parses a delivery estimate, recording an error when it is not an RFC 3339 timestamp.
+/// Parses a delivery estimate, recording an error when it is not an RFC 3339 timestamp; kept to
+/// the millisecond, as it is shown, so that writing back what was read changes nothing.
 fn estimated_delivery_at(
     value: &str,
     errors: &mut FieldErrors,
 ) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::SubsecRound;
     let parsed = chrono::DateTime::parse_from_rfc3339(value).ok();
     if parsed.is_none() {
         errors.add("estimated_delivery_at", "must be an RFC 3339 timestamp");
     }
-    parsed.map(|t| t.with_timezone(&chrono::Utc))
+    parsed.map(|t| t.with_timezone(&chrono::Utc).trunc_subsecs(3))
 }
 
 /// Places an order (customer keys).

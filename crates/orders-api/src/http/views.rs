@@ -20,7 +20,7 @@ pub struct OrderView {
     pub reference: String,
     /// Current status.
     pub status: OrderStatus,
-    /// 1 at creation, +1 per status change; receivers drop stale updates by it.
+    /// 1 at creation, +1 per status change or update; receivers drop stale events by it.
     pub sequence: u32,
     /// Pick-up address.
     pub origin: Address,
