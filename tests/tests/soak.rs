@@ -1,6 +1,7 @@
 //! The soak an operator runs against the SQS mode, in a test binary of its own: it loads a queue
-//! for minutes and compares how fast two runs drain, so it runs alone, after the suite, where
-//! no other test competes with it for the machine and none is slowed by it.
+//! for minutes and compares how fast two runs drain, so it runs alone (Cargo runs one test
+//! binary at a time), where no other test competes with it for the machine and none is slowed
+//! by it.
 
 use std::collections::HashSet;
 use std::sync::Mutex;

@@ -30,8 +30,8 @@ test('a customer adds an endpoint, places an order, and sees every webhook deliv
   await page.getByRole('checkbox', { name: 'order.created' }).check();
   await page.getByRole('checkbox', { name: 'order.status_changed' }).check();
   await page.getByRole('button', { name: 'Add header' }).click();
-  await page.getByLabel('Header name').fill('X-Api-Key');
-  await page.getByLabel('Header value').fill('erp-4f9c2b7d1e8a6c30');
+  await page.getByLabel('Header 1 name').fill('X-Api-Key');
+  await page.getByLabel('Header 1 value').fill('erp-4f9c2b7d1e8a6c30');
   await page.getByRole('button', { name: 'Add endpoint' }).click();
 
   // The secret is shown once, and copied.

@@ -58,8 +58,12 @@ fn is_tchar(c: char) -> bool {
 /// lowercase.
 pub fn name(field: &str, raw: &str, errors: &mut FieldErrors) -> String {
     let lower = raw.to_ascii_lowercase();
+    if raw.is_empty() {
+        errors.add(field, "every header needs a name");
+        return lower;
+    }
     let path = validation::join(field, raw);
-    if raw.is_empty() || raw.chars().count() > MAX_NAME_LEN || !raw.chars().all(is_tchar) {
+    if raw.chars().count() > MAX_NAME_LEN || !raw.chars().all(is_tchar) {
         errors.add(
             path,
             format!("names must be HTTP tokens of 1 to {MAX_NAME_LEN} characters"),
@@ -113,8 +117,15 @@ pub fn parse(
     parsed
 }
 
-/// Checks changes to custom headers; returns them with lowercase names.
+/// Checks changes to custom headers (at most [`MAX_CUSTOM_HEADERS`] at once); returns them with
+/// lowercase names.
 pub fn parse_patch(field: &str, raw: HeadersPatch, errors: &mut FieldErrors) -> HeadersPatch {
+    if raw.len() > MAX_CUSTOM_HEADERS {
+        errors.add(
+            field,
+            format!("a change names at most {MAX_CUSTOM_HEADERS} headers"),
+        );
+    }
     let mut parsed = HeadersPatch::new();
     for (raw_name, raw_value) in raw {
         let name = name(field, &raw_name, errors);
@@ -312,8 +323,16 @@ mod tests {
             .map(|n| (format!("x-{n}"), Some("v".to_owned())))
             .collect();
         let patch = parse_patch("headers", many, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
         merge("headers", &mut headers, patch, &mut errors);
         assert!(!errors.is_empty(), "21 headers accepted");
+
+        let removals = (0..=MAX_CUSTOM_HEADERS)
+            .map(|n| (format!("x-{n}"), None))
+            .collect();
+        let mut errors = FieldErrors::new();
+        parse_patch("headers", removals, &mut errors);
+        assert!(!errors.is_empty(), "a change naming 21 headers accepted");
     }
 
     #[test]

@@ -85,6 +85,7 @@ async fn custom_headers_are_sealed_masked_and_sent_with_every_attempt() {
         json!({"Host": "internal"}),
         json!({"Transfer-Encoding": "chunked"}),
         json!({"x bad": "v"}),
+        json!({"": "v"}),
         json!({"x-a": "line\r\nx-injected: 1"}),
         json!({"x-a": ""}),
         json!({"x-a": "v", "X-A": "w"}),

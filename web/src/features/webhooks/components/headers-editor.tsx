@@ -29,14 +29,14 @@ export function storedRows(headers: Record<string, string> | undefined): HeaderR
 
 /**
  * The changes the rows make, as the API's merge patch takes them: a header to set to a value,
- * or to remove (`null`). Stored headers left as they are do not appear; rows without a name are
- * skipped.
+ * or to remove (`null`). Stored headers left as they are do not appear, nor do empty new rows; a
+ * value without a name is sent as it is, for the API to refuse.
  */
 export function headerChanges(rows: readonly HeaderRow[]): Record<string, string | null> {
   const changes: Record<string, string | null> = {};
   for (const row of rows) {
     const name = row.name.trim();
-    if (!name) continue;
+    if (!name && !row.value) continue;
     if (row.stored !== undefined && row.removed) {
       changes[name] = null;
     } else if (row.stored === undefined || row.value !== '') {
@@ -66,6 +66,12 @@ export function HeaderList({ headers }: { headers: Record<string, string> | unde
       ))}
     </ul>
   );
+}
+
+/** The number of the new row at `index` among the new rows (1 for the first): it tells their
+ * inputs apart by name. */
+function newNumber(rows: readonly HeaderRow[], index: number): number {
+  return rows.slice(0, index + 1).filter((row) => row.stored === undefined).length;
 }
 
 /** A text input of the editor: names and values are typed as they are, never autofilled. */
@@ -108,7 +114,7 @@ export function HeadersEditor({ rows, onChange, errors }: HeadersEditorProps) {
       <FieldErrors name="headers" errors={errors} />
       {rows.length ? (
         <ul className="header-rows">
-          {rows.map((row) =>
+          {rows.map((row, index) =>
             row.stored !== undefined ? (
               <li key={row.key} className="header-row">
                 <code className="header-row__name">{row.name}</code>
@@ -136,7 +142,7 @@ export function HeadersEditor({ rows, onChange, errors }: HeadersEditorProps) {
               <li key={row.key} className="header-row">
                 <HeaderInput
                   className="header-row__name"
-                  aria-label="Header name"
+                  aria-label={`Header ${newNumber(rows, index)} name`}
                   placeholder="X-Api-Key"
                   maxLength={64}
                   value={row.name}
@@ -144,7 +150,7 @@ export function HeadersEditor({ rows, onChange, errors }: HeadersEditorProps) {
                 />
                 <HeaderInput
                   className="header-row__value"
-                  aria-label="Header value"
+                  aria-label={`Header ${newNumber(rows, index)} value`}
                   maxLength={1024}
                   value={row.value}
                   onChange={(e) => update(row.key, { value: e.target.value })}
@@ -154,7 +160,7 @@ export function HeadersEditor({ rows, onChange, errors }: HeadersEditorProps) {
                   className="button button--ghost button--small"
                   onClick={() => onChange(rows.filter((r) => r.key !== row.key))}
                 >
-                  Remove
+                  Remove header {newNumber(rows, index)}
                 </button>
               </li>
             ),

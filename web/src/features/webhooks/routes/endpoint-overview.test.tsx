@@ -93,8 +93,8 @@ describe('EndpointOverviewRoute', () => {
     renderFlow();
     await user.type(screen.getByLabelText('Endpoint URL'), endpoint.url);
     await user.click(screen.getByRole('button', { name: 'Add header' }));
-    await user.type(screen.getByLabelText('Header name'), 'X-Api-Key');
-    await user.type(screen.getByLabelText('Header value'), 'erp-4f9c2b7d1e8a6c30');
+    await user.type(screen.getByLabelText('Header 1 name'), 'X-Api-Key');
+    await user.type(screen.getByLabelText('Header 1 value'), 'erp-4f9c2b7d1e8a6c30');
     await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
     await screen.findByRole('button', { name: 'Edit endpoint' });
     expect(await api.sent('POST /v1/webhook-endpoints')[0]!.json()).toEqual({
@@ -113,8 +113,8 @@ describe('EndpointOverviewRoute', () => {
     await user.type(key, 'k2');
     await user.click(screen.getByRole('button', { name: 'Remove x-tenant' }));
     await user.click(screen.getByRole('button', { name: 'Add header' }));
-    await user.type(screen.getByLabelText('Header name'), 'X-Route');
-    await user.type(screen.getByLabelText('Header value'), 'eu-west');
+    await user.type(screen.getByLabelText('Header 1 name'), 'X-Route');
+    await user.type(screen.getByLabelText('Header 1 value'), 'eu-west');
     await user.click(screen.getByRole('button', { name: 'Save changes' }));
     await screen.findByRole('button', { name: 'Edit endpoint' });
     expect(await api.sent('PATCH /v1/webhook-endpoints/ep_1')[0]!.json()).toEqual({
