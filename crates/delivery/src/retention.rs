@@ -23,7 +23,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::ids::{DeliveryId, EventId};
 use domain::state::DeliveryStatus;
-use sqlx::{MySqlConnection, MySqlPool};
+use sqlx::MySqlPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::placeholders;
@@ -120,45 +120,33 @@ where
     Fut: Future<Output = sqlx::Result<bool>>,
 {
     let mut pruned = Pruned::default();
-    let below = DeliveryId::floor(cutoff);
-    let mut after = String::new();
-    loop {
-        if stop.is_cancelled() || !renew().await? {
-            return Ok(pruned);
+    for table in [Table::Deliveries, Table::Events] {
+        let mut after = String::new();
+        loop {
+            if stop.is_cancelled() || !renew().await? {
+                return Ok(pruned);
+            }
+            let next = match table {
+                Table::Deliveries => delete_deliveries(pool, &after, cutoff, &mut pruned).await?,
+                Table::Events => delete_events(pool, &after, cutoff, &mut pruned).await?,
+            };
+            let Some(last) = next else {
+                break;
+            };
+            after = last;
+            pause_between_chunks(pause, stop).await;
         }
-        let mut tx = pool.begin().await?;
-        let Some((last, deliveries, attempts)) =
-            delete_deliveries(&mut tx, &after, below.as_str(), cutoff).await?
-        else {
-            tx.commit().await?;
-            break;
-        };
-        tx.commit().await?;
-        after = last;
-        pruned.deliveries += deliveries;
-        pruned.attempts += attempts;
-        metrics::counter!("retention_deleted_total", "table" => "webhook_deliveries")
-            .increment(deliveries);
-        metrics::counter!("retention_deleted_total", "table" => "webhook_attempts")
-            .increment(attempts);
-        pause_between_chunks(pause, stop).await;
-    }
-    let below = EventId::floor(cutoff);
-    let mut after = String::new();
-    loop {
-        if stop.is_cancelled() || !renew().await? {
-            return Ok(pruned);
-        }
-        let mut conn = pool.acquire().await?;
-        let Some((last, events)) = delete_events(&mut conn, &after, below.as_str()).await? else {
-            break;
-        };
-        after = last;
-        pruned.events += events;
-        metrics::counter!("retention_deleted_total", "table" => "webhook_events").increment(events);
-        pause_between_chunks(pause, stop).await;
     }
     Ok(pruned)
+}
+
+/// What a prune deletes, in this order.
+#[derive(Debug, Clone, Copy)]
+enum Table {
+    /// Final deliveries, with their attempts.
+    Deliveries,
+    /// Events no delivery is left for.
+    Events,
 }
 
 async fn pause_between_chunks(pause: Duration, stop: &CancellationToken) {
@@ -168,28 +156,31 @@ async fn pause_between_chunks(pause: Duration, stop: &CancellationToken) {
     }
 }
 
-/// One chunk of deliveries: the next final ones above `after` and below `below`, unchanged since
-/// `cutoff`, locked, as many as keep their attempts within [`CHUNK`], deleted with their
-/// attempts. Returns the last id looked at and the rows deleted, or `None` when none is left.
+/// One chunk of deliveries, in a transaction of its own: the next final ones above `after`,
+/// created and last changed before `cutoff`, locked, as many as keep their attempts within
+/// [`CHUNK`], deleted with their attempts and counted in `pruned`. Returns the last id looked at,
+/// or `None` when none is left.
 async fn delete_deliveries(
-    conn: &mut MySqlConnection,
+    pool: &MySqlPool,
     after: &str,
-    below: &str,
     cutoff: DateTime<Utc>,
-) -> sqlx::Result<Option<(String, u64, u64)>> {
+    pruned: &mut Pruned,
+) -> sqlx::Result<Option<String>> {
+    let mut tx = pool.begin().await?;
     let rows: Vec<(String, u32)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select id, attempt_count from webhook_deliveries
          where id > ? and id < ? and updated_at < ? and status in (?, ?)
          order by id limit {CHUNK} for update"
     )))
     .bind(after)
-    .bind(below)
+    .bind(DeliveryId::floor(cutoff).as_str())
     .bind(cutoff)
     .bind(FINAL[0].as_str())
     .bind(FINAL[1].as_str())
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *tx)
     .await?;
     if rows.is_empty() {
+        tx.commit().await?;
         return Ok(None);
     }
     // As many as keep the attempts within a chunk, and at least one.
@@ -210,30 +201,38 @@ async fn delete_deliveries(
     for id in &ids {
         delete_attempts = delete_attempts.bind(*id);
     }
-    let attempts = delete_attempts.execute(&mut *conn).await?.rows_affected();
+    let attempts = delete_attempts.execute(&mut *tx).await?.rows_affected();
     let mut delete_deliveries = sqlx::query(sqlx::AssertSqlSafe(format!(
         "delete from webhook_deliveries where id in ({list})"
     )));
     for id in &ids {
         delete_deliveries = delete_deliveries.bind(*id);
     }
-    let deliveries = delete_deliveries.execute(&mut *conn).await?.rows_affected();
-    let last = ids.last().map(|id| (*id).to_owned()).unwrap_or_default();
-    Ok(Some((last, deliveries, attempts)))
+    let deliveries = delete_deliveries.execute(&mut *tx).await?.rows_affected();
+    tx.commit().await?;
+    pruned.deliveries += deliveries;
+    pruned.attempts += attempts;
+    metrics::counter!("retention_deleted_total", "table" => "webhook_deliveries")
+        .increment(deliveries);
+    metrics::counter!("retention_deleted_total", "table" => "webhook_attempts").increment(attempts);
+    Ok(ids.last().map(|id| (*id).to_owned()))
 }
 
-/// One chunk of events: of the next [`CHUNK`] above `after` and below `below`, those no delivery
-/// is left for. Returns the last id looked at and how many went, or `None` when none is left.
+/// One chunk of events: of the next [`CHUNK`] above `after` created before `cutoff`, those no
+/// delivery is left for, deleted and counted in `pruned`. Returns the last id looked at, or
+/// `None` when none is left.
 async fn delete_events(
-    conn: &mut MySqlConnection,
+    pool: &MySqlPool,
     after: &str,
-    below: &str,
-) -> sqlx::Result<Option<(String, u64)>> {
+    cutoff: DateTime<Utc>,
+    pruned: &mut Pruned,
+) -> sqlx::Result<Option<String>> {
+    let mut conn = pool.acquire().await?;
     let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select id from webhook_events where id > ? and id < ? order by id limit {CHUNK}"
     )))
     .bind(after)
-    .bind(below)
+    .bind(EventId::floor(cutoff).as_str())
     .fetch_all(&mut *conn)
     .await?;
     let Some(last) = ids.last().cloned() else {
@@ -249,7 +248,9 @@ async fn delete_events(
         delete = delete.bind(id.as_str());
     }
     let events = delete.execute(&mut *conn).await?.rows_affected();
-    Ok(Some((last, events)))
+    pruned.events += events;
+    metrics::counter!("retention_deleted_total", "table" => "webhook_events").increment(events);
+    Ok(Some(last))
 }
 
 /// Takes or renews the retention lease for `holder`: whether it holds it now. The lease's row
