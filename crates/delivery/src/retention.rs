@@ -264,6 +264,11 @@ pub async fn hold_lease(pool: &MySqlPool, holder: &str) -> sqlx::Result<bool> {
     .bind(LEASE)
     .execute(pool)
     .await?;
+    renew_lease(pool, holder).await
+}
+
+/// [`hold_lease`] once its row exists: one compare-and-set update.
+async fn renew_lease(pool: &MySqlPool, holder: &str) -> sqlx::Result<bool> {
     let taken = sqlx::query(
         "update maintenance_leases
          set holder = ?, expires_at = utc_timestamp(6) + interval ? microsecond
@@ -304,7 +309,7 @@ pub async fn prune_once(
     }
     let cutoff = policy.cutoff(domain::time::now());
     let pruned = prune(pool, cutoff, policy.pause, stop, || {
-        hold_lease(pool, holder)
+        renew_lease(pool, holder)
     })
     .await;
     release_lease(pool, holder).await?;

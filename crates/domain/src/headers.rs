@@ -102,19 +102,15 @@ pub fn parse(
     raw: BTreeMap<String, String>,
     errors: &mut FieldErrors,
 ) -> CustomHeaders {
-    let mut parsed = CustomHeaders::new();
-    for (raw_name, raw_value) in raw {
-        let name = name(field, &raw_name, errors);
-        value(field, &raw_name, &raw_value, errors);
-        if parsed.insert(name, raw_value).is_some() {
-            errors.add(
-                validation::join(field, &raw_name),
-                "is given twice (names are not case-sensitive)",
-            );
-        }
-    }
-    count(field, &parsed, errors);
-    parsed
+    let set = raw.into_iter().map(|(name, value)| (name, Some(value)));
+    let mut headers = CustomHeaders::new();
+    merge(
+        field,
+        &mut headers,
+        names_and_values(field, set, errors),
+        errors,
+    );
+    headers
 }
 
 /// Checks changes to custom headers (at most [`MAX_CUSTOM_HEADERS`] at once); returns them with
@@ -126,6 +122,16 @@ pub fn parse_patch(field: &str, raw: HeadersPatch, errors: &mut FieldErrors) -> 
             format!("a change names at most {MAX_CUSTOM_HEADERS} headers"),
         );
     }
+    names_and_values(field, raw, errors)
+}
+
+/// Checks each name and each value given, and that no name is given twice; the names in
+/// lowercase.
+fn names_and_values(
+    field: &str,
+    raw: impl IntoIterator<Item = (String, Option<String>)>,
+    errors: &mut FieldErrors,
+) -> HeadersPatch {
     let mut parsed = HeadersPatch::new();
     for (raw_name, raw_value) in raw {
         let name = name(field, &raw_name, errors);

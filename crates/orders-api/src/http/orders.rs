@@ -379,7 +379,12 @@ impl UpdateOrder {
             ("carrier", &self.carrier),
             ("tracking_number", &self.tracking_number),
         ] {
-            validation::optional_text(&mut errors, field, value.clone().flatten().as_deref(), 64);
+            validation::optional_text(
+                &mut errors,
+                field,
+                value.as_ref().and_then(Option::as_deref),
+                64,
+            );
         }
         let estimated_delivery_at = self
             .estimated_delivery_at
