@@ -22,6 +22,11 @@ use futures::future::BoxFuture;
 /// How many bytes of a response body are kept in the attempt log.
 pub const RESPONSE_EXCERPT_LIMIT: usize = 20 * 1024;
 
+/// The longest a host name lookup may take: a resolver that does not answer by then counts as
+/// one where the name does not resolve, so that neither a registration nor an attempt waits on
+/// it (the system resolver retries for 10 s and more).
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Resolves host names; the system resolver in production, a fixed table in tests.
 pub trait HostLookup: Send + Sync + 'static {
     /// Every address `host` resolves to.
@@ -70,6 +75,7 @@ pub enum TargetRefused {
 pub struct TargetGuard {
     policy: AddressPolicy,
     lookup: Arc<dyn HostLookup>,
+    lookup_timeout: Duration,
 }
 
 impl std::fmt::Debug for TargetGuard {
@@ -81,9 +87,20 @@ impl std::fmt::Debug for TargetGuard {
 }
 
 impl TargetGuard {
-    /// A guard applying `policy` to what `lookup` resolves.
+    /// A guard applying `policy` to what `lookup` resolves within [`LOOKUP_TIMEOUT`].
     pub fn new(policy: AddressPolicy, lookup: Arc<dyn HostLookup>) -> Self {
-        Self { policy, lookup }
+        Self {
+            policy,
+            lookup,
+            lookup_timeout: LOOKUP_TIMEOUT,
+        }
+    }
+
+    /// The same guard, giving up on a lookup after `timeout`.
+    #[must_use]
+    pub fn with_lookup_timeout(mut self, timeout: Duration) -> Self {
+        self.lookup_timeout = timeout;
+        self
     }
 
     /// A guard on the system resolver.
@@ -98,10 +115,14 @@ impl TargetGuard {
             self.policy.check(ip)?;
             return Ok(vec![ip]);
         }
-        let addrs = self
-            .lookup
-            .lookup(host.to_owned())
+        let addrs = tokio::time::timeout(self.lookup_timeout, self.lookup.lookup(host.to_owned()))
             .await
+            .map_err(|_| {
+                TargetRefused::Dns(format!(
+                    "no answer within {} ms",
+                    self.lookup_timeout.as_millis()
+                ))
+            })?
             .map_err(|e| TargetRefused::Dns(e.to_string()))?;
         if addrs.is_empty() {
             return Err(TargetRefused::Dns("no addresses".into()));

@@ -5,11 +5,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use delivery::client::{StaticLookup, TargetGuard, WebhookClient};
+use delivery::client::{HostLookup, StaticLookup, TargetGuard, TargetRefused, WebhookClient};
 use domain::headers::CustomHeaders;
 use domain::state::ErrorClass;
 use domain::target::{AddressPolicy, WebhookUrl};
 use e2e::Receiver;
+use futures::future::BoxFuture;
 
 fn lookup(entries: &[(&str, &[&str])]) -> Arc<StaticLookup> {
     let table: HashMap<String, Vec<IpAddr>> = entries
@@ -152,4 +153,43 @@ async fn blocked_targets_are_never_contacted() {
         );
     }
     assert_eq!(receiver.received().len(), 1);
+}
+
+/// A resolver that never answers.
+struct Silent;
+
+impl HostLookup for Silent {
+    fn lookup(&self, _host: String) -> BoxFuture<'static, std::io::Result<Vec<IpAddr>>> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn a_resolver_that_does_not_answer_counts_as_a_name_that_does_not_resolve() {
+    let guard = TargetGuard::new(
+        AddressPolicy {
+            allow_loopback: false,
+        },
+        Arc::new(Silent),
+    )
+    .with_lookup_timeout(Duration::from_millis(200));
+    // The outer deadline only keeps a regression from hanging the suite.
+    let vetted = tokio::time::timeout(Duration::from_secs(30), guard.vet_host("hooks.example.com"))
+        .await
+        .expect("the lookup gave up");
+    assert!(
+        matches!(&vetted, Err(TargetRefused::Dns(reason)) if reason.contains("no answer")),
+        "{vetted:?}"
+    );
+    // An attempt to such a host fails as a DNS failure, and is retried like one.
+    let client = WebhookClient::new(guard, Duration::from_secs(30), Duration::from_secs(30))
+        .expect("client");
+    let url = WebhookUrl::parse("https://hooks.example.com/mechanica").expect("a URL");
+    let result = tokio::time::timeout(
+        Duration::from_secs(30),
+        client.post(&url, &CustomHeaders::new(), vec![], b"{}".to_vec()),
+    )
+    .await
+    .expect("the attempt gave up");
+    assert_eq!(result.error_class, Some(ErrorClass::Dns), "{result:?}");
 }
