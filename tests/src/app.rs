@@ -35,6 +35,7 @@ pub fn delivery_args(schedule: &str) -> DeliveryArgs {
         webhook_timeout_ms: 2_000,
         webhook_connect_timeout_ms: 1_000,
         endpoint_auto_disable_after_seconds: 432_000,
+        endpoint_failing_after_attempts: 10,
     }
 }
 

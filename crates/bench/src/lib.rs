@@ -124,6 +124,7 @@ pub fn dispatcher(
         pool,
         std::sync::Arc::new(e2e::common_args(db).keyring()?),
         &e2e::delivery_args(e2e::FAST_SCHEDULE),
+        delivery::outbox::Handoff::dispatcher(std::sync::Arc::default()),
     )?
     .with_record_linger(delivery::recorder::EMBEDDED_LINGER))
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
+use domain::health::HealthPolicy;
 use domain::retry::RetrySchedule;
 
 /// How deliveries are attempted (`WEBHOOK_*`).
@@ -35,6 +36,10 @@ pub struct DeliveryArgs {
         default_value_t = 432_000
     )]
     pub endpoint_auto_disable_after_seconds: u64,
+
+    /// Failed attempts in a row after which `endpoint.failing` tells the endpoint's customer.
+    #[arg(long, env = "ENDPOINT_FAILING_AFTER_ATTEMPTS", default_value_t = 10)]
+    pub endpoint_failing_after_attempts: u32,
 }
 
 impl DeliveryArgs {
@@ -51,6 +56,14 @@ impl DeliveryArgs {
     /// How long an endpoint may fail without a single success before it is disabled.
     pub fn auto_disable_after(&self) -> Duration {
         Duration::from_secs(self.endpoint_auto_disable_after_seconds)
+    }
+
+    /// When a streak of failures raises operational events.
+    pub fn health_policy(&self) -> HealthPolicy {
+        HealthPolicy {
+            failing_after: self.endpoint_failing_after_attempts.max(1),
+            auto_disable_after: self.auto_disable_after(),
+        }
     }
 }
 
@@ -77,5 +90,6 @@ mod tests {
             t.delivery.auto_disable_after(),
             Duration::from_secs(5 * 86_400)
         );
+        assert_eq!(t.delivery.health_policy().failing_after, 10);
     }
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use domain::headers;
-use domain::ids::{DeliveryId, EndpointId};
+use domain::ids::DeliveryId;
 use domain::retry::{self, AttemptClass, RetrySchedule};
 use domain::secret_box::SecretKeyring;
 use domain::signing::{self, SigningSecret};
@@ -11,9 +11,10 @@ use sqlx::MySqlPool;
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::{Instrument, info_span};
 
-use domain::state::{DeliveryStatus, DisabledReason, ErrorClass, FailureReason};
+use domain::state::{DeliveryStatus, ErrorClass, FailureReason};
 
 use crate::client::{AttemptResult, WebhookClient};
+use crate::health::Tracking;
 use crate::recorder::{RecordError, Recorder};
 use crate::store::{self, AttemptRecord, ClaimOutcome, Claimed, Next};
 
@@ -61,28 +62,29 @@ pub struct Dispatcher {
     schedule: RetrySchedule,
     timeout: Duration,
     lease: Duration,
-    auto_disable_after: Duration,
+    tracking: Tracking,
 }
 
 impl Dispatcher {
-    /// A dispatcher whose leases outlast the client's `timeout` comfortably.
+    /// A dispatcher whose leases outlast the client's `timeout` comfortably, keeping its
+    /// endpoints' health by `tracking`.
     pub fn new(
         pool: MySqlPool,
         keyring: std::sync::Arc<SecretKeyring>,
         client: WebhookClient,
         schedule: RetrySchedule,
         timeout: Duration,
-        auto_disable_after: Duration,
+        tracking: Tracking,
     ) -> Self {
         Self {
-            recorder: Recorder::new(pool.clone()),
+            recorder: Recorder::new(pool.clone(), tracking.clone()),
             pool,
             keyring,
             client,
             schedule,
             timeout,
             lease: timeout + Duration::from_secs(10),
-            auto_disable_after,
+            tracking,
         }
     }
 
@@ -90,7 +92,7 @@ impl Dispatcher {
     /// ([`Recorder::lingering`]); call it before the first attempt.
     #[must_use]
     pub fn with_record_linger(mut self, linger: Duration) -> Self {
-        self.recorder = Recorder::lingering(self.pool.clone(), linger);
+        self.recorder = Recorder::lingering(self.pool.clone(), self.tracking.clone(), linger);
         self
     }
 
@@ -206,24 +208,17 @@ impl Dispatcher {
             random_unit(),
         );
         let (status, error_class, duration) = (result.status, result.error_class, result.duration);
-        let success = result.is_success();
         let record = AttemptRecord {
             claim,
             started_at,
             result,
             next,
+            endpoint_failing: work.failing_since.is_some(),
         };
         if !self.recorder.record(record).await? {
             tracing::warn!("lease lost before the attempt was recorded");
             return Ok(Outcome::Skipped);
         }
-        self.track_health(
-            &work.endpoint_id,
-            work.failing_since,
-            started_at,
-            (success, status),
-        )
-        .await?;
         let outcome = match next {
             Next::Delivered => DeliveryStatus::Delivered.as_str(),
             Next::Retry(_) => "retry",
@@ -243,77 +238,6 @@ impl Dispatcher {
             Next::Retry(delay) => Outcome::RetryScheduled(delay),
             Next::Failed(_) => Outcome::Failed,
         })
-    }
-
-    /// Keeps the endpoint's health: a 410 disables it; so does failing without a single success
-    /// for `auto_disable_after`. Writes only when the health changes.
-    async fn track_health(
-        &self,
-        endpoint_id: &EndpointId,
-        failing_since: Option<chrono::DateTime<chrono::Utc>>,
-        started_at: chrono::DateTime<chrono::Utc>,
-        (success, status): (bool, Option<u16>),
-    ) -> Result<(), DispatchError> {
-        let change = health_change(
-            failing_since,
-            started_at,
-            (success, status),
-            self.auto_disable_after,
-        );
-        match change {
-            HealthChange::Unchanged => {}
-            HealthChange::Recovered => {
-                store::set_failing_since(&self.pool, endpoint_id, None).await?;
-            }
-            HealthChange::StartedFailing => {
-                store::set_failing_since(&self.pool, endpoint_id, Some(started_at)).await?;
-            }
-            HealthChange::Disable(reason) => {
-                let mut conn = self.pool.acquire().await?;
-                store::disable_endpoint(&mut conn, endpoint_id, reason).await?;
-                tracing::warn!(%endpoint_id, %reason, "endpoint disabled");
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What an attempt means for its endpoint's health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HealthChange {
-    /// Nothing to write.
-    Unchanged,
-    /// A success ended a run of failures: clear `failing_since`.
-    Recovered,
-    /// A failure began a run of failures: set `failing_since` to the attempt's start.
-    StartedFailing,
-    /// Disable the endpoint for this reason.
-    Disable(DisabledReason),
-}
-
-/// The health change an attempt started at `started_at` makes, given when the endpoint's
-/// current run of failures began: a 410 disables it ([`DisabledReason::Gone`]); so does a
-/// failure `auto_disable_after` or more into a run of failures
-/// ([`DisabledReason::AutoDisabled`]).
-fn health_change(
-    failing_since: Option<chrono::DateTime<chrono::Utc>>,
-    started_at: chrono::DateTime<chrono::Utc>,
-    (success, status): (bool, Option<u16>),
-    auto_disable_after: Duration,
-) -> HealthChange {
-    match (success, failing_since) {
-        (true, None) => HealthChange::Unchanged,
-        (true, Some(_)) => HealthChange::Recovered,
-        (false, _) if status == Some(410) => HealthChange::Disable(DisabledReason::Gone),
-        (false, None) => HealthChange::StartedFailing,
-        (false, Some(since)) => {
-            let failing_for = (started_at - since).to_std().unwrap_or_default();
-            if failing_for >= auto_disable_after {
-                HealthChange::Disable(DisabledReason::AutoDisabled)
-            } else {
-                HealthChange::Unchanged
-            }
-        }
     }
 }
 
@@ -363,8 +287,6 @@ fn random_unit() -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, TimeDelta, Utc};
-
     use super::*;
 
     const fn secs(s: u64) -> Duration {
@@ -557,85 +479,6 @@ mod tests {
         assert_eq!(
             retry_delay(next_state(&schedule, 4, &result, 0.5)),
             secs(7_200)
-        );
-    }
-
-    fn at(seconds: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_700_000_000 + seconds, 0).expect("valid timestamp")
-    }
-
-    #[test]
-    fn health_change_table() {
-        let day = TimeDelta::days(1).num_seconds();
-        let auto_disable_after = secs(5 * 86_400);
-        let started = at(10 * day);
-        let cases = [
-            // (failing since, success, status, expected)
-            (None, true, Some(200), HealthChange::Unchanged),
-            (Some(at(0)), true, Some(204), HealthChange::Recovered),
-            (
-                None,
-                false,
-                Some(410),
-                HealthChange::Disable(DisabledReason::Gone),
-            ),
-            (
-                Some(at(9 * day)),
-                false,
-                Some(410),
-                HealthChange::Disable(DisabledReason::Gone),
-            ),
-            (None, false, Some(500), HealthChange::StartedFailing),
-            (None, false, None, HealthChange::StartedFailing),
-            // Failing for 1 day: still within the grace period.
-            (Some(at(9 * day)), false, Some(500), HealthChange::Unchanged),
-            // Failing for 5 days less a second, exactly 5 days, 10 days.
-            (
-                Some(at(5 * day + 1)),
-                false,
-                Some(503),
-                HealthChange::Unchanged,
-            ),
-            (
-                Some(at(5 * day)),
-                false,
-                Some(503),
-                HealthChange::Disable(DisabledReason::AutoDisabled),
-            ),
-            (
-                Some(at(0)),
-                false,
-                None,
-                HealthChange::Disable(DisabledReason::AutoDisabled),
-            ),
-            // A run said to begin after the attempt (clock skew) counts as no time at all.
-            (
-                Some(at(11 * day)),
-                false,
-                Some(500),
-                HealthChange::Unchanged,
-            ),
-        ];
-        for (failing_since, success, status, expected) in cases {
-            assert_eq!(
-                health_change(
-                    failing_since,
-                    started,
-                    (success, status),
-                    auto_disable_after
-                ),
-                expected,
-                "failing since {failing_since:?}, success {success}, status {status:?}"
-            );
-        }
-        // With no grace period, any failure in a run disables (but the first only starts it).
-        assert_eq!(
-            health_change(Some(started), started, (false, Some(500)), Duration::ZERO),
-            HealthChange::Disable(DisabledReason::AutoDisabled)
-        );
-        assert_eq!(
-            health_change(None, started, (false, Some(500)), Duration::ZERO),
-            HealthChange::StartedFailing
         );
     }
 

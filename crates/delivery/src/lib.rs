@@ -22,10 +22,12 @@ pub mod client;
 pub mod config;
 pub mod dispatcher;
 pub mod embedded;
+pub mod health;
 pub mod log;
 pub mod outbox;
 pub mod recorder;
 pub mod retention;
+pub mod stats;
 pub mod store;
 
 use std::sync::Arc;
@@ -36,7 +38,8 @@ use platform::config::CommonArgs;
 /// The `user-agent` of every webhook request.
 pub const USER_AGENT: &str = concat!("Mechanica-Webhooks/", env!("CARGO_PKG_VERSION"));
 
-/// Builds a dispatcher from configuration, with a pool of at most `max_connections`.
+/// Builds a queue consumer's dispatcher from configuration, with a pool of at most
+/// `max_connections`. The operational events it raises wait in the outbox for the API's relay.
 pub fn build_dispatcher(
     common: &CommonArgs,
     delivery: &DeliveryArgs,
@@ -44,14 +47,17 @@ pub fn build_dispatcher(
 ) -> anyhow::Result<dispatcher::Dispatcher> {
     let options = platform::database::connect_options(&common.database_url()?)?;
     let pool = platform::database::pool(options, max_connections);
-    build_dispatcher_with_pool(pool, Arc::new(common.keyring()?), delivery)
+    let relay = outbox::Handoff::relay(Arc::default());
+    build_dispatcher_with_pool(pool, Arc::new(common.keyring()?), delivery, relay)
 }
 
-/// Builds a dispatcher on an existing pool and keyring.
+/// Builds a dispatcher on an existing pool and keyring; the deliveries of the operational
+/// events it raises go by `handoff`.
 pub fn build_dispatcher_with_pool(
     pool: sqlx::MySqlPool,
     keyring: Arc<domain::secret_box::SecretKeyring>,
     delivery: &DeliveryArgs,
+    handoff: outbox::Handoff,
 ) -> anyhow::Result<dispatcher::Dispatcher> {
     let guard = client::TargetGuard::system(delivery.webhook_allow_loopback);
     let client = client::WebhookClient::new(guard, delivery.timeout(), delivery.connect_timeout())?;
@@ -61,6 +67,9 @@ pub fn build_dispatcher_with_pool(
         client,
         delivery.webhook_retry_schedule.clone(),
         delivery.timeout(),
-        delivery.auto_disable_after(),
+        health::Tracking {
+            policy: delivery.health_policy(),
+            handoff,
+        },
     ))
 }

@@ -22,6 +22,7 @@ use std::time::Duration;
 use sqlx::MySqlPool;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::health::Tracking;
 use crate::store::{self, AttemptRecord};
 use platform::database;
 
@@ -55,6 +56,7 @@ pub enum RecordError {
 #[derive(Clone)]
 pub struct Recorder {
     pool: MySqlPool,
+    tracking: Arc<Tracking>,
     sender: Arc<OnceLock<mpsc::Sender<Entry>>>,
     linger: Duration,
 }
@@ -68,16 +70,18 @@ impl std::fmt::Debug for Recorder {
 }
 
 impl Recorder {
-    /// A recorder writing through `pool`, each batch whatever is waiting.
-    pub fn new(pool: MySqlPool) -> Self {
-        Self::lingering(pool, Duration::ZERO)
+    /// A recorder writing through `pool`, each batch whatever is waiting, keeping endpoint
+    /// health by `tracking`.
+    pub fn new(pool: MySqlPool, tracking: Tracking) -> Self {
+        Self::lingering(pool, tracking, Duration::ZERO)
     }
 
     /// A recorder writing through `pool`, each batch waiting up to `linger` after its first
     /// record for more.
-    pub fn lingering(pool: MySqlPool, linger: Duration) -> Self {
+    pub fn lingering(pool: MySqlPool, tracking: Tracking, linger: Duration) -> Self {
         Self {
             pool,
+            tracking: Arc::new(tracking),
             sender: Arc::new(OnceLock::new()),
             linger,
         }
@@ -88,79 +92,106 @@ impl Recorder {
     pub async fn record(&self, record: AttemptRecord) -> Result<bool, RecordError> {
         let sender = self.sender.get_or_init(|| {
             let (sender, receiver) = mpsc::channel(MAX_BATCH * 4);
-            tokio::spawn(write(self.pool.clone(), receiver, self.linger));
+            let writer = Writer {
+                pool: self.pool.clone(),
+                tracking: Arc::clone(&self.tracking),
+            };
+            tokio::spawn(writer.run(receiver, self.linger));
             sender
         });
         let (reply, answer) = oneshot::channel();
         if let Err(mpsc::error::SendError(entry)) = sender.send(Entry { record, reply }).await {
             // The writer has gone with its runtime: write this record here.
-            return Ok(write_one(&self.pool, &entry.record).await?);
+            let writer = Writer {
+                pool: self.pool.clone(),
+                tracking: Arc::clone(&self.tracking),
+            };
+            return Ok(writer.write_one(&entry.record).await?);
         }
         answer.await.map_err(|_| RecordError::WriterStopped)?
     }
 }
 
-/// The writer: one transaction per batch of waiting records.
-async fn write(pool: MySqlPool, mut receiver: mpsc::Receiver<Entry>, linger: Duration) {
-    let mut entries = Vec::with_capacity(MAX_BATCH);
-    while receiver.recv_many(&mut entries, MAX_BATCH).await > 0 {
-        let deadline = tokio::time::Instant::now() + linger;
-        while !linger.is_zero() && entries.len() < MAX_BATCH {
-            let room = MAX_BATCH - entries.len();
-            match tokio::time::timeout_at(deadline, receiver.recv_many(&mut entries, room)).await {
-                Ok(received) if received > 0 => {}
-                // The deadline passed, or every sender is gone.
-                _ => break,
-            }
-        }
-        let (records, replies): (Vec<_>, Vec<_>) =
-            entries.drain(..).map(|e| (e.record, e.reply)).unzip();
-        #[expect(clippy::cast_precision_loss, reason = "batches are at most MAX_BATCH")]
-        metrics::histogram!("attempt_record_batch_size").record(records.len() as f64);
-        let mut result = write_batch(&pool, &records).await;
-        if let Err(error) = &result
-            && !matches!(error, sqlx::Error::Database(_))
-        {
-            tracing::warn!(%error, records = records.len(), "writing a batch of attempts failed; retrying it once");
-            result = write_batch(&pool, &records).await;
-        }
-        match result {
-            Ok(written) => {
-                for (reply, written) in replies.into_iter().zip(written) {
-                    // A caller that gave up waiting no longer needs the answer.
-                    let _ = reply.send(Ok(written));
+/// Writes batches of records through `pool`.
+struct Writer {
+    pool: MySqlPool,
+    tracking: Arc<Tracking>,
+}
+
+impl Writer {
+    /// The writer: one transaction per batch of waiting records.
+    async fn run(self, mut receiver: mpsc::Receiver<Entry>, linger: Duration) {
+        let mut entries = Vec::with_capacity(MAX_BATCH);
+        while receiver.recv_many(&mut entries, MAX_BATCH).await > 0 {
+            let deadline = tokio::time::Instant::now() + linger;
+            while !linger.is_zero() && entries.len() < MAX_BATCH {
+                let room = MAX_BATCH - entries.len();
+                match tokio::time::timeout_at(deadline, receiver.recv_many(&mut entries, room))
+                    .await
+                {
+                    Ok(received) if received > 0 => {}
+                    // The deadline passed, or every sender is gone.
+                    _ => break,
                 }
             }
-            Err(error) if records.len() == 1 => {
-                if let Some(reply) = replies.into_iter().next() {
-                    let _ = reply.send(Err(error.into()));
-                }
+            let (records, replies): (Vec<_>, Vec<_>) =
+                entries.drain(..).map(|e| (e.record, e.reply)).unzip();
+            #[expect(clippy::cast_precision_loss, reason = "batches are at most MAX_BATCH")]
+            metrics::histogram!("attempt_record_batch_size").record(records.len() as f64);
+            let mut result = self.write_batch(&records).await;
+            if let Err(error) = &result
+                && !matches!(error, sqlx::Error::Database(_))
+            {
+                tracing::warn!(%error, records = records.len(), "writing a batch of attempts failed; retrying it once");
+                result = self.write_batch(&records).await;
             }
-            Err(error @ sqlx::Error::Database(_)) => {
-                tracing::warn!(%error, records = records.len(), "the server refused a batch of attempts; writing them one by one");
-                for (record, reply) in records.iter().zip(replies) {
-                    let _ = reply.send(write_one(&pool, record).await.map_err(Into::into));
+            match result {
+                Ok(written) => {
+                    for (reply, written) in replies.into_iter().zip(written) {
+                        // A caller that gave up waiting no longer needs the answer.
+                        let _ = reply.send(Ok(written));
+                    }
                 }
-            }
-            Err(error) => {
-                let message = error.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(RecordError::Batch(message.clone())));
+                Err(error) if records.len() == 1 => {
+                    if let Some(reply) = replies.into_iter().next() {
+                        let _ = reply.send(Err(error.into()));
+                    }
+                }
+                Err(error @ sqlx::Error::Database(_)) => {
+                    tracing::warn!(%error, records = records.len(), "the server refused a batch of attempts; writing them one by one");
+                    for (record, reply) in records.iter().zip(replies) {
+                        let _ = reply.send(self.write_one(record).await.map_err(Into::into));
+                    }
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    for reply in replies {
+                        let _ = reply.send(Err(RecordError::Batch(message.clone())));
+                    }
                 }
             }
         }
     }
-}
 
-/// Writes `records` in one transaction, again if the server rolls it back for a lock conflict.
-async fn write_batch(pool: &MySqlPool, records: &[AttemptRecord]) -> sqlx::Result<Vec<bool>> {
-    database::retry_lock_conflicts(|| store::record_attempts(pool, records)).await
-}
+    /// Writes `records` in one transaction, again if the server rolls it back for a lock conflict,
+    /// and hands on the deliveries of the operational events it wrote.
+    async fn write_batch(&self, records: &[AttemptRecord]) -> sqlx::Result<Vec<bool>> {
+        let recorded = database::retry_lock_conflicts(|| {
+            store::record_attempts(&self.pool, records, &self.tracking)
+        })
+        .await?;
+        for inserted in recorded.inserted {
+            self.tracking.handoff.committed(inserted);
+        }
+        Ok(recorded.written)
+    }
 
-async fn write_one(pool: &MySqlPool, record: &AttemptRecord) -> sqlx::Result<bool> {
-    Ok(write_batch(pool, std::slice::from_ref(record))
-        .await?
-        .first()
-        .copied()
-        .unwrap_or(false))
+    async fn write_one(&self, record: &AttemptRecord) -> sqlx::Result<bool> {
+        Ok(self
+            .write_batch(std::slice::from_ref(record))
+            .await?
+            .first()
+            .copied()
+            .unwrap_or(false))
+    }
 }

@@ -13,6 +13,10 @@
 //! pending and kept: a delivery that is not final is never deleted. An event goes only once no
 //! delivery of it is left, and an old event never gains one.
 //!
+//! Statistics buckets (`endpoint_stats`) go by their start: minutes with the deliveries, days
+//! after [`DAY_BUCKETS_KEPT_DAYS`] days (or the retention period, if longer), oldest first in
+//! chunks of [`CHUNK`] on their `(span, bucket_start)` index.
+//!
 //! [`run`] does this periodically in the API process, on one instance at a time: the instance
 //! that holds the `retention` lease in `maintenance_leases` (renewed after every chunk; taken
 //! over by another instance once it has expired). [`plan`] counts what a prune would delete now
@@ -23,6 +27,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::ids::{DeliveryId, EventId};
 use domain::state::DeliveryStatus;
+use domain::stats::{DAY_BUCKETS_KEPT_DAYS, Span};
 use sqlx::MySqlPool;
 use tokio_util::sync::CancellationToken;
 
@@ -46,6 +51,17 @@ pub struct Pruned {
     pub attempts: u64,
     /// Events no delivery is left for.
     pub events: u64,
+    /// Statistics buckets: minutes older than the retention period, days older than
+    /// [`DAY_BUCKETS_KEPT_DAYS`] days (or the retention period, if longer).
+    pub stats: u64,
+}
+
+/// Where day buckets of statistics end when it is `now` and other rows end at `cutoff`: 400 days
+/// back, or at `cutoff` if that is earlier.
+pub fn day_buckets_cutoff(cutoff: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let kept = chrono::TimeDelta::days(i64::from(DAY_BUCKETS_KEPT_DAYS));
+    now.checked_sub_signed(kept)
+        .map_or(cutoff, |day_cutoff| day_cutoff.min(cutoff))
 }
 
 /// How retention runs.
@@ -98,11 +114,31 @@ pub async fn plan(pool: &MySqlPool, cutoff: DateTime<Utc>) -> sqlx::Result<Prune
     .bind(FINAL[1].as_str())
     .fetch_one(pool)
     .await?;
+    let mut stats = 0;
+    for (span, before) in stats_cutoffs(cutoff) {
+        let count: i64 = sqlx::query_scalar(
+            "select count(*) from endpoint_stats where span = ? and bucket_start < ?",
+        )
+        .bind(span.as_str())
+        .bind(before.naive_utc())
+        .fetch_one(pool)
+        .await?;
+        stats += u64::try_from(count).unwrap_or(0);
+    }
     Ok(Pruned {
         deliveries: u64::try_from(deliveries).unwrap_or(0),
         attempts: u64::try_from(attempts).unwrap_or(0),
         events: u64::try_from(events).unwrap_or(0),
+        stats,
     })
+}
+
+/// Each statistics span with the end of its retention.
+fn stats_cutoffs(cutoff: DateTime<Utc>) -> [(Span, DateTime<Utc>); 2] {
+    [
+        (Span::Minute, cutoff),
+        (Span::Day, day_buckets_cutoff(cutoff, domain::time::now())),
+    ]
 }
 
 /// Deletes what [`plan`] counts, chunk by chunk with `pause` between chunks, calling `renew`
@@ -120,7 +156,13 @@ where
     Fut: Future<Output = sqlx::Result<bool>>,
 {
     let mut pruned = Pruned::default();
-    for table in [Table::Deliveries, Table::Events] {
+    let [minutes, days] = stats_cutoffs(cutoff);
+    for table in [
+        Table::Deliveries,
+        Table::Events,
+        Table::Stats(minutes),
+        Table::Stats(days),
+    ] {
         let mut after = String::new();
         loop {
             if stop.is_cancelled() || !renew().await? {
@@ -129,6 +171,9 @@ where
             let next = match table {
                 Table::Deliveries => delete_deliveries(pool, &after, cutoff, &mut pruned).await?,
                 Table::Events => delete_events(pool, &after, cutoff, &mut pruned).await?,
+                Table::Stats((span, before)) => delete_stats(pool, span, before, &mut pruned)
+                    .await?
+                    .then(String::new),
             };
             let Some(last) = next else {
                 break;
@@ -147,6 +192,30 @@ enum Table {
     Deliveries,
     /// Events no delivery is left for.
     Events,
+    /// Statistics buckets of a span that start before a time.
+    Stats((Span, DateTime<Utc>)),
+}
+
+/// One chunk of statistics buckets: the oldest [`CHUNK`] of `span` that start before `before`,
+/// deleted and counted in `pruned`. Returns whether more may be left.
+async fn delete_stats(
+    pool: &MySqlPool,
+    span: Span,
+    before: DateTime<Utc>,
+    pruned: &mut Pruned,
+) -> sqlx::Result<bool> {
+    let deleted = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "delete from endpoint_stats where span = ? and bucket_start < ?
+         order by span, bucket_start limit {CHUNK}"
+    )))
+    .bind(span.as_str())
+    .bind(before.naive_utc())
+    .execute(pool)
+    .await?
+    .rows_affected();
+    pruned.stats += deleted;
+    metrics::counter!("retention_deleted_total", "table" => "endpoint_stats").increment(deleted);
+    Ok(deleted == CHUNK as u64)
 }
 
 async fn pause_between_chunks(pause: Duration, stop: &CancellationToken) {

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use domain::event::{EventType, subscribes};
+use domain::health::Observed;
 use domain::ids::{CustomerId, DeliveryId, EndpointId, EventId, token};
 use domain::state::{DeliveryStatus, DisabledReason, FailureReason};
 use domain::target::{TargetError, WebhookUrl};
@@ -24,6 +25,9 @@ use sqlx::types::Json;
 use sqlx::{MySqlConnection, MySqlPool, Row};
 
 use crate::client::AttemptResult;
+use crate::health::{self, Tracking};
+use crate::outbox::Inserted;
+use crate::stats;
 
 /// A won claim: the lease token proves it when the attempt is recorded.
 #[derive(Debug, Clone)]
@@ -465,39 +469,76 @@ pub struct AttemptRecord {
     pub result: AttemptResult,
     /// The row's next state.
     pub next: Next,
+    /// Whether the claim saw the endpoint failing ([`Work::failing_since`]): a success then
+    /// ends its streak ([`crate::health`]).
+    pub endpoint_failing: bool,
+}
+
+/// What [`record_attempts`] wrote.
+#[derive(Debug, Default)]
+#[must_use = "pass `inserted` to Handoff::committed"]
+pub struct Recorded {
+    /// Per record, whether it was written (`false`: the lease was lost and nothing was
+    /// written).
+    pub written: Vec<bool>,
+    /// The deliveries of the operational events the attempts raised.
+    pub inserted: Vec<Inserted>,
+}
+
+/// A delivery row as [`record_attempts`] locks it.
+struct Current {
+    token: Option<String>,
+    stored: Stored,
+    endpoint_id: String,
+    event_id: String,
+    event_type: Option<EventType>,
 }
 
 /// Records attempts and moves their rows to their next state, each only if its lease is still
-/// held, in one transaction of four statements however many records there are. Returns, per
-/// record, whether it was written (`false`: the lease was lost and nothing was written).
+/// held, in one transaction of five statements however many records there are: the fifth adds
+/// them to their endpoints' statistics ([`crate::stats`]). In the same transaction it advances
+/// the health of their endpoints and writes the operational events that raises
+/// ([`crate::health`]).
 pub async fn record_attempts(
     pool: &MySqlPool,
     records: &[AttemptRecord],
-) -> sqlx::Result<Vec<bool>> {
+    tracking: &Tracking,
+) -> sqlx::Result<Recorded> {
     if records.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Recorded::default());
     }
     let mut tx = pool.begin().await?;
-    let mut locking = sqlx::query_as::<_, (String, Option<String>, String, Option<String>)>(
-        sqlx::AssertSqlSafe(format!(
-            "select id, lease_token, status, failure_reason from webhook_deliveries
-             where id in ({}) order by id for update",
-            placeholders(records.len())
-        )),
-    );
+    let mut locking = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select id, lease_token, status, failure_reason, endpoint_id, event_id, event_type
+           from webhook_deliveries where id in ({}) order by id for update",
+        placeholders(records.len())
+    )));
     for record in records {
         locking = locking.bind(record.claim.delivery_id.as_str());
     }
-    let current: HashMap<String, (Option<String>, Stored)> = locking
+    let current: HashMap<String, Current> = locking
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
-        .map(|(id, token, status, reason)| {
-            let stored = Stored {
-                status: status.parse().map_err(bad_column)?,
-                reason: reason.map(|r| r.parse()).transpose().map_err(bad_column)?,
+        .map(|row| {
+            let current = Current {
+                token: row.try_get("lease_token")?,
+                stored: Stored {
+                    status: row
+                        .try_get::<&str, _>("status")?
+                        .parse()
+                        .map_err(bad_column)?,
+                    reason: row
+                        .try_get::<Option<&str>, _>("failure_reason")?
+                        .map(str::parse)
+                        .transpose()
+                        .map_err(bad_column)?,
+                },
+                endpoint_id: row.try_get("endpoint_id")?,
+                event_id: row.try_get("event_id")?,
+                event_type: EventType::parse(row.try_get("event_type")?),
             };
-            Ok((id, (token, stored)))
+            Ok((row.try_get("id")?, current))
         })
         .collect::<sqlx::Result<_>>()?;
     let written: Vec<bool> = records
@@ -505,7 +546,7 @@ pub async fn record_attempts(
         .map(|record| {
             current
                 .get(record.claim.delivery_id.as_str())
-                .is_some_and(|(token, ..)| token.as_deref() == Some(record.claim.token.as_str()))
+                .is_some_and(|row| row.token.as_deref() == Some(record.claim.token.as_str()))
         })
         .collect();
     // (record, its row's next status and failure reason) for every lease still held.
@@ -514,13 +555,16 @@ pub async fn record_attempts(
         .zip(&written)
         .filter(|(_, held)| **held)
         .filter_map(|(record, _)| {
-            let (_, stored) = current.get(record.claim.delivery_id.as_str())?;
-            Some((record, next_columns(record.next, *stored)))
+            let row = current.get(record.claim.delivery_id.as_str())?;
+            Some((record, next_columns(record.next, row.stored)))
         })
         .collect();
     if held.is_empty() {
         tx.rollback().await?;
-        return Ok(written);
+        return Ok(Recorded {
+            written,
+            inserted: Vec::new(),
+        });
     }
 
     // One `case id when ? then ? … end` per column: a single statement updates every row.
@@ -592,8 +636,46 @@ pub async fn record_attempts(
             .bind(&result.response_excerpt);
     }
     query.execute(&mut *tx).await?;
+
+    let attempts: Vec<health::Attempt<'_>> = held
+        .iter()
+        .filter_map(|(record, _)| {
+            let row = current.get(record.claim.delivery_id.as_str())?;
+            Some(health::Attempt {
+                delivery_id: &record.claim.delivery_id,
+                endpoint_id: &row.endpoint_id,
+                event: (&row.event_id, row.event_type),
+                attempts: record.claim.attempt_count + 1,
+                observed: Observed {
+                    started_at: record.started_at,
+                    success: record.result.is_success(),
+                    status: record.result.status,
+                },
+                endpoint_failing: record.endpoint_failing,
+                failed: match record.next {
+                    Next::Failed(reason) => Some(reason),
+                    Next::Delivered | Next::Retry(_) => None,
+                },
+            })
+        })
+        .collect();
+    let mut additions = stats::Additions::default();
+    for (record, _) in &held {
+        if let Some(row) = current.get(record.claim.delivery_id.as_str()) {
+            let result = &record.result;
+            let answered_in = result.status.map(|_| result.duration);
+            additions.add(
+                &row.endpoint_id,
+                record.started_at,
+                result.error_class,
+                answered_in,
+            );
+        }
+    }
+    stats::add(&mut tx, &additions).await?;
+    let inserted = health::track(&mut tx, &attempts, tracking).await?;
     tx.commit().await?;
-    Ok(written)
+    Ok(Recorded { written, inserted })
 }
 
 /// A row's status and failure reason.
@@ -638,20 +720,6 @@ pub async fn fail_claimed(
     .await?
     .rows_affected();
     Ok(updated == 1)
-}
-
-/// Records the start of an endpoint's run of failures (once), or its end.
-pub async fn set_failing_since(
-    pool: &MySqlPool,
-    endpoint_id: &EndpointId,
-    since: Option<DateTime<Utc>>,
-) -> sqlx::Result<()> {
-    sqlx::query("update webhook_endpoints set failing_since = ? where id = ?")
-        .bind(since)
-        .bind(endpoint_id.as_str())
-        .execute(pool)
-        .await?;
-    Ok(())
 }
 
 /// Disables an endpoint and fails its pending deliveries with

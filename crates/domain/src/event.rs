@@ -31,8 +31,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::ids::{CustomerId, EndpointId, EventId, OrderId};
+use crate::health::Notice;
+use crate::ids::{CustomerId, DeliveryId, EndpointId, EventId, OrderId};
 use crate::order::{Address, Metadata, OrderStatus, ShippingUpdate, StatusChange};
+use crate::state::{DisabledReason, FailureReason};
 
 /// The kinds of event a webhook endpoint can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,15 +52,31 @@ pub enum EventType {
     /// A test event sent on request to one endpoint.
     #[serde(rename = "webhook.test")]
     WebhookTest,
+    /// One of the customer's endpoints keeps failing (operational).
+    #[serde(rename = "endpoint.failing")]
+    EndpointFailing,
+    /// One of the customer's endpoints was disabled by the platform (operational).
+    #[serde(rename = "endpoint.disabled")]
+    EndpointDisabled,
+    /// One of the customer's endpoints succeeded after failing (operational).
+    #[serde(rename = "endpoint.recovered")]
+    EndpointRecovered,
+    /// A delivery failed its last attempt (operational).
+    #[serde(rename = "delivery.exhausted")]
+    DeliveryExhausted,
 }
 
 impl EventType {
     /// Every event type.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 8] = [
         Self::OrderCreated,
         Self::OrderStatusChanged,
         Self::OrderUpdated,
         Self::WebhookTest,
+        Self::EndpointFailing,
+        Self::EndpointDisabled,
+        Self::EndpointRecovered,
+        Self::DeliveryExhausted,
     ];
 
     /// The wire name (`order.created`).
@@ -68,7 +86,24 @@ impl EventType {
             Self::OrderStatusChanged => "order.status_changed",
             Self::OrderUpdated => "order.updated",
             Self::WebhookTest => "webhook.test",
+            Self::EndpointFailing => "endpoint.failing",
+            Self::EndpointDisabled => "endpoint.disabled",
+            Self::EndpointRecovered => "endpoint.recovered",
+            Self::DeliveryExhausted => "delivery.exhausted",
         }
+    }
+
+    /// Whether it is about the webhooks themselves rather than an order: sent only to the
+    /// endpoints that name it in their subscription, never to the endpoint it is about, and
+    /// never itself the cause of another (a `delivery.exhausted` of one raises nothing).
+    pub fn is_operational(self) -> bool {
+        matches!(
+            self,
+            Self::EndpointFailing
+                | Self::EndpointDisabled
+                | Self::EndpointRecovered
+                | Self::DeliveryExhausted
+        )
     }
 
     /// Parses a wire name.
@@ -94,6 +129,25 @@ impl EventType {
             Self::WebhookTest => {
                 "A test event, sent on request to one endpoint only; it carries that endpoint's id."
             }
+            Self::EndpointFailing => {
+                "Operational: one of your endpoints has failed `consecutive_failures` attempts in \
+                 a row since `failing_since`. Sent once when the run of failures reaches the \
+                 threshold and once more, with `last_warning: true`, at 90 % of the window after \
+                 which a still failing endpoint is disabled (`auto_disable_at`)."
+            }
+            Self::EndpointDisabled => {
+                "Operational: one of your endpoints was disabled because it answered 410 Gone \
+                 (`reason: gone`) or failed every attempt for the whole auto-disable window \
+                 (`auto_disabled`). Its pending deliveries failed; re-enable it to receive again."
+            }
+            Self::EndpointRecovered => {
+                "Operational: an endpoint that `endpoint.failing` was sent about accepted an \
+                 attempt again, ending a run of `consecutive_failures` failures."
+            }
+            Self::DeliveryExhausted => {
+                "Operational: a delivery of an order event failed its last attempt and will not \
+                 be attempted again unless retried by hand."
+            }
         }
     }
 }
@@ -104,9 +158,12 @@ impl fmt::Display for EventType {
     }
 }
 
-/// Whether an endpoint subscribed to `event_types` (`None` = every type) receives `event_type`.
+/// Whether an endpoint subscribed to `event_types` receives `event_type`. `None` is every type
+/// but the operational ones, which an endpoint receives only if it names them.
 pub fn subscribes(event_types: Option<&[EventType]>, event_type: EventType) -> bool {
-    event_types.is_none_or(|types| types.contains(&event_type))
+    event_types.map_or(!event_type.is_operational(), |types| {
+        types.contains(&event_type)
+    })
 }
 
 /// An event with its serialized payload, ready to be stored and fanned out.
@@ -295,9 +352,120 @@ struct TestData<'a> {
     endpoint_id: &'a EndpointId,
 }
 
+/// The endpoint an operational event is about.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AboutEndpoint<'a> {
+    /// `ep_…`
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: &'a EndpointId,
+    /// Its URL.
+    pub url: &'a str,
+}
+
+/// `data` of `endpoint.failing`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+struct FailingData<'a> {
+    /// The failing endpoint.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    endpoint: AboutEndpoint<'a>,
+    /// When its run of failures began (RFC 3339, milliseconds, UTC).
+    #[serde(with = "crate::time::millis")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    failing_since: DateTime<Utc>,
+    /// Attempts failed in a row so far.
+    consecutive_failures: u32,
+    /// Whether this is the last warning: the endpoint is disabled at its first failure after
+    /// `auto_disable_at`.
+    last_warning: bool,
+    /// From when a failure disables the endpoint, unless an attempt succeeds before.
+    #[serde(with = "crate::time::millis")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    auto_disable_at: DateTime<Utc>,
+}
+
+/// `data` of `endpoint.disabled`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+struct DisabledData<'a> {
+    /// The disabled endpoint.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    endpoint: AboutEndpoint<'a>,
+    /// `gone` (it answered 410) or `auto_disabled` (it failed for the whole window).
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    reason: DisabledReason,
+    /// When its run of failures began; `null` if a 410 came without one.
+    #[serde(with = "crate::time::millis::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    failing_since: Option<DateTime<Utc>>,
+}
+
+/// `data` of `endpoint.recovered`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+struct RecoveredData<'a> {
+    /// The recovered endpoint.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    endpoint: AboutEndpoint<'a>,
+    /// When the run of failures it ended began (RFC 3339, milliseconds, UTC).
+    #[serde(with = "crate::time::millis")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    failing_since: DateTime<Utc>,
+    /// How many attempts that run failed.
+    consecutive_failures: u32,
+}
+
+/// A delivery that failed its last attempt.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExhaustedDelivery<'a> {
+    /// `dlv_…`
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: &'a DeliveryId,
+    /// The event it carried (`evt_…`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub event_id: &'a EventId,
+    /// That event's type.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    pub event_type: EventType,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Why it failed: `attempts_exhausted` (every scheduled attempt failed) or `endpoint_gone`.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    pub failure_reason: FailureReason,
+    /// The status of the last answer; `null` if the last attempt got none.
+    pub last_status_code: Option<u16>,
+}
+
+/// `data` of `delivery.exhausted`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+struct ExhaustedData<'a> {
+    /// The endpoint it was for.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    endpoint: AboutEndpoint<'a>,
+    /// The delivery.
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    delivery: ExhaustedDelivery<'a>,
+}
+
 fn to_bytes<D: Serialize>(envelope: &Envelope<D>) -> Vec<u8> {
     serde_json::to_vec(envelope)
         .expect("payloads are plain structs of strings, numbers and enums, which always serialize")
+}
+
+fn operational<D: Serialize>(
+    event_type: EventType,
+    timestamp: DateTime<Utc>,
+    data: D,
+) -> (EventType, Vec<u8>) {
+    let payload = to_bytes(&Envelope {
+        event_type,
+        timestamp,
+        data,
+    });
+    (event_type, payload)
 }
 
 impl Event {
@@ -375,6 +543,83 @@ impl Event {
             order_id: Some(order.id.clone()),
             payload,
             created_at: update.updated_at(),
+        }
+    }
+
+    /// The operational event `notice` raises about `endpoint` of `customer_id`, at `at` (when
+    /// the attempt that raised it started); `auto_disable_after` dates a warning's deadline.
+    pub fn for_notice(
+        customer_id: CustomerId,
+        endpoint: AboutEndpoint<'_>,
+        notice: &Notice,
+        auto_disable_after: std::time::Duration,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let (event_type, payload) = match *notice {
+            Notice::Failing {
+                since,
+                failures,
+                last_warning,
+            } => {
+                let auto_disable_at = chrono::TimeDelta::from_std(auto_disable_after)
+                    .ok()
+                    .and_then(|window| since.checked_add_signed(window))
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
+                let data = FailingData {
+                    endpoint,
+                    failing_since: since,
+                    consecutive_failures: failures,
+                    last_warning,
+                    auto_disable_at,
+                };
+                operational(EventType::EndpointFailing, at, data)
+            }
+            Notice::Disabled { reason, since } => {
+                let data = DisabledData {
+                    endpoint,
+                    reason,
+                    failing_since: since,
+                };
+                operational(EventType::EndpointDisabled, at, data)
+            }
+            Notice::Recovered { since, failures } => {
+                let data = RecoveredData {
+                    endpoint,
+                    failing_since: since,
+                    consecutive_failures: failures,
+                };
+                operational(EventType::EndpointRecovered, at, data)
+            }
+        };
+        Self::about_webhooks(customer_id, event_type, payload, at)
+    }
+
+    /// The `delivery.exhausted` event of `delivery` to `endpoint`, at `at` (when its last
+    /// attempt started).
+    pub fn exhausted(
+        customer_id: CustomerId,
+        endpoint: AboutEndpoint<'_>,
+        delivery: ExhaustedDelivery<'_>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let data = ExhaustedData { endpoint, delivery };
+        let (event_type, payload) = operational(EventType::DeliveryExhausted, at, data);
+        Self::about_webhooks(customer_id, event_type, payload, at)
+    }
+
+    fn about_webhooks(
+        customer_id: CustomerId,
+        event_type: EventType,
+        payload: Vec<u8>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: EventId::new(),
+            event_type,
+            customer_id,
+            order_id: None,
+            payload,
+            created_at: at,
         }
     }
 
@@ -463,6 +708,10 @@ pub mod catalog {
             }
             EventType::OrderUpdated => Envelope::<UpdateData<'static>>::schema(),
             EventType::WebhookTest => Envelope::<TestData<'static>>::schema(),
+            EventType::EndpointFailing => Envelope::<FailingData<'static>>::schema(),
+            EventType::EndpointDisabled => Envelope::<DisabledData<'static>>::schema(),
+            EventType::EndpointRecovered => Envelope::<RecoveredData<'static>>::schema(),
+            EventType::DeliveryExhausted => Envelope::<ExhaustedData<'static>>::schema(),
         };
         let mut schema = serde_json::to_value(schema)?;
         flatten_single_one_of(&mut schema);
@@ -536,6 +785,13 @@ pub mod catalog {
             at(1),
         );
         placed.order.id = OrderId::floor(at(1));
+        let endpoint_id = EndpointId::floor(at(0));
+        let endpoint = AboutEndpoint {
+            id: &endpoint_id,
+            url: "https://hooks.example.com/mechanica",
+        };
+        // The default auto-disable window: five days.
+        let window = std::time::Duration::from_secs(5 * 86_400);
         let event = match event_type {
             EventType::OrderCreated => Event::for_status_change(&placed),
             EventType::OrderStatusChanged => Event::for_status_change(&placed.order.transition(
@@ -554,7 +810,49 @@ pub mod catalog {
                 let update = placed.order.update(patch, at(2))?;
                 Event::for_update(&update.ok_or(CatalogError::Update)?)
             }
-            EventType::WebhookTest => Event::test(customer, &EndpointId::floor(at(0)), at(2)),
+            EventType::WebhookTest => Event::test(customer, &endpoint_id, at(2)),
+            EventType::EndpointFailing => Event::for_notice(
+                customer,
+                endpoint,
+                &Notice::Failing {
+                    since: at(2),
+                    failures: 5,
+                    last_warning: false,
+                },
+                window,
+                at(5),
+            ),
+            EventType::EndpointDisabled => Event::for_notice(
+                customer,
+                endpoint,
+                &Notice::Disabled {
+                    reason: DisabledReason::AutoDisabled,
+                    since: Some(at(2)),
+                },
+                window,
+                at(122),
+            ),
+            EventType::EndpointRecovered => Event::for_notice(
+                customer,
+                endpoint,
+                &Notice::Recovered {
+                    since: at(2),
+                    failures: 7,
+                },
+                window,
+                at(9),
+            ),
+            EventType::DeliveryExhausted => {
+                let delivery = ExhaustedDelivery {
+                    id: &DeliveryId::floor(at(2)),
+                    event_id: &EventId::floor(at(2)),
+                    event_type: EventType::OrderStatusChanged,
+                    attempts: 8,
+                    failure_reason: FailureReason::AttemptsExhausted,
+                    last_status_code: Some(503),
+                };
+                Event::exhausted(customer, endpoint, delivery, at(40))
+            }
         };
         let payload = String::from_utf8(event.payload).map_err(|e| {
             serde_json::Error::io(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
@@ -692,6 +990,60 @@ mod tests {
             String::from_utf8(event.payload).expect("utf8"),
             r#"{"type":"webhook.test","timestamp":"2026-11-22T10:00:00.000Z","data":{"endpoint_id":"ep_01jd0000000000000000000002"}}"#
         );
+    }
+
+    #[test]
+    fn failing_payload_is_byte_exact() {
+        let endpoint_id = EndpointId::parse("ep_01jd0000000000000000000002").expect("id");
+        let endpoint = AboutEndpoint {
+            id: &endpoint_id,
+            url: "https://hooks.example.com/in",
+        };
+        let notice = Notice::Failing {
+            since: at(9, 0),
+            failures: 5,
+            last_warning: false,
+        };
+        let window = std::time::Duration::from_secs(86_400);
+        let event = Event::for_notice(CustomerId::new(), endpoint, &notice, window, at(10, 0));
+        assert_eq!(event.event_type, EventType::EndpointFailing);
+        assert_eq!(event.order_id, None);
+        assert_eq!(
+            String::from_utf8(event.payload).expect("utf8"),
+            r#"{"type":"endpoint.failing","timestamp":"2026-11-22T10:00:00.000Z","data":{"endpoint":{"id":"ep_01jd0000000000000000000002","url":"https://hooks.example.com/in"},"failing_since":"2026-11-22T09:00:00.000Z","consecutive_failures":5,"last_warning":false,"auto_disable_at":"2026-11-23T09:00:00.000Z"}}"#
+        );
+    }
+
+    #[test]
+    fn exhausted_payload_is_byte_exact() {
+        let endpoint_id = EndpointId::parse("ep_01jd0000000000000000000002").expect("id");
+        let delivery_id = DeliveryId::parse("dlv_01jd0000000000000000000003").expect("id");
+        let event_id = EventId::parse("evt_01jd0000000000000000000004").expect("id");
+        let endpoint = AboutEndpoint {
+            id: &endpoint_id,
+            url: "https://hooks.example.com/in",
+        };
+        let delivery = ExhaustedDelivery {
+            id: &delivery_id,
+            event_id: &event_id,
+            event_type: EventType::OrderCreated,
+            attempts: 3,
+            failure_reason: FailureReason::AttemptsExhausted,
+            last_status_code: None,
+        };
+        let event = Event::exhausted(CustomerId::new(), endpoint, delivery, at(10, 0));
+        assert_eq!(
+            String::from_utf8(event.payload).expect("utf8"),
+            r#"{"type":"delivery.exhausted","timestamp":"2026-11-22T10:00:00.000Z","data":{"endpoint":{"id":"ep_01jd0000000000000000000002","url":"https://hooks.example.com/in"},"delivery":{"id":"dlv_01jd0000000000000000000003","event_id":"evt_01jd0000000000000000000004","event_type":"order.created","attempts":3,"failure_reason":"attempts_exhausted","last_status_code":null}}}"#
+        );
+    }
+
+    #[test]
+    fn operational_types_go_only_where_they_are_named() {
+        for operational in EventType::ALL.into_iter().filter(|t| t.is_operational()) {
+            assert!(!subscribes(None, operational), "{operational}");
+            assert!(subscribes(Some(&[operational]), operational));
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@
 pub mod dsn;
 pub mod event;
 pub mod headers;
+pub mod health;
 pub mod ids;
 pub mod message;
 pub mod order;
@@ -24,6 +25,7 @@ pub mod retry;
 pub mod secret_box;
 pub mod signing;
 pub mod state;
+pub mod stats;
 pub mod target;
 pub mod time;
 pub mod validation;

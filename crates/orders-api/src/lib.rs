@@ -76,6 +76,7 @@ impl Application {
                     pool.clone(),
                     Arc::clone(&keyring),
                     &config.delivery,
+                    Handoff::dispatcher(Arc::clone(&wake)),
                 )?
                 .with_record_linger(delivery::recorder::EMBEDDED_LINGER);
                 let (inbox, handed) = Inbox::new(

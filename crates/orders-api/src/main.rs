@@ -156,8 +156,13 @@ async fn main() -> anyhow::Result<()> {
             pool.close().await;
             let verb = if dry_run { "would delete" } else { "pruned" };
             println!(
-                "{verb} {} deliveries, {} attempts and {} events final and older than {} days",
-                pruned.deliveries, pruned.attempts, pruned.events, cli.config.retention_days
+                "{verb} {} deliveries, {} attempts and {} events final and older than {} days, \
+                 and {} statistics buckets past their retention",
+                pruned.deliveries,
+                pruned.attempts,
+                pruned.events,
+                cli.config.retention_days,
+                pruned.stats
             );
             Ok(())
         }

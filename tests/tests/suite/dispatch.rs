@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use delivery::outbox::Handoff;
 use domain::ids::DeliveryId;
 use e2e::{Receiver, Reply, TestDb, delivery_args};
 use futures::future::BoxFuture;
@@ -29,8 +30,13 @@ impl Visibility for Visibilities {
 fn deps(db: &TestDb, visibility: Arc<Visibilities>) -> Deps {
     let delivery = delivery_args("0,1,1,2");
     Deps {
-        dispatcher: delivery::build_dispatcher_with_pool(db.pool.clone(), dev_keyring(), &delivery)
-            .expect("dispatcher"),
+        dispatcher: delivery::build_dispatcher_with_pool(
+            db.pool.clone(),
+            dev_keyring(),
+            &delivery,
+            Handoff::relay(Arc::default()),
+        )
+        .expect("dispatcher"),
         visibility,
         concurrency: 4,
         deadline_margin: Duration::from_secs(1),

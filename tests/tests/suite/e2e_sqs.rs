@@ -165,10 +165,15 @@ async fn a_receiver_failing_n_times_is_delivered_once_after_growing_delays() {
 async fn a_receiver_that_always_fails_ends_failed_and_the_message_leaves_the_queue() {
     let stack = SqsStack::start("0,1,1", 5, &[]).await;
     let receiver = Receiver::start_with(|_| Reply::status(500)).await;
+    let watcher = Receiver::start().await;
     let (_, key) = stack.api.customer("Acme").await;
     let (endpoint, _) = stack
         .api
         .endpoint(&key, &receiver.url, Some(&["order.created"]))
+        .await;
+    let (_, watcher_secret) = stack
+        .api
+        .endpoint(&key, &watcher.url, Some(&["delivery.exhausted"]))
         .await;
     stack.api.order(&key, "PO-1").await;
     eventually(Duration::from_secs(60), "the delivery failed", || async {
@@ -187,6 +192,18 @@ async fn a_receiver_that_always_fails_ends_failed_and_the_message_leaves_the_que
     assert_eq!(page["data"][0]["failure_reason"], "attempts_exhausted");
     assert_eq!(page["data"][0]["attempt_count"], 3);
     assert_eq!(receiver.received().len(), 3);
+    // The worker that recorded the last attempt wrote `delivery.exhausted` in that transaction;
+    // the API's relay published it and a worker delivered it to the endpoint subscribed to it.
+    watcher
+        .wait_for(1, "delivery.exhausted at the watcher")
+        .await;
+    let report = &watcher.received()[0];
+    report.verify(&watcher_secret).expect("the report verifies");
+    let report = report.json();
+    assert_eq!(report["type"], "delivery.exhausted");
+    assert_eq!(report["data"]["endpoint"]["id"], endpoint.as_str());
+    assert_eq!(report["data"]["delivery"]["id"], page["data"][0]["id"]);
+    assert_eq!(report["data"]["delivery"]["attempts"], 3);
     wait_for_queue_to_drain(&stack).await;
     assert_eq!(
         visible_messages(&stack.sqs, &stack.queue.dlq_url)

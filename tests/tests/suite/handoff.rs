@@ -14,8 +14,13 @@ use tokio_util::sync::CancellationToken;
 use crate::support::{delivery_state, dev_keyring, seed_with};
 
 fn dispatcher(db: &TestDb) -> delivery::dispatcher::Dispatcher {
-    delivery::build_dispatcher_with_pool(db.pool.clone(), dev_keyring(), &delivery_args("0,1"))
-        .expect("dispatcher")
+    delivery::build_dispatcher_with_pool(
+        db.pool.clone(),
+        dev_keyring(),
+        &delivery_args("0,1"),
+        Handoff::dispatcher(Arc::default()),
+    )
+    .expect("dispatcher")
 }
 
 /// Whether the delivery's row carries a lease now.

@@ -219,7 +219,11 @@ async fn the_event_catalog_describes_every_type_with_an_example_it_would_send() 
             "order.created",
             "order.status_changed",
             "order.updated",
-            "webhook.test"
+            "webhook.test",
+            "endpoint.failing",
+            "endpoint.disabled",
+            "endpoint.recovered",
+            "delivery.exhausted"
         ]
     );
     for entry in entries {
@@ -260,6 +264,18 @@ async fn the_event_catalog_describes_every_type_with_an_example_it_would_send() 
         previous["required"].as_array().is_none_or(Vec::is_empty),
         "{previous}"
     );
+    // An operational event names the endpoint it is about, described inline.
+    for entry in &entries[4..] {
+        let endpoint = &entry["schema"]["properties"]["data"]["properties"]["endpoint"];
+        assert!(
+            endpoint["properties"]["id"].is_object() && endpoint["properties"]["url"].is_object(),
+            "{endpoint}"
+        );
+        assert!(
+            str_field(entry, "description").starts_with("Operational: "),
+            "{entry}"
+        );
+    }
     app.stop().await;
     db.drop_database().await;
 }

@@ -9,7 +9,7 @@ use delivery::store::{self, AttemptRecord, Next};
 use domain::signing::SigningSecret;
 use e2e::TestDb;
 
-use crate::support::{dev_keyring, seed};
+use crate::support::{dev_keyring, seed, tracking};
 
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -134,12 +134,13 @@ async fn a_batch_writes_only_the_records_whose_lease_is_still_held() {
             started_at,
             result: answered(status),
             next,
+            endpoint_failing: false,
         })
         .collect();
-    let written = store::record_attempts(&db.pool, &records)
+    let recorded = store::record_attempts(&db.pool, &records, &tracking())
         .await
         .expect("record");
-    assert_eq!(written, [true, false, true, true]);
+    assert_eq!(recorded.written, [true, false, true, true]);
 
     assert_eq!(
         row(&db, &ids[0]).await,
@@ -196,7 +197,7 @@ async fn concurrent_records_are_all_written_through_the_recorder() {
     seed(&db, "http://127.0.0.1:9/hook", 40).await;
     let claimed = store::claim_due(&db.pool, 40, LEASE).await.expect("claim");
     assert_eq!(claimed.len(), 40);
-    let recorder = Recorder::new(db.pool.clone());
+    let recorder = Recorder::new(db.pool.clone(), tracking());
     let started_at = domain::time::now();
     let written = futures::future::join_all(claimed.into_iter().map(|c| {
         let recorder = recorder.clone();
@@ -207,6 +208,7 @@ async fn concurrent_records_are_all_written_through_the_recorder() {
                     started_at,
                     result: answered(204),
                     next: Next::Delivered,
+                    endpoint_failing: false,
                 })
                 .await
                 .expect("recorded")

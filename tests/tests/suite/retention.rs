@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use delivery::retention::{self, Policy, Pruned};
 use domain::state::DeliveryStatus;
 use e2e::{LIFECYCLE, Receiver, TestApp, TestDb, api_env, binary, eventually, free_port};
@@ -140,10 +140,33 @@ async fn final_rows_past_retention_are_pruned_in_chunks_while_changes_go_on() {
     .execute(&db.pool)
     .await
     .expect("re-sent today");
+    // Statistics: minute buckets 31 days and more back (pruned, in several chunks) and one 29
+    // days back (kept); day buckets 401 days back (pruned) and 399 (kept).
+    const OLD_MINUTES: i64 = 2_500;
+    let now = Utc::now();
+    let mut buckets: Vec<(&str, DateTime<Utc>)> = (0..OLD_MINUTES)
+        .map(|m| ("minute", now - TimeDelta::days(31) - TimeDelta::minutes(m)))
+        .collect();
+    buckets.push(("minute", now - TimeDelta::days(29)));
+    buckets.push(("day", now - TimeDelta::days(401)));
+    buckets.push(("day", now - TimeDelta::days(399)));
+    for chunk in buckets.chunks(BATCH) {
+        let mut query = QueryBuilder::<MySql>::new(
+            "insert into endpoint_stats (endpoint_id, span, bucket_start, succeeded) ",
+        );
+        query.push_values(chunk, |mut row, (span, at)| {
+            row.push_bind(&endpoint)
+                .push_bind(*span)
+                .push_bind(at.naive_utc())
+                .push_bind(1);
+        });
+        query.build().execute(&db.pool).await.expect("old buckets");
+    }
     let expected = Pruned {
         deliveries: OLD_EVENTS as u64 + 1,
         attempts: 2 * OLD_EVENTS as u64 + 1,
         events: OLD_EVENTS as u64,
+        stats: OLD_MINUTES as u64 + 1,
     };
 
     // `orders-api admin prune --dry-run` counts it all and deletes nothing.
@@ -162,8 +185,9 @@ async fn final_rows_past_retention_are_pruned_in_chunks_while_changes_go_on() {
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
         format!(
-            "would delete {} deliveries, {} attempts and {} events final and older than 30 days",
-            expected.deliveries, expected.attempts, expected.events
+            "would delete {} deliveries, {} attempts and {} events final and older than 30 days, \
+             and {} statistics buckets past their retention",
+            expected.deliveries, expected.attempts, expected.events, expected.stats
         )
     );
     assert_eq!(
@@ -219,6 +243,15 @@ async fn final_rows_past_retention_are_pruned_in_chunks_while_changes_go_on() {
             .await,
         1 + 3 + 1,
         "the kept deliveries' attempts stay"
+    );
+    assert_eq!(
+        db.number(
+            "select count(*) from endpoint_stats
+              where bucket_start < utc_timestamp() - interval 1 day"
+        )
+        .await,
+        2,
+        "the minute bucket within 30 days and the day bucket within 400 stay"
     );
     assert_eq!(
         retention::plan(&db.pool, Utc::now() - TimeDelta::days(30))

@@ -17,6 +17,15 @@ pub fn dev_keyring() -> Arc<SecretKeyring> {
     ))
 }
 
+/// Endpoint health as the test configuration keeps it, its operational events waiting for a
+/// relay.
+pub fn tracking() -> delivery::health::Tracking {
+    delivery::health::Tracking {
+        policy: e2e::delivery_args("0").health_policy(),
+        handoff: Handoff::relay(Arc::default()),
+    }
+}
+
 /// What [`seed`] wrote, and the service and customer that wrote it.
 pub struct Seeded {
     pub secret: SigningSecret,

@@ -440,6 +440,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-endpoints/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's attempts by outcome, success rate and latency percentiles per bucket. */
+        get: operations["getEndpointStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-endpoints/{id}/test": {
         parameters: {
             query?: never;
@@ -510,6 +527,44 @@ export interface components {
             prefix: string;
             role: components["schemas"]["KeyRole"];
         };
+        /** @description Attempts in one bucket, by outcome. */
+        AttemptCounts: {
+            /**
+             * Format: int32
+             * @description Refused by the SSRF guard.
+             */
+            blocked_target: number;
+            /**
+             * Format: int32
+             * @description The connection failed.
+             */
+            connection: number;
+            /**
+             * Format: int32
+             * @description The host name did not resolve.
+             */
+            dns: number;
+            /**
+             * Format: int32
+             * @description Answered with another status.
+             */
+            http: number;
+            /**
+             * Format: int32
+             * @description Answered 2xx.
+             */
+            succeeded: number;
+            /**
+             * Format: int32
+             * @description No complete answer in time.
+             */
+            timeout: number;
+            /**
+             * Format: int64
+             * @description Every attempt.
+             */
+            total: number;
+        };
         /** @description One attempt of a delivery. */
         AttemptView: {
             /**
@@ -543,6 +598,11 @@ export interface components {
         BTreeMap: {
             [key: string]: string;
         };
+        /**
+         * @description The bucket sizes statistics are read in.
+         * @enum {string}
+         */
+        Bucket: "minute" | "hour" | "day";
         /**
          * @description A status change.
          * @example {
@@ -717,6 +777,25 @@ export interface components {
          * @enum {string}
          */
         DisabledReason: "gone" | "auto_disabled" | "disabled_by_customer" | "deleted";
+        /** @description An endpoint's statistics over a range. */
+        EndpointStats: {
+            /** @description The bucket size. */
+            bucket: components["schemas"]["Bucket"];
+            /** @description Every bucket of the range, oldest first, those without attempts included. */
+            data: components["schemas"]["StatsBucket"][];
+            /** @description The endpoint (`ep_…`). */
+            endpoint_id: string;
+            /**
+             * Format: date-time
+             * @description The range's start, as given or defaulted.
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description The range's end, exclusive.
+             */
+            until: string;
+        };
         /** @description A webhook endpoint as the API shows it. */
         EndpointView: {
             /**
@@ -768,7 +847,7 @@ export interface components {
          * @description The kinds of event a webhook endpoint can subscribe to.
          * @enum {string}
          */
-        EventType: "order.created" | "order.status_changed" | "order.updated" | "webhook.test";
+        EventType: "order.created" | "order.status_changed" | "order.updated" | "webhook.test" | "endpoint.failing" | "endpoint.disabled" | "endpoint.recovered" | "delivery.exhausted";
         /** @description One event type. */
         EventTypeView: {
             /** @description What it means. */
@@ -818,6 +897,23 @@ export interface components {
          * @enum {string}
          */
         KeyRole: "operator" | "customer";
+        /**
+         * @description Response times of the answered attempts in one bucket, in milliseconds, estimated from a
+         *     histogram (bounds 25, 50, 100, 250, 500, 1 000, 2 500, 5 000 and 10 000 ms); `null` without
+         *     answers.
+         */
+        Latency: {
+            /**
+             * Format: double
+             * @description Median.
+             */
+            p50?: number | null;
+            /**
+             * Format: double
+             * @description 95th percentile.
+             */
+            p95?: number | null;
+        };
         /** @description Links of an order. */
         OrderLinks: {
             /** @description Its status history. */
@@ -1197,6 +1293,23 @@ export interface components {
             previous_secret_expires_at: string;
             /** @description The new secret, shown once. */
             secret: string;
+        };
+        /** @description One bucket. */
+        StatsBucket: {
+            /** @description Its attempts. */
+            attempts: components["schemas"]["AttemptCounts"];
+            /** @description Its response times. */
+            latency_ms: components["schemas"]["Latency"];
+            /**
+             * Format: date-time
+             * @description When it starts (UTC).
+             */
+            start: string;
+            /**
+             * Format: double
+             * @description `succeeded / total`, in [0, 1]; `null` without attempts.
+             */
+            success_rate?: number | null;
         };
         /** @description A queued test event. */
         TestQueued: {
@@ -5511,6 +5624,167 @@ export interface operations {
             };
             /** @description The body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Well-formed but invalid: see `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    getEndpointStats: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Start of the range (default: 24 hours before `until`); the first bucket is the one
+                 *     holding it.
+                 */
+                since?: string;
+                /** @description End of the range, exclusive (default: now). */
+                until?: string;
+                /**
+                 * @description Bucket size (default `hour`). Minutes are kept as long as deliveries
+                 *     (`RETENTION_DAYS`), days for 400 days; one read returns at most 1 440 buckets.
+                 */
+                bucket?: components["schemas"]["Bucket"];
+            };
+            header?: never;
+            path: {
+                /** @description `ep_…` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint's statistics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointStats"];
+                };
+            };
+            /** @description No API key, or an unknown or revoked one; or a portal session that expired or was revoked (`portal-session-expired`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The API key's role may not use this operation, or a portal session may not */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description This occurrence, explained. */
+                        detail: string;
+                        /** @description Invalid fields (422 only). */
+                        errors?: components["schemas"]["FieldError"][] | null;
+                        /** @description The request's id, as in `x-request-id`. */
+                        request_id?: string | null;
+                        /**
+                         * Format: int32
+                         * @description HTTP status.
+                         */
+                        status: number;
+                        /** @description Short summary of the type. */
+                        title: string;
+                        /** @description A URI ending in a stable slug (`…/problems/validation`). */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No such resource (or another customer's, or a malformed id) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

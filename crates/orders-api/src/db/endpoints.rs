@@ -235,7 +235,10 @@ pub async fn update(
     }
     if patch.enable {
         // Re-enabling resets the auto-disable clock.
-        query.push(", enabled = true, disabled_reason = null, failing_since = null");
+        query.push(
+            ", enabled = true, disabled_reason = null, failing_since = null, \
+             failure_streak = 0, failing_notified = 0",
+        );
     }
     query
         .push(" where customer_id = ")

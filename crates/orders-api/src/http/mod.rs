@@ -16,6 +16,7 @@ pub mod orders;
 pub mod pagination;
 pub mod portal;
 pub mod portal_sessions;
+pub mod stats;
 pub mod views;
 
 use std::ops::Deref;
@@ -146,6 +147,7 @@ pub fn router(state: AppState, portal: Option<Router<AppState>>) -> Router {
         .merge(orders::router())
         .merge(endpoints::router())
         .merge(deliveries::router())
+        .merge(stats::router())
         .merge(api_keys::router())
         .merge(portal_sessions::router())
         .merge(event_types::router())

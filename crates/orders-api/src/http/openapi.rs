@@ -341,6 +341,7 @@ impl Modify for Security {
         super::deliveries::list,
         super::deliveries::fetch,
         super::deliveries::retry,
+        super::stats::fetch,
         super::api_keys::list,
         super::api_keys::create,
         super::api_keys::revoke,

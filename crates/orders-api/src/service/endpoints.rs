@@ -12,6 +12,7 @@ use domain::headers::{self, CustomHeaders, HeadersPatch};
 use domain::ids::{CustomerId, DeliveryId, EndpointId, EventId};
 use domain::signing::SigningSecret;
 use domain::state::DisabledReason;
+use domain::stats::{self, Bucket, Tally};
 use domain::target::WebhookUrl;
 use domain::validation::{self, FieldErrors};
 use sqlx::MySqlConnection;
@@ -245,6 +246,22 @@ impl Service {
         endpoints::find(&mut conn, customer, id)
             .await?
             .ok_or(ServiceError::NotFound)
+    }
+
+    /// The statistics of an endpoint of `customer`: its attempts in `bucket`-sized buckets from
+    /// the one holding `since` up to `until`, every bucket present (see
+    /// [`domain::stats::series`]).
+    pub async fn endpoint_stats(
+        &self,
+        customer: &CustomerId,
+        id: &EndpointId,
+        bucket: Bucket,
+        (since, until): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<Vec<(DateTime<Utc>, Tally)>> {
+        self.endpoint(customer, id).await?;
+        let from = bucket.start(since);
+        let stored = delivery::stats::read(&self.pool, id, bucket.source(), from, until).await?;
+        Ok(stats::series(bucket, since, until, &stored))
     }
 
     /// Changes an endpoint of `customer`; disabling it fails its pending deliveries. Returns

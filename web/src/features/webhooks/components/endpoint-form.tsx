@@ -109,8 +109,10 @@ export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSu
       >
         <legend className="fieldset__legend">Event types</legend>
         <p id="event-types-hint" className="field__hint">
-          Choose the events to send. Leave all unchecked to receive all events, including types
-          added later.
+          Choose the events to send. Leave all unchecked to receive every order event, including
+          types added later. Operational events (<code>endpoint.*</code>,{' '}
+          <code>delivery.exhausted</code>) are sent only when checked, and never about the endpoint
+          itself.
         </p>
         <FieldErrors name="event_types" errors={byField.event_types} />
         {catalog.isPending ? (
