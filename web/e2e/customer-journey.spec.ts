@@ -141,4 +141,13 @@ test('a customer adds an endpoint, places an order, and sees every webhook deliv
     await page.getByRole('link', { name: '← Delivery log' }).click();
   }
   expect(webhookIds.size, 'every webhook the receiver got is in the log').toBe(0);
+
+  // The endpoint's page charts its statistics: three attempts, every one a success.
+  await page.getByRole('navigation', { name: 'Endpoint sections' }).getByRole('link', { name: 'Overview' }).click();
+  const stats = page.getByRole('region', { name: 'Statistics' });
+  await expect(stats.getByRole('img', { name: /Success rate per hour, last 24 hours: 100 % of 3 attempts/ })).toBeVisible();
+  await stats.getByRole('button', { name: 'Last 7 days' }).click();
+  await expect(stats.getByRole('img', { name: /Success rate per hour, last 7 days: 100 % of 3 attempts/ })).toBeVisible();
+  await stats.getByRole('img').first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: screenshotPath('portal-endpoint-stats.png', (n) => testInfo.outputPath(n)) });
 });

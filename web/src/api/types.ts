@@ -24,6 +24,8 @@ export type PortalSession = Schemas['PortalSessionView'];
 export type Rotated = Schemas['Rotated'];
 export type TestQueued = Schemas['TestQueued'];
 export type Recovered = Schemas['Recovered'];
+export type EndpointStats = Schemas['EndpointStats'];
+export type StatsBucket = Schemas['StatsBucket'];
 
 /** A page of a list: `next_cursor` is `null` on the last. */
 export interface Page<T> {

@@ -124,4 +124,59 @@ describe('EndpointOverviewRoute', () => {
       headers: { 'x-api-key': 'k2', 'x-tenant': null, 'X-Route': 'eu-west' },
     });
   });
+
+  it('charts the last day or week of the endpoint statistics, hour by hour', async () => {
+    const hour = (start: string, total: number, succeeded: number) => ({
+      start,
+      attempts: { total, succeeded, http: total - succeeded, timeout: 0, connection: 0, dns: 0, blocked_target: 0 },
+      success_rate: total ? succeeded / total : null,
+      latency_ms: { p50: total ? 40 : null, p95: total ? 90 : null },
+    });
+    const api = mockApi({
+      'GET /v1/event-types': () => json({ data: [], next_cursor: null }),
+      'GET /v1/webhook-endpoints/ep_1': () => json(endpoint),
+      'GET /v1/webhook-endpoints/ep_1/stats': (request) => {
+        const since = new URL(request.url).searchParams.get('since') ?? '';
+        const week = Date.now() - Date.parse(since) > 2 * 86_400_000;
+        return json({
+          endpoint_id: 'ep_1',
+          bucket: 'hour',
+          since,
+          until: since,
+          data: week
+            ? [hour('2030-01-01T00:00:00.000Z', 8, 8), hour('2030-01-01T01:00:00.000Z', 12, 10)]
+            : [hour('2030-01-01T01:00:00.000Z', 4, 3)],
+        });
+      },
+    });
+    const router = createMemoryRouter(
+      [
+        {
+          path: '/webhooks/:endpointId',
+          element: <EndpointLayoutRoute />,
+          children: [{ index: true, element: <EndpointOverviewRoute /> }],
+        },
+      ],
+      { initialEntries: ['/webhooks/ep_1'] },
+    );
+    render(
+      <QueryClientProvider client={createQueryClient()}>
+        <RouterProvider router={router} />
+      </QueryClientProvider>,
+    );
+    const user = userEvent.setup();
+    expect(
+      await screen.findByRole('img', { name: /Success rate per hour, last 24 hours: 75\.0 % of 4 attempts/ }),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Last 24 hours' })).toHaveAttribute('aria-pressed', 'true');
+
+    await user.click(screen.getByRole('button', { name: 'Last 7 days' }));
+    expect(
+      await screen.findByRole('img', { name: /Success rate per hour, last 7 days: 90\.0 % of 20 attempts/ }),
+    ).toBeInTheDocument();
+    const sent = api.sent('GET /v1/webhook-endpoints/ep_1/stats').map((r) => new URL(r.url).searchParams);
+    expect(sent.map((q) => q.get('bucket'))).toEqual(['hour', 'hour']);
+    const spans = sent.map((q) => Date.parse(q.get('until') ?? '') - Date.parse(q.get('since') ?? ''));
+    expect(spans).toEqual([86_400_000, 604_800_000]);
+  });
 });

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import type { Endpoint } from '@/api/types';
 import { ConfirmDialog } from '@/components/confirm-dialog';
-import { ErrorView } from '@/components/feedback';
+import { ErrorView, Loading } from '@/components/feedback';
 import { SecretPanel } from '@/components/secret-panel';
 import { Time } from '@/components/time';
 import { useSingleFlight } from '@/lib/single-flight';
@@ -12,10 +12,12 @@ import {
   useSendTestEvent,
   useUpdateEndpoint,
 } from '../api/endpoints';
+import { STATS_PERIODS, useEndpointStats, type StatsPeriod } from '../api/stats';
 import { EndpointForm } from '../components/endpoint-form';
 import { EndpointState } from '../components/endpoint-state';
 import { EventTypeList } from '../components/event-type-list';
 import { HeaderList } from '../components/headers-editor';
+import { StatsChart } from '../components/stats-chart';
 import { forgetCreated, peekCreated } from '../lib/secret-store';
 import { useLoadedEndpoint } from './endpoint-layout';
 
@@ -113,6 +115,8 @@ function Overview({ endpoint }: { endpoint: Endpoint }) {
         )}
       </section>
 
+      <StatsCard endpoint={endpoint} />
+
       <div className="grid grid--2">
         <StateCard endpoint={endpoint} onChanged={() => setWarnings([])} />
         <TestCard endpoint={endpoint} />
@@ -121,6 +125,41 @@ function Overview({ endpoint }: { endpoint: Endpoint }) {
       <RotateCard endpoint={endpoint} />
       <DeleteCard endpoint={endpoint} />
     </div>
+  );
+}
+
+/** The endpoint's success rate and latency, hour by hour, over the last day or week. */
+function StatsCard({ endpoint }: { endpoint: Endpoint }) {
+  const [period, setPeriod] = useState<StatsPeriod>('24h');
+  const stats = useEndpointStats(endpoint.id, period);
+  return (
+    <section className="card" aria-labelledby="stats-heading">
+      <div className="card__header">
+        <h2 id="stats-heading" className="card__title">
+          Statistics
+        </h2>
+        <div className="segmented" role="group" aria-label="Period">
+          {(Object.keys(STATS_PERIODS) as StatsPeriod[]).map((key) => (
+            <button
+              key={key}
+              type="button"
+              className="segmented__option"
+              aria-pressed={period === key}
+              onClick={() => setPeriod(key)}
+            >
+              {STATS_PERIODS[key].label}
+            </button>
+          ))}
+        </div>
+      </div>
+      {stats.isPending ? (
+        <Loading label="Loading statistics…" />
+      ) : stats.isError ? (
+        <ErrorView error={stats.error} context="The statistics could not be loaded." />
+      ) : (
+        <StatsChart buckets={stats.data.data} label={STATS_PERIODS[period].label.toLowerCase()} />
+      )}
+    </section>
   );
 }
 
