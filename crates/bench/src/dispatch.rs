@@ -24,7 +24,11 @@ pub const DELIVERIES: usize = 2_000;
 pub const WRK_CONNECTIONS: usize = delivery::embedded::CONCURRENCY;
 
 /// Places `count` orders directly, each making one pending delivery.
-async fn seed(service: &Service, customer: &CustomerId, count: usize) -> anyhow::Result<()> {
+pub(crate) async fn seed(
+    service: &Service,
+    customer: &CustomerId,
+    count: usize,
+) -> anyhow::Result<()> {
     let body = order_body("template");
     let template = NewOrder {
         reference: String::new(),

@@ -15,6 +15,7 @@ pub mod saturation;
 pub mod signing;
 pub mod sqs;
 pub mod stats;
+pub mod throttling;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,4 +1,4 @@
-//! `bench`: runs P2–P10 (and P1's criterion executable) and writes the generated section of
+//! `bench`: runs P2–P11 (and P1's criterion executable) and writes the generated section of
 //! `BENCHMARKS.md`. `scripts/bench` builds the release binaries and starts MariaDB and moto
 //! first; run that rather than this binary directly.
 
@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bench::report::{self, Figure};
-use bench::{Settings, dispatch, http_load, lambda, latency, machine, saturation, signing, sqs};
+use bench::{
+    Settings, dispatch, http_load, lambda, latency, machine, saturation, signing, sqs, throttling,
+};
 use clap::Parser;
 
 /// Command-line arguments.
@@ -97,6 +99,13 @@ async fn main() -> anyhow::Result<()> {
         match latency::run_fixed(&settings).await {
             Ok(fixed) => figures.extend(fixed),
             Err(e) => note("P10", e),
+        }
+    }
+    if wanted("P11") {
+        eprintln!("bench: P11 (a rate-limited endpoint, two dispatchers)");
+        match throttling::run(&settings).await {
+            Ok(f) => figures.push(f),
+            Err(e) => note("P11", e),
         }
     }
     if wanted("P8") || wanted("P9") {

@@ -1,5 +1,6 @@
 //! One delivery attempt, from claim to recorded outcome.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use domain::headers;
@@ -16,7 +17,8 @@ use domain::state::{DeliveryStatus, ErrorClass, FailureReason};
 use crate::client::{AttemptResult, WebhookClient};
 use crate::health::Tracking;
 use crate::recorder::{RecordError, Recorder};
-use crate::store::{self, AttemptRecord, ClaimOutcome, Claimed, Next};
+use crate::store::{self, AttemptRecord, Claim, ClaimOutcome, Claimed, Next};
+use crate::throttle::{self, Limiter, Pace};
 
 /// What became of a delivery after the dispatcher looked at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +33,9 @@ pub enum Outcome {
     Skipped,
     /// Pending but not due yet, or leased by another consumer: look again after this delay.
     NotDue(Duration),
+    /// Its endpoint's rate limit holds it back: it is due again after this delay (a little
+    /// before its slot, if it holds one), without an attempt ([`crate::throttle`]).
+    Throttled(Duration),
 }
 
 /// A failure of the dispatcher itself (database down, undecryptable secret): not the
@@ -56,9 +61,10 @@ pub enum DispatchError {
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
     pool: MySqlPool,
-    keyring: std::sync::Arc<SecretKeyring>,
+    keyring: Arc<SecretKeyring>,
     client: WebhookClient,
     recorder: Recorder,
+    limiter: Limiter,
     schedule: RetrySchedule,
     timeout: Duration,
     lease: Duration,
@@ -70,7 +76,7 @@ impl Dispatcher {
     /// endpoints' health by `tracking`.
     pub fn new(
         pool: MySqlPool,
-        keyring: std::sync::Arc<SecretKeyring>,
+        keyring: Arc<SecretKeyring>,
         client: WebhookClient,
         schedule: RetrySchedule,
         timeout: Duration,
@@ -78,6 +84,7 @@ impl Dispatcher {
     ) -> Self {
         Self {
             recorder: Recorder::new(pool.clone(), tracking.clone()),
+            limiter: Limiter::new(pool.clone()),
             pool,
             keyring,
             client,
@@ -109,6 +116,27 @@ impl Dispatcher {
     /// How long a claim is held.
     pub fn lease(&self) -> Duration {
         self.lease
+    }
+
+    /// Releases a claimed delivery to wait `wait` for its endpoint's rate limit, holding the
+    /// slot it was given if `slot`; not an attempt.
+    async fn wait_for_slot(
+        &self,
+        claim: &Claim,
+        wait: Duration,
+        slot: bool,
+    ) -> Result<Outcome, DispatchError> {
+        let Some(due_in) = throttle::defer(&self.pool, claim, wait, slot).await? else {
+            tracing::warn!("lease lost before the delivery was put back to wait for its slot");
+            return Ok(Outcome::Skipped);
+        };
+        metrics::counter!("webhook_throttled_total").increment(1);
+        tracing::debug!(
+            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            slot,
+            "rate limited; waiting for a slot"
+        );
+        Ok(Outcome::Throttled(due_in))
     }
 
     /// Claims `id` and, if won, attempts it (the queue-driven path).
@@ -156,13 +184,30 @@ impl Dispatcher {
     async fn attempt_inner(
         &self,
         claimed: Claimed,
-        slot: Option<OwnedSemaphorePermit>,
+        mut slot: Option<OwnedSemaphorePermit>,
     ) -> Result<Outcome, DispatchError> {
         let Claimed { claim, work } = claimed;
         if !work.endpoint_active {
             store::fail_claimed(&self.pool, &claim, FailureReason::EndpointDisabled).await?;
             tracing::info!("endpoint disabled; delivery failed");
             return Ok(Outcome::Failed);
+        }
+        if let Some(limit) = work.rate_limit {
+            match self.limiter.pace(&claim, &work.endpoint_id, limit).await? {
+                Pace::SendAfter(wait) => {
+                    if !wait.is_zero() {
+                        // The rate limit's own pacing, a slot at most a second away. Waiting is
+                        // not sending: the request slot is someone else's meanwhile.
+                        let window = slot.take().map(|held| Arc::clone(held.semaphore()));
+                        tokio::time::sleep(wait).await;
+                        if let Some(window) = window {
+                            slot = window.acquire_owned().await.ok();
+                        }
+                    }
+                }
+                Pace::SlotIn(wait) => return self.wait_for_slot(&claim, wait, true).await,
+                Pace::Full(wait) => return self.wait_for_slot(&claim, wait, false).await,
+            }
         }
         let secrets = work
             .sealed_secrets

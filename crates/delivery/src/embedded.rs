@@ -20,7 +20,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::dispatcher::Dispatcher;
+use crate::dispatcher::{Dispatcher, Outcome};
 #[cfg(doc)]
 use crate::outbox::Handoff;
 use crate::outbox::{self, Handed};
@@ -50,6 +50,8 @@ pub struct InFlight {
     attempts: JoinSet<()>,
     /// The last claim filled every free slot: more deliveries may be due.
     backlog: bool,
+    /// Rouses the loop when a delivery put back to wait for its rate limit is due again.
+    wake: Option<Arc<Notify>>,
 }
 
 impl InFlight {
@@ -60,6 +62,17 @@ impl InFlight {
             sending: Arc::new(Semaphore::new(CONCURRENCY)),
             attempts: JoinSet::new(),
             backlog: false,
+            wake: None,
+        }
+    }
+
+    /// No attempt in flight yet; a delivery put back to wait for its endpoint's rate limit
+    /// wakes `wake` when it is due again, as the loop does not otherwise look before its next
+    /// pass.
+    pub fn waking(dispatcher: Dispatcher, wake: Arc<Notify>) -> Self {
+        Self {
+            wake: Some(wake),
+            ..Self::new(dispatcher)
         }
     }
 
@@ -104,6 +117,7 @@ impl InFlight {
     fn start(&mut self, claimed: Claimed, latest_start: Option<Instant>) {
         let dispatcher = Arc::clone(&self.dispatcher);
         let sending = Arc::clone(&self.sending);
+        let wake = self.wake.clone();
         // Taken here, not in the task, so that the next `room` counts it.
         let slot = Arc::clone(&sending).try_acquire_owned().ok();
         self.attempts.spawn(async move {
@@ -118,9 +132,21 @@ impl InFlight {
                 expired_hand_off(1);
                 return;
             }
-            if let Err(error) = dispatcher.attempt_in_slot(claimed, slot).await {
-                // The lease expires and the row is claimed again.
-                tracing::error!(error = %format!("{:#}", anyhow::Error::from(error)), "delivery not attempted");
+            match dispatcher.attempt_in_slot(claimed, slot).await {
+                Ok(Outcome::Throttled(due_in)) => {
+                    if let Some(wake) = wake {
+                        // Apart from the attempts, whose room it would hold.
+                        tokio::spawn(async move {
+                            tokio::time::sleep(due_in).await;
+                            wake.notify_one();
+                        });
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    // The lease expires and the row is claimed again.
+                    tracing::error!(error = %format!("{:#}", anyhow::Error::from(error)), "delivery not attempted");
+                }
             }
         });
     }
@@ -255,7 +281,7 @@ pub async fn run(
 ) {
     let pool = dispatcher.pool().clone();
     let mut inbox = Some(inbox);
-    let mut in_flight = InFlight::new(dispatcher);
+    let mut in_flight = InFlight::waking(dispatcher, Arc::clone(&wake));
     while !shutdown.is_cancelled() {
         // Hand-offs first: their leases are already running.
         in_flight.take_waiting(&mut inbox);

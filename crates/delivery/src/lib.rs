@@ -29,6 +29,7 @@ pub mod recorder;
 pub mod retention;
 pub mod stats;
 pub mod store;
+pub mod throttle;
 
 use std::sync::Arc;
 

@@ -399,6 +399,7 @@ pub async fn insert_deliveries(
                     delivery_id: id.clone(),
                     token: token.clone(),
                     attempt_count: 0,
+                    slot: None,
                 },
                 work: Work::new(
                     event.id.clone(),

@@ -18,6 +18,7 @@ use domain::health::Observed;
 use domain::ids::{CustomerId, DeliveryId, EndpointId, EventId, token};
 use domain::state::{DeliveryStatus, DisabledReason, FailureReason};
 use domain::target::{TargetError, WebhookUrl};
+use domain::throttle::RateLimit;
 use domain::time::micros;
 use platform::database::bad_column;
 use sqlx::mysql::MySqlRow;
@@ -38,6 +39,9 @@ pub struct Claim {
     pub token: String,
     /// Attempts made before this one.
     pub attempt_count: u32,
+    /// The send slot the delivery holds from its endpoint's rate limiter, if it waited for one
+    /// ([`crate::throttle`]).
+    pub slot: Option<DateTime<Utc>>,
 }
 
 /// A won claim with everything its attempt needs, read in the same pass.
@@ -210,6 +214,8 @@ pub struct Work {
     pub endpoint_active: bool,
     /// When the endpoint's current run of failures began (`None` while healthy).
     pub failing_since: Option<DateTime<Utc>>,
+    /// The endpoint's rate limit, if it has one.
+    pub rate_limit: Option<RateLimit>,
     /// Sealed signing secrets that are still active, newest first (shared by every delivery
     /// of the endpoint in one claim).
     pub sealed_secrets: Arc<[Vec<u8>]>,
@@ -226,6 +232,8 @@ pub struct Target {
     pub active: bool,
     /// When the endpoint's current run of failures began.
     pub failing_since: Option<DateTime<Utc>>,
+    /// The endpoint's rate limit, if it has one.
+    pub rate_limit: Option<RateLimit>,
     /// Sealed signing secrets that are still active, newest first.
     pub sealed_secrets: Arc<[Vec<u8>]>,
     /// The endpoint's custom headers, sealed; `None` when it has none.
@@ -236,7 +244,7 @@ pub struct Target {
 /// [`fold_targets`]).
 macro_rules! targets {
     () => {
-        "select ep.id, ep.event_types, ep.url, ep.failing_since, ep.headers,
+        "select ep.id, ep.event_types, ep.url, ep.failing_since, ep.headers, ep.rate_limit_per_second,
                 (ep.enabled and ep.deleted_at is null) as active, s.ciphertext,
                 s.created_at as secret_created_at
            from webhook_endpoints ep
@@ -358,6 +366,9 @@ fn fold_targets(rows: Vec<MySqlRow>) -> sqlx::Result<Vec<EndpointTarget>> {
                     url: WebhookUrl::parse(row.try_get("url")?),
                     active: row.try_get::<i64, _>("active")? != 0,
                     failing_since: row.try_get("failing_since")?,
+                    rate_limit: row
+                        .try_get::<Option<u32>, _>("rate_limit_per_second")?
+                        .and_then(RateLimit::new),
                     sealed_secrets: Arc::from(Vec::new()),
                     sealed_headers: row.try_get::<Option<Vec<u8>>, _>("headers")?.map(Arc::from),
                 };
@@ -399,6 +410,7 @@ impl Work {
             url: target.url.clone(),
             endpoint_active: target.active,
             failing_since: target.failing_since,
+            rate_limit: target.rate_limit,
             sealed_secrets: Arc::clone(&target.sealed_secrets),
             sealed_headers: target.sealed_headers.clone(),
         }
@@ -410,8 +422,9 @@ impl Work {
 /// ([`load_targets`]).
 async fn load_claimed(pool: &MySqlPool, token: &str) -> sqlx::Result<Vec<Claimed>> {
     let mut conn = pool.acquire().await?;
-    let rows: Vec<(String, u32, String, String, Vec<u8>)> = sqlx::query_as(
-        r"select d.id, d.attempt_count, d.event_id, d.endpoint_id, e.payload
+    type Row = (String, u32, Option<DateTime<Utc>>, String, String, Vec<u8>);
+    let rows: Vec<Row> = sqlx::query_as(
+        r"select d.id, d.attempt_count, d.throttled_until, d.event_id, d.endpoint_id, e.payload
           from webhook_deliveries d
           join webhook_events e on e.id = d.event_id
           where d.lease_token = ?
@@ -424,7 +437,7 @@ async fn load_claimed(pool: &MySqlPool, token: &str) -> sqlx::Result<Vec<Claimed
     let targets = load_targets(&mut conn, endpoints).await?;
     let decode = |e: domain::ids::IdParseError| sqlx::Error::Decode(Box::new(e));
     let mut claimed = Vec::with_capacity(rows.len());
-    for (id, attempt_count, event_id, endpoint_id, payload) in rows {
+    for (id, attempt_count, slot, event_id, endpoint_id, payload) in rows {
         // Nothing deletes endpoint rows (they are soft-deleted), so one is always found; if
         // not, the lease simply expires.
         let Some(target) = targets.get(&endpoint_id) else {
@@ -435,6 +448,7 @@ async fn load_claimed(pool: &MySqlPool, token: &str) -> sqlx::Result<Vec<Claimed
                 delivery_id: DeliveryId::parse(&id).map_err(decode)?,
                 token: token.to_owned(),
                 attempt_count,
+                slot,
             },
             work: Work::new(
                 EventId::parse(&event_id).map_err(decode)?,
@@ -573,7 +587,7 @@ pub async fn record_attempts(
         "update webhook_deliveries
          set status = {case}, attempt_count = attempt_count + 1,
              next_attempt_at = utc_timestamp(6) + interval ({case}) microsecond,
-             lease_token = null, lease_until = null,
+             lease_token = null, lease_until = null, throttled_until = null,
              last_status_code = {case}, last_attempt_at = {case}, failure_reason = {case},
              updated_at = utc_timestamp(6)
          where id in ({})",

@@ -27,5 +27,6 @@ pub mod signing;
 pub mod state;
 pub mod stats;
 pub mod target;
+pub mod throttle;
 pub mod time;
 pub mod validation;

@@ -134,6 +134,22 @@ async fn handle_record(deps: &Deps, record: &SqsMessage) -> bool {
     let delay = match deps.dispatcher.deliver(&message.delivery_id).await {
         Ok(Outcome::Delivered | Outcome::Failed | Outcome::Skipped) => return false,
         Ok(Outcome::RetryScheduled(delay) | Outcome::NotDue(delay)) => delay,
+        Ok(Outcome::Throttled(delay)) => {
+            // Waiting for a rate limit's slot is not an attempt: a new message carries the
+            // delivery to its slot, so that this one's receive count does not grow toward the
+            // dead-letter queue.
+            match deps
+                .visibility
+                .requeue(record.body.as_deref().unwrap_or_default(), delay)
+                .await
+            {
+                Ok(()) => return false,
+                Err(error) => {
+                    tracing::warn!(error = %error, "could not send the message again; keeping it");
+                    delay
+                }
+            }
+        }
         Err(error) => {
             tracing::error!(error = %format!("{:#}", anyhow::Error::from(error)), "delivery not attempted");
             return true;

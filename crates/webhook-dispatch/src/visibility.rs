@@ -1,14 +1,24 @@
-//! Changing a message's visibility: how the queue carries the retry schedule.
+//! Changing a message's visibility: how the queue carries the retry schedule; and sending a
+//! message again, delayed, for a delivery that waits for its endpoint's rate limit (which is not
+//! an attempt, so must not count as a receive toward the dead-letter queue).
 
 use std::time::Duration;
 
 use domain::retry::MAX_VISIBILITY_DELAY;
 use futures::future::BoxFuture;
 
-/// Makes a received message visible again after a delay.
+/// The longest an SQS message can be delayed (`DelaySeconds`).
+pub const MAX_MESSAGE_DELAY: Duration = Duration::from_secs(900);
+
+/// Makes a received message visible again after a delay, or sends it again.
 pub trait Visibility: Send + Sync {
     /// Sets the visibility timeout of the message behind `receipt_handle` to `delay`.
     fn change(&self, receipt_handle: &str, delay: Duration) -> BoxFuture<'_, anyhow::Result<()>>;
+
+    /// Sends `body` as a new message, delivered after `delay` in whole seconds rounded down (up
+    /// to a second early, which a claim accepts; at most [`MAX_MESSAGE_DELAY`]): its receive count
+    /// starts afresh.
+    fn requeue(&self, body: &str, delay: Duration) -> BoxFuture<'_, anyhow::Result<()>>;
 }
 
 /// SQS `ChangeMessageVisibility` on one queue.
@@ -39,14 +49,42 @@ impl Visibility for SqsVisibility {
             Ok(())
         })
     }
+
+    fn requeue(&self, body: &str, delay: Duration) -> BoxFuture<'_, anyhow::Result<()>> {
+        let body = body.to_owned();
+        Box::pin(async move {
+            self.client
+                .send_message()
+                .queue_url(&self.queue_url)
+                .message_body(body)
+                .delay_seconds(message_delay(delay))
+                .send()
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+/// The `DelaySeconds` that delivers a message after `delay`: whole seconds rounded down (a claim
+/// takes a delivery due within a second, and a rate-limited one waits out the rest of its slot
+/// in place, so that the queue's rounding never makes it late), capped at [`MAX_MESSAGE_DELAY`]
+/// (a message that comes back long before its delivery is due finds it not due, and waits by its
+/// visibility).
+fn message_delay(delay: Duration) -> i32 {
+    i32::try_from(delay.as_secs().min(MAX_MESSAGE_DELAY.as_secs())).unwrap_or(0)
+}
+
+/// `delay` in whole seconds, rounded up.
+fn whole_seconds(delay: Duration) -> u64 {
+    delay
+        .as_secs()
+        .saturating_add(u64::from(delay.subsec_nanos() > 0))
 }
 
 /// The visibility timeout, in seconds, that makes a message return after `delay`.
 fn visibility_timeout(delay: Duration) -> i32 {
     // Whole seconds, rounded up: a message must not return before its delivery is due.
-    let seconds = delay
-        .as_secs()
-        .saturating_add(u64::from(delay.subsec_nanos() > 0));
+    let seconds = whole_seconds(delay);
     // Capped as every delay is (an earlier return is only a NotDue).
     i32::try_from(seconds.min(MAX_VISIBILITY_DELAY.as_secs())).unwrap_or(0)
 }
@@ -69,6 +107,14 @@ mod tests {
         for (delay, expected) in cases {
             assert_eq!(visibility_timeout(delay), expected, "{delay:?}");
         }
+    }
+
+    #[test]
+    fn a_message_is_delayed_by_whole_seconds_rounded_down_up_to_fifteen_minutes() {
+        assert_eq!(message_delay(Duration::ZERO), 0);
+        assert_eq!(message_delay(Duration::from_millis(1_999)), 1);
+        assert_eq!(message_delay(Duration::from_secs(900)), 900);
+        assert_eq!(message_delay(Duration::from_secs(3_600)), 900);
     }
 
     #[test]

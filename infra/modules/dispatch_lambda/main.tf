@@ -87,10 +87,18 @@ data "aws_iam_policy_document" "this" {
     resources = [var.queue_arn]
   }
 
+  # A delivery waiting for its endpoint's rate limit travels to its slot in a new, delayed
+  # message, so that waiting does not count as a receive toward the dead-letter queue.
+  statement {
+    sid       = "RequeueRateLimitedDeliveries"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.queue_arn]
+  }
+
   # SQS encrypts each message's data key under the queue's ARN as encryption context.
   statement {
-    sid       = "DecryptMessagesOfThisQueue"
-    actions   = ["kms:Decrypt"]
+    sid       = "EncryptAndDecryptMessagesOfThisQueue"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
 
     condition {

@@ -25,6 +25,14 @@ impl Visibility for Visibilities {
             .push((receipt_handle.to_owned(), delay));
         Box::pin(async { Ok(()) })
     }
+
+    fn requeue(&self, body: &str, delay: Duration) -> BoxFuture<'_, anyhow::Result<()>> {
+        self.0
+            .lock()
+            .expect("lock")
+            .push((format!("requeue {body}"), delay));
+        Box::pin(async { Ok(()) })
+    }
 }
 
 fn deps(db: &TestDb, visibility: Arc<Visibilities>) -> Deps {
@@ -187,6 +195,53 @@ async fn server_errors_and_timeouts_are_batch_item_failures() {
     // Both failures set the message's visibility to the next delay before being reported.
     let changed = visibilities.0.lock().expect("lock").clone();
     assert_eq!(changed.len(), 2, "{changed:?}");
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_rate_limited_delivery_waits_in_a_new_message_not_as_a_failure() {
+    let db = TestDb::new().await;
+    let receiver = Receiver::start().await;
+    let seeded = seed(&db, &receiver.url, 3).await;
+    sqlx::query("update webhook_endpoints set rate_limit_per_second = 1")
+        .execute(&db.pool)
+        .await
+        .expect("a limit of one a second");
+    let visibilities = Arc::new(Visibilities::default());
+    let deps = deps(&db, visibilities.clone());
+    let batch: Vec<String> = seeded.deliveries.iter().map(body).collect();
+
+    let response = handle_records(&deps, records(&batch), soon()).await;
+    // One goes now; the other two hold the next two slots, a second apart, and travel to them
+    // in new messages: no failure, no visibility change, no attempt.
+    assert!(failures(&response).is_empty(), "{response:?}");
+    assert_eq!(receiver.received().len(), 1);
+    let mut requeued = visibilities.0.lock().expect("lock").clone();
+    requeued.sort_by_key(|(_, delay)| *delay);
+    assert_eq!(requeued.len(), 2, "{requeued:?}");
+    for ((what, delay), slot) in requeued.iter().zip([1, 2]) {
+        assert!(what.starts_with("requeue "), "{what}");
+        let early = Duration::from_secs(slot).saturating_sub(*delay);
+        assert!(
+            early >= delivery::throttle::EARLY && early < Duration::from_millis(500),
+            "slot {slot} s away, due again after {delay:?}"
+        );
+    }
+    let states: Vec<(String, u32, bool)> = sqlx::query_as(
+        "select status, attempt_count, throttled_until is not null from webhook_deliveries
+          order by status, id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("deliveries");
+    assert_eq!(
+        states,
+        [
+            ("delivered".into(), 1, false),
+            ("pending".into(), 0, true),
+            ("pending".into(), 0, true)
+        ]
+    );
     db.drop_database().await;
 }
 

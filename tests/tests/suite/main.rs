@@ -21,3 +21,4 @@ mod ssrf;
 mod stats;
 mod support;
 mod sweeper;
+mod throttling;

@@ -106,6 +106,7 @@ pub async fn seed_with(db: &TestDb, url: &str, orders: usize, handoff: Handoff) 
         disabled_reason: None,
         failing_since: None,
         sealed_headers: None,
+        rate_limit: None,
         created_at: now,
         updated_at: now,
     };

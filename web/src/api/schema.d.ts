@@ -635,6 +635,7 @@ export interface components {
          *       "headers": {
          *         "X-Api-Key": "erp-4f9c2b7d1e8a6c30"
          *       },
+         *       "rate_limit_per_second": 50,
          *       "url": "https://hooks.example.com/mechanica"
          *     }
          */
@@ -646,6 +647,12 @@ export interface components {
             headers?: {
                 [key: string]: string;
             } | null;
+            /**
+             * Format: int64
+             * @description The most deliveries a second the endpoint receives (1–10 000), enforced across every
+             *     dispatcher; absent or `null`: unlimited.
+             */
+            rate_limit_per_second?: number | null;
             /**
              * Format: uri
              * @description An http(s) URL without credentials or fragment whose host is not, and does not resolve to, a non-public address: checked at registration (a host that does not resolve yet is accepted with a warning) and at every send
@@ -823,6 +830,12 @@ export interface components {
             headers: components["schemas"]["BTreeMap"];
             /** @description `ep_…` */
             id: string;
+            /**
+             * Format: int32
+             * @description The most deliveries a second it receives, enforced across every dispatcher (a burst of
+             *     a tenth of it, at least 1, may go at once); `null`: unlimited.
+             */
+            rate_limit_per_second?: number | null;
             /** @description The signing secret: present only in the response that created or rotated it. */
             secret?: string | null;
             /**
@@ -1069,6 +1082,12 @@ export interface components {
                 headers: components["schemas"]["BTreeMap"];
                 /** @description `ep_…` */
                 id: string;
+                /**
+                 * Format: int32
+                 * @description The most deliveries a second it receives, enforced across every dispatcher (a burst of
+                 *     a tenth of it, at least 1, may go at once); `null`: unlimited.
+                 */
+                rate_limit_per_second?: number | null;
                 /** @description The signing secret: present only in the response that created or rotated it. */
                 secret?: string | null;
                 /**
@@ -1327,6 +1346,11 @@ export interface components {
             headers?: {
                 [key: string]: string | null;
             };
+            /**
+             * Format: int64
+             * @description A new rate limit (1–10 000 deliveries a second); `null` removes it.
+             */
+            rate_limit_per_second?: number | null;
             /**
              * Format: uri
              * @description An http(s) URL without credentials or fragment whose host is not, and does not resolve to, a non-public address: checked at registration (a host that does not resolve yet is accepted with a warning) and at every send

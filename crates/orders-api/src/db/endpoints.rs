@@ -8,6 +8,7 @@ use sqlx::{MySqlConnection, QueryBuilder};
 
 use domain::state::DisabledReason;
 use domain::target::WebhookUrl;
+use domain::throttle::RateLimit;
 use platform::database::bad_column;
 
 /// The index every lookup of a customer's endpoints must use.
@@ -35,6 +36,8 @@ pub struct Endpoint {
     pub failing_since: Option<DateTime<Utc>>,
     /// Its custom headers, sealed (`domain::headers`); `None` when it has none.
     pub sealed_headers: Option<Vec<u8>>,
+    /// The most deliveries a second it receives; `None`: unlimited.
+    pub rate_limit: Option<RateLimit>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -52,11 +55,12 @@ struct EndpointRow {
     disabled_reason: Option<String>,
     failing_since: Option<DateTime<Utc>>,
     headers: Option<Vec<u8>>,
+    rate_limit_per_second: Option<u32>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, customer_id, url, description, event_types, enabled, disabled_reason, failing_since, headers, created_at, updated_at";
+const COLUMNS: &str = "id, customer_id, url, description, event_types, enabled, disabled_reason, failing_since, headers, rate_limit_per_second, created_at, updated_at";
 
 impl TryFrom<EndpointRow> for Endpoint {
     type Error = sqlx::Error;
@@ -76,6 +80,14 @@ impl TryFrom<EndpointRow> for Endpoint {
                 .map_err(bad_column)?,
             failing_since: row.failing_since,
             sealed_headers: row.headers,
+            rate_limit: row
+                .rate_limit_per_second
+                .map(|r| {
+                    RateLimit::new(r).ok_or_else(|| {
+                        sqlx::Error::Decode(format!("rate limit {r} is out of range").into())
+                    })
+                })
+                .transpose()?,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -91,8 +103,8 @@ pub async fn insert(conn: &mut MySqlConnection, endpoint: &Endpoint) -> sqlx::Re
     sqlx::query(
         r"insert into webhook_endpoints
             (id, customer_id, url, description, event_types, enabled, headers,
-             created_at, updated_at)
-          values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             rate_limit_per_second, created_at, updated_at)
+          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(endpoint.id.as_str())
     .bind(endpoint.customer_id.as_str())
@@ -101,6 +113,7 @@ pub async fn insert(conn: &mut MySqlConnection, endpoint: &Endpoint) -> sqlx::Re
     .bind(event_type_names(endpoint.event_types.as_deref()))
     .bind(endpoint.enabled)
     .bind(endpoint.sealed_headers.as_deref())
+    .bind(endpoint.rate_limit.map(RateLimit::per_second))
     .bind(endpoint.created_at)
     .bind(endpoint.updated_at)
     .execute(conn)
@@ -197,6 +210,8 @@ pub struct Patch {
     pub event_types: Option<Option<Vec<EventType>>>,
     /// New custom headers, sealed (`Some(None)`: none left).
     pub sealed_headers: Option<Option<Vec<u8>>>,
+    /// New rate limit (`Some(None)`: unlimited).
+    pub rate_limit: Option<Option<RateLimit>>,
     /// Enable (clearing the disabled reason).
     pub enable: bool,
 }
@@ -232,6 +247,11 @@ pub async fn update(
     }
     if let Some(sealed) = &patch.sealed_headers {
         query.push(", headers = ").push_bind(sealed.clone());
+    }
+    if let Some(limit) = patch.rate_limit {
+        query
+            .push(", rate_limit_per_second = ")
+            .push_bind(limit.map(RateLimit::per_second));
     }
     if patch.enable {
         // Re-enabling resets the auto-disable clock.

@@ -56,7 +56,8 @@ fn view(state: &AppState, endpoint: Endpoint) -> Result<EndpointView> {
     "url": "https://hooks.example.com/mechanica",
     "description": "Order updates for the ERP",
     "event_types": ["order.created", "order.status_changed"],
-    "headers": {"X-Api-Key": "erp-4f9c2b7d1e8a6c30"}
+    "headers": {"X-Api-Key": "erp-4f9c2b7d1e8a6c30"},
+    "rate_limit_per_second": 50
 }))]
 pub(crate) struct CreateEndpoint {
     /// An `http(s)` URL whose host is not, and does not resolve to, a non-public address (a
@@ -71,6 +72,10 @@ pub(crate) struct CreateEndpoint {
     /// stored sealed and shown masked.
     #[schema(schema_with = super::openapi::custom_headers_schema)]
     headers: Option<BTreeMap<String, String>>,
+    /// The most deliveries a second the endpoint receives (1–10 000), enforced across every
+    /// dispatcher; absent or `null`: unlimited.
+    #[schema(minimum = 1, maximum = 10_000)]
+    rate_limit_per_second: Option<i64>,
 }
 
 /// Changes to an endpoint; absent fields stay as they are.
@@ -94,6 +99,10 @@ pub(crate) struct UpdateEndpoint {
     #[serde(default, deserialize_with = "super::extract::nullable")]
     #[schema(schema_with = super::openapi::custom_headers_patch_schema)]
     headers: Option<Option<HeadersPatch>>,
+    /// A new rate limit (1–10 000 deliveries a second); `null` removes it.
+    #[serde(default, deserialize_with = "super::extract::nullable")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10_000)]
+    rate_limit_per_second: Option<Option<i64>>,
 }
 
 /// Registers a webhook endpoint; the signing secret is shown only in this response.
@@ -118,6 +127,7 @@ pub(crate) async fn create(
                 description: body.description,
                 event_types: body.event_types,
                 headers: body.headers,
+                rate_limit_per_second: body.rate_limit_per_second,
             },
         )
         .await?;
@@ -215,6 +225,7 @@ pub(crate) async fn update(
             }
             headers => headers.flatten(),
         },
+        rate_limit_per_second: body.rate_limit_per_second,
     };
     let (endpoint, warnings) = state
         .service

@@ -137,6 +137,9 @@ pub struct EndpointView {
     #[serde(with = "domain::time::millis::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub failing_since: Option<DateTime<Utc>>,
+    /// The most deliveries a second it receives, enforced across every dispatcher (a burst of
+    /// a tenth of it, at least 1, may go at once); `null`: unlimited.
+    pub rate_limit_per_second: Option<u32>,
     /// Created at.
     #[serde(with = "domain::time::millis")]
     #[schema(value_type = String, format = DateTime)]
@@ -170,6 +173,7 @@ impl EndpointView {
             enabled: endpoint.enabled,
             disabled_reason: endpoint.disabled_reason,
             failing_since: endpoint.failing_since,
+            rate_limit_per_second: endpoint.rate_limit.map(|limit| limit.per_second()),
             created_at: endpoint.created_at,
             updated_at: endpoint.updated_at,
             headers,

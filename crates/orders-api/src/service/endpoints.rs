@@ -14,6 +14,7 @@ use domain::signing::SigningSecret;
 use domain::state::DisabledReason;
 use domain::stats::{self, Bucket, Tally};
 use domain::target::WebhookUrl;
+use domain::throttle::{MAX_PER_SECOND, RateLimit};
 use domain::validation::{self, FieldErrors};
 use sqlx::MySqlConnection;
 
@@ -36,6 +37,8 @@ pub struct EndpointInput {
     pub event_types: Option<Vec<String>>,
     /// Custom headers sent with every attempt.
     pub headers: Option<BTreeMap<String, String>>,
+    /// The most deliveries a second; `None`: unlimited.
+    pub rate_limit_per_second: Option<i64>,
 }
 
 /// Changes to an endpoint as the caller sent them; `None` leaves a field alone.
@@ -51,6 +54,8 @@ pub struct EndpointPatchInput {
     pub enabled: Option<bool>,
     /// Custom headers to set, or to remove (`None`).
     pub headers: Option<HeadersPatch>,
+    /// A new rate limit (`Some(None)`: unlimited).
+    pub rate_limit_per_second: Option<Option<i64>>,
 }
 
 /// A queued test event.
@@ -69,6 +74,18 @@ pub struct Rotated {
     pub secret: SigningSecret,
     /// Until when the previous secrets keep signing.
     pub previous_secret_expires_at: DateTime<Utc>,
+}
+
+/// A rate limit of `per_second` deliveries a second, or what is wrong with it in `errors`.
+fn rate_limit(per_second: i64, errors: &mut FieldErrors) -> Option<RateLimit> {
+    let limit = u32::try_from(per_second).ok().and_then(RateLimit::new);
+    if limit.is_none() {
+        errors.add(
+            "rate_limit_per_second",
+            format!("must be 1 to {MAX_PER_SECOND} deliveries a second, or null for no limit"),
+        );
+    }
+    limit
 }
 
 /// Parses event type names, adding what is wrong to `errors`.
@@ -202,6 +219,9 @@ impl Service {
             .headers
             .map(|raw| headers::parse("headers", raw, &mut errors))
             .unwrap_or_default();
+        let rate_limit = input
+            .rate_limit_per_second
+            .and_then(|limit| rate_limit(limit, &mut errors));
         let (Some(url), true) = (url, errors.is_empty()) else {
             return Err(ServiceError::Invalid(errors));
         };
@@ -217,6 +237,7 @@ impl Service {
             enabled: true,
             disabled_reason: None,
             failing_since: None,
+            rate_limit,
             created_at: now,
             updated_at: now,
         };
@@ -287,6 +308,9 @@ impl Service {
         let headers_patch = input
             .headers
             .map(|raw| headers::parse_patch("headers", raw, &mut errors));
+        let rate_limit_patch = input
+            .rate_limit_per_second
+            .map(|limit| limit.and_then(|limit| rate_limit(limit, &mut errors)));
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
@@ -295,6 +319,7 @@ impl Service {
             description: input.description,
             event_types,
             sealed_headers: None,
+            rate_limit: rate_limit_patch,
             enable: input.enabled == Some(true),
         };
         in_transaction!(self.pool, |tx| {

@@ -16,10 +16,12 @@ export interface EndpointFormValues {
   eventTypes: EventType[];
   /** Custom headers to set, or to remove (`null`); stored ones left alone do not appear. */
   headers: Record<string, string | null>;
+  /** Deliveries a second, as typed (the API checks it); empty: unlimited. */
+  rateLimit: string;
 }
 
 interface EndpointFormProps {
-  initial?: Pick<Endpoint, 'url' | 'description' | 'event_types' | 'headers'>;
+  initial?: Pick<Endpoint, 'url' | 'description' | 'event_types' | 'headers' | 'rate_limit_per_second'>;
   submitLabel: string;
   pendingLabel: string;
   /** What failure means, e.g. "The endpoint was not added." */
@@ -28,15 +30,16 @@ interface EndpointFormProps {
   onCancel: () => void;
 }
 
-const FIELDS = ['url', 'description', 'event_types', 'headers'];
+const FIELDS = ['url', 'description', 'event_types', 'headers', 'rate_limit_per_second'];
 
-/** URL, description, event types and custom headers: the "Add endpoint" and "Edit endpoint" forms. */
+/** URL, description, event types, custom headers and rate limit: the "Add endpoint" and "Edit endpoint" forms. */
 export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSubmit, onCancel }: EndpointFormProps) {
   const catalog = useEventTypes();
   const [url, setUrl] = useState(initial?.url ?? '');
   const [description, setDescription] = useState(initial?.description ?? '');
   const [eventTypes, setEventTypes] = useState<EventType[]>(initial?.event_types ?? []);
   const [headerRows, setHeaderRows] = useState<HeaderRow[]>(() => storedRows(initial?.headers));
+  const [rateLimit, setRateLimit] = useState(initial?.rate_limit_per_second?.toString() ?? '');
   const [error, setError] = useState<unknown>(null);
   const [pending, setPending] = useState(false);
   // `pending` disables the submit button only from the next render: this stops a double submit.
@@ -60,6 +63,7 @@ export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSu
         description: description.trim(),
         eventTypes,
         headers: headerChanges(headerRows),
+        rateLimit: rateLimit.trim(),
       });
     } catch (e) {
       setError(e);
@@ -147,6 +151,20 @@ export function EndpointForm({ initial, submitLabel, pendingLabel, failure, onSu
         )}
       </fieldset>
       <HeadersEditor rows={headerRows} onChange={setHeaderRows} errors={byField.headers} />
+      <TextField
+        name="rate_limit_per_second"
+        label="Rate limit (deliveries per second)"
+        hint="The most deliveries a second this endpoint receives, from 1 to 10,000; a tenth of it may go at once. Deliveries beyond it wait their turn and are not counted as attempts. Leave empty for no limit."
+        optional
+        type="number"
+        inputMode="numeric"
+        min={1}
+        max={10000}
+        step={1}
+        value={rateLimit}
+        onChange={(e) => setRateLimit(e.target.value)}
+        errors={byField.rate_limit_per_second}
+      />
       <FormActions pending={pending} submitLabel={submitLabel} pendingLabel={pendingLabel} onCancel={onCancel} />
     </form>
   );

@@ -38,6 +38,25 @@ function renderFlow() {
   );
 }
 
+/** The page of endpoint `ep_1`. */
+function renderOverview() {
+  const router = createMemoryRouter(
+    [
+      {
+        path: '/webhooks/:endpointId',
+        element: <EndpointLayoutRoute />,
+        children: [{ index: true, element: <EndpointOverviewRoute /> }],
+      },
+    ],
+    { initialEntries: ['/webhooks/ep_1'] },
+  );
+  render(
+    <QueryClientProvider client={createQueryClient()}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>,
+  );
+}
+
 describe('EndpointOverviewRoute', () => {
   it('shows what the last creation or change was accepted despite, until a change without it', async () => {
     mockApi({
@@ -149,21 +168,7 @@ describe('EndpointOverviewRoute', () => {
         });
       },
     });
-    const router = createMemoryRouter(
-      [
-        {
-          path: '/webhooks/:endpointId',
-          element: <EndpointLayoutRoute />,
-          children: [{ index: true, element: <EndpointOverviewRoute /> }],
-        },
-      ],
-      { initialEntries: ['/webhooks/ep_1'] },
-    );
-    render(
-      <QueryClientProvider client={createQueryClient()}>
-        <RouterProvider router={router} />
-      </QueryClientProvider>,
-    );
+    renderOverview();
     const user = userEvent.setup();
     expect(
       await screen.findByRole('img', { name: /Success rate per hour, last 24 hours: 75\.0 % of 4 attempts/ }),
@@ -178,5 +183,37 @@ describe('EndpointOverviewRoute', () => {
     expect(sent.map((q) => q.get('bucket'))).toEqual(['hour', 'hour']);
     const spans = sent.map((q) => Date.parse(q.get('until') ?? '') - Date.parse(q.get('since') ?? ''));
     expect(spans).toEqual([86_400_000, 604_800_000]);
+  });
+
+  it('sets, shows and removes a rate limit as a merge patch', async () => {
+    let stored: number | null = null;
+    const api = mockApi({
+      'GET /v1/event-types': () => json({ data: [], next_cursor: null }),
+      'GET /v1/webhook-endpoints/ep_1': () => json({ ...endpoint, rate_limit_per_second: stored }),
+      'PATCH /v1/webhook-endpoints/ep_1': async (request) => {
+        const body = (await request.json()) as { rate_limit_per_second?: number | null };
+        if (body.rate_limit_per_second !== undefined) stored = body.rate_limit_per_second;
+        return json({ ...endpoint, rate_limit_per_second: stored });
+      },
+    });
+    renderOverview();
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Edit endpoint' }));
+    await user.type(screen.getByLabelText(/Rate limit/), '50');
+    await user.click(screen.getByRole('button', { name: 'Save changes' }));
+    expect(await screen.findByText('50 deliveries a second')).toBeInTheDocument();
+
+    // Saving again without touching it sends no limit; clearing it removes it.
+    await user.click(screen.getByRole('button', { name: 'Edit endpoint' }));
+    await user.click(screen.getByRole('button', { name: 'Save changes' }));
+    await screen.findByText('50 deliveries a second');
+    await user.click(screen.getByRole('button', { name: 'Edit endpoint' }));
+    await user.clear(screen.getByLabelText(/Rate limit/));
+    await user.click(screen.getByRole('button', { name: 'Save changes' }));
+    await screen.findByRole('button', { name: 'Edit endpoint' });
+    const bodies = await Promise.all(
+      api.sent('PATCH /v1/webhook-endpoints/ep_1').map((r) => r.json() as Promise<Record<string, unknown>>),
+    );
+    expect(bodies.map((b) => b.rate_limit_per_second)).toEqual([50, undefined, null]);
   });
 });

@@ -5,6 +5,7 @@ import { ConfirmDialog } from '@/components/confirm-dialog';
 import { ErrorView, Loading } from '@/components/feedback';
 import { SecretPanel } from '@/components/secret-panel';
 import { Time } from '@/components/time';
+import { formatNumber } from '@/lib/format';
 import { useSingleFlight } from '@/lib/single-flight';
 import {
   useDeleteEndpoint,
@@ -79,6 +80,7 @@ function Overview({ endpoint }: { endpoint: Endpoint }) {
                 description: values.description || null,
                 event_types: values.eventTypes.length ? values.eventTypes : null,
                 ...(Object.keys(values.headers).length ? { headers: values.headers } : {}),
+                ...rateLimitChange(values.rateLimit, endpoint.rate_limit_per_second),
               });
               setWarnings(updated.warnings ?? []);
               setEditing(false);
@@ -98,6 +100,14 @@ function Overview({ endpoint }: { endpoint: Endpoint }) {
             <dt>Custom headers</dt>
             <dd>
               <HeaderList headers={endpoint.headers} />
+            </dd>
+            <dt>Rate limit</dt>
+            <dd>
+              {endpoint.rate_limit_per_second == null ? (
+                <span className="muted">None</span>
+              ) : (
+                `${formatNumber(endpoint.rate_limit_per_second)} deliveries a second`
+              )}
             </dd>
             <dt>State</dt>
             <dd>
@@ -126,6 +136,12 @@ function Overview({ endpoint }: { endpoint: Endpoint }) {
       <DeleteCard endpoint={endpoint} />
     </div>
   );
+}
+
+/** The rate limit as a merge patch: set, removed (`null`), or left out when unchanged. */
+function rateLimitChange(typed: string, stored: number | null | undefined) {
+  const limit = typed ? Number(typed) : null;
+  return limit === (stored ?? null) ? {} : { rate_limit_per_second: limit };
 }
 
 /** The endpoint's success rate and latency, hour by hour, over the last day or week. */

@@ -34,6 +34,7 @@ export function NewEndpointRoute() {
             ...(values.description ? { description: values.description } : {}),
             ...(values.eventTypes.length ? { event_types: values.eventTypes } : {}),
             ...(Object.keys(values.headers).length ? { headers: setHeaders(values.headers) } : {}),
+            ...(values.rateLimit ? { rate_limit_per_second: Number(values.rateLimit) } : {}),
           };
           const endpoint = await create.mutateAsync({ body, idempotencyKey: submission.for(body) });
           submission.succeeded();
