@@ -18,7 +18,7 @@ use crate::client::{AttemptResult, WebhookClient};
 use crate::health::Tracking;
 use crate::recorder::{RecordError, Recorder};
 use crate::store::{self, AttemptRecord, Claim, ClaimOutcome, Claimed, Next};
-use crate::throttle::{self, Limiter, Pace};
+use crate::throttle::{self, Deferral, Limiter, Pace};
 
 /// What became of a delivery after the dispatcher looked at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,24 +118,19 @@ impl Dispatcher {
         self.lease
     }
 
-    /// Releases a claimed delivery to wait `wait` for its endpoint's rate limit, holding the
-    /// slot it was given if `slot`; not an attempt.
+    /// Releases a claimed delivery to wait for its endpoint's rate limit as `deferral` says;
+    /// not an attempt.
     async fn wait_for_slot(
         &self,
         claim: &Claim,
-        wait: Duration,
-        slot: bool,
+        deferral: Deferral,
     ) -> Result<Outcome, DispatchError> {
-        let Some(due_in) = throttle::defer(&self.pool, claim, wait, slot).await? else {
+        let Some(due_in) = throttle::defer(&self.pool, claim, deferral).await? else {
             tracing::warn!("lease lost before the delivery was put back to wait for its slot");
             return Ok(Outcome::Skipped);
         };
         metrics::counter!("webhook_throttled_total").increment(1);
-        tracing::debug!(
-            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-            slot,
-            "rate limited; waiting for a slot"
-        );
+        tracing::debug!(?deferral, "rate limited; waiting for a slot");
         Ok(Outcome::Throttled(due_in))
     }
 
@@ -196,17 +191,30 @@ impl Dispatcher {
             match self.limiter.pace(&claim, &work.endpoint_id, limit).await? {
                 Pace::SendAfter(wait) => {
                     if !wait.is_zero() {
-                        // The rate limit's own pacing, a slot at most a second away. Waiting is
-                        // not sending: the request slot is someone else's meanwhile.
+                        // The rate limit's own pacing, a slot at most about a second away.
+                        // Waiting is not sending: the request slot is someone else's meanwhile.
+                        // If none is free again within an interval, sending now would bunch
+                        // sends: the delivery asks for a new slot instead.
                         let window = slot.take().map(|held| Arc::clone(held.semaphore()));
                         tokio::time::sleep(wait).await;
                         if let Some(window) = window {
-                            slot = window.acquire_owned().await.ok();
+                            let patience = limit.interval().to_std().unwrap_or_default();
+                            match tokio::time::timeout(patience, window.acquire_owned()).await {
+                                Ok(held) => slot = held.ok(),
+                                Err(_) => {
+                                    let again = Deferral::Retry(Duration::ZERO);
+                                    return self.wait_for_slot(&claim, again).await;
+                                }
+                            }
                         }
                     }
                 }
-                Pace::SlotIn(wait) => return self.wait_for_slot(&claim, wait, true).await,
-                Pace::Full(wait) => return self.wait_for_slot(&claim, wait, false).await,
+                Pace::SlotAt(at, wait) => {
+                    return self.wait_for_slot(&claim, Deferral::Slot(at, wait)).await;
+                }
+                Pace::Full(wait) => {
+                    return self.wait_for_slot(&claim, Deferral::Retry(wait)).await;
+                }
             }
         }
         let secrets = work

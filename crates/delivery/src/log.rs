@@ -216,8 +216,8 @@ pub enum Reopen {
 /// its settlement cannot mark this re-opening as published.
 /// Its placeholders take [`DeliveryStatus::Pending`] and [`Handoff::publish_pending`].
 const REOPEN: &str = "status = ?, next_attempt_at = utc_timestamp(6), failure_reason = null, \
-    publish_pending = ?, publish_token = null, publish_claimed_until = null, \
-    updated_at = utc_timestamp(6)";
+    throttled_until = null, publish_pending = ?, publish_token = null, \
+    publish_claimed_until = null, updated_at = utc_timestamp(6)";
 
 /// Re-opens one delivery for an immediate attempt with the same `webhook-id`.
 pub async fn reopen(

@@ -44,8 +44,8 @@ fn counters(tally: &Tally) -> impl Iterator<Item = u32> + '_ {
     .chain(tally.latency)
 }
 
-/// The buckets a batch adds to, in primary-key order (so that concurrent recorders lock them
-/// in the same order).
+/// The buckets a batch adds to, always in the same order (endpoint, span, start), so that
+/// concurrent recorders lock them alike.
 #[derive(Debug, Default)]
 pub struct Additions(BTreeMap<(String, Span, DateTime<Utc>), Tally>);
 

@@ -686,8 +686,10 @@ pub async fn record_attempts(
             );
         }
     }
-    stats::add(&mut tx, &additions).await?;
     let inserted = health::track(&mut tx, &attempts, tracking).await?;
+    // Last: the statistics rows are the batch's most contended (every recorder sending to the
+    // endpoint adds to them), so they are held for the shortest time.
+    stats::add(&mut tx, &additions).await?;
     tx.commit().await?;
     Ok(Recorded { written, inserted })
 }
@@ -723,6 +725,7 @@ pub async fn fail_claimed(
     let updated = sqlx::query(
         r"update webhook_deliveries
           set status = ?, failure_reason = ?, lease_token = null, lease_until = null,
+              throttled_until = null,
               updated_at = utc_timestamp(6)
           where id = ? and lease_token = ?",
     )
@@ -755,7 +758,8 @@ pub async fn disable_endpoint(
     .await?;
     sqlx::query(
         r"update webhook_deliveries
-          set status = ?, failure_reason = ?, updated_at = utc_timestamp(6)
+          set status = ?, failure_reason = ?, throttled_until = null,
+              updated_at = utc_timestamp(6)
           where endpoint_id = ? and status = ?",
     )
     .bind(DeliveryStatus::Failed.as_str())

@@ -39,15 +39,32 @@ pub const EARLY: Duration = Duration::from_millis(100);
 /// of one endpoint takes slots no further than this ahead, then waits its turn).
 pub const HORIZON: Duration = Duration::from_secs(600);
 
+/// A delivery turned away with every slot within the horizon taken comes back no sooner than
+/// this, and up to [`FULL_SPREAD`] later, so that a backlog beyond the horizon does not return
+/// all at once to ask again for the one slot that came free.
+pub const FULL_RETRY: Duration = Duration::from_secs(5);
+
+/// See [`FULL_RETRY`].
+pub const FULL_SPREAD: Duration = Duration::from_secs(60);
+
 /// What a claimed delivery of a rate-limited endpoint should do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pace {
     /// Send after this wait (zero: now), holding the claim.
     SendAfter(Duration),
-    /// Its slot is this far away: kept in the row, to be sent when it is due.
-    SlotIn(Duration),
+    /// Its slot is at this time, this far away: kept in the row, to be sent then.
+    SlotAt(DateTime<Utc>, Duration),
     /// No slot within the horizon: ask again after this long.
     Full(Duration),
+}
+
+/// What a delivery put back waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deferral {
+    /// Its slot at this time (due again [`EARLY`] before it), this far away.
+    Slot(DateTime<Utc>, Duration),
+    /// Another request for a slot after this long.
+    Retry(Duration),
 }
 
 /// Asks `endpoint`'s limiter for `count` slots at once, in a transaction of its own (the
@@ -177,14 +194,25 @@ impl Limiter {
         if let Some(slot) = claim.slot {
             let now = domain::time::now();
             if now - slot <= limit.interval() {
-                return Ok(Pace::SendAfter((slot - now).to_std().unwrap_or_default()));
+                let wait = (slot - now).to_std().unwrap_or_default();
+                // Claimed early (the queue's whole seconds, a claim's second of tolerance) it
+                // waits in place; claimed earlier than that (re-opened by hand while it waited)
+                // it is put back for its slot rather than held for long.
+                return Ok(if wait <= HOLD + EARLY + Duration::from_secs(1) {
+                    Pace::SendAfter(wait)
+                } else {
+                    Pace::SlotAt(slot, wait)
+                });
             }
             metrics::counter!("webhook_throttle_slots_missed_total").increment(1);
         }
         Ok(match self.reserve(endpoint, limit).await? {
             Reservation::Granted { wait, .. } if wait <= HOLD => Pace::SendAfter(wait),
-            Reservation::Granted { wait, .. } => Pace::SlotIn(wait),
-            Reservation::Full { retry_in } => Pace::Full(retry_in),
+            Reservation::Granted { slot, wait, .. } => Pace::SlotAt(slot, wait),
+            Reservation::Full { retry_in } => {
+                let spread = FULL_SPREAD.mul_f64(unit_random());
+                Pace::Full(retry_in.max(FULL_RETRY) + spread)
+            }
         })
     }
 }
@@ -229,34 +257,53 @@ async fn serve(pool: MySqlPool, mut receiver: mpsc::Receiver<Request>) {
     }
 }
 
-/// Puts a claimed delivery back without an attempt, its lease released: holding the slot `wait`
-/// away if `slot` (due again [`EARLY`] before it), else due again after `wait`. Returns when it
-/// is due again, or `None` if the lease was lost meanwhile.
+/// Puts a claimed delivery back without an attempt, its lease released: for its slot (kept in the
+/// row as the limiter handed it out, on the database's clock, and due again [`EARLY`] before
+/// it), or for another request after a while. Returns about when it is due again, or `None` if
+/// the lease was lost meanwhile.
 pub async fn defer(
     pool: &MySqlPool,
     claim: &Claim,
-    wait: Duration,
-    slot: bool,
+    deferral: Deferral,
 ) -> sqlx::Result<Option<Duration>> {
-    let due_in = if slot {
-        wait.saturating_sub(EARLY)
-    } else {
-        wait
-    };
-    let updated = sqlx::query(
-        r"update webhook_deliveries
-          set next_attempt_at = utc_timestamp(6) + interval ? microsecond,
-              throttled_until = if(?, utc_timestamp(6) + interval ? microsecond, null),
-              lease_token = null, lease_until = null, updated_at = utc_timestamp(6)
-          where id = ? and lease_token = ?",
-    )
-    .bind(micros(due_in))
-    .bind(slot)
-    .bind(micros(wait))
-    .bind(claim.delivery_id.as_str())
-    .bind(&claim.token)
-    .execute(pool)
+    let updated = platform::database::retry_lock_conflicts(|| {
+        let query = match deferral {
+            Deferral::Slot(slot, _) => sqlx::query(
+                r"update webhook_deliveries
+                  set next_attempt_at = ? - interval ? microsecond, throttled_until = ?,
+                      lease_token = null, lease_until = null, updated_at = utc_timestamp(6)
+                  where id = ? and lease_token = ?",
+            )
+            .bind(slot)
+            .bind(micros(EARLY))
+            .bind(slot),
+            Deferral::Retry(wait) => sqlx::query(
+                r"update webhook_deliveries
+                  set next_attempt_at = utc_timestamp(6) + interval ? microsecond,
+                      throttled_until = null,
+                      lease_token = null, lease_until = null, updated_at = utc_timestamp(6)
+                  where id = ? and lease_token = ?",
+            )
+            .bind(micros(wait)),
+        };
+        query
+            .bind(claim.delivery_id.as_str())
+            .bind(&claim.token)
+            .execute(pool)
+    })
     .await?
     .rows_affected();
+    let due_in = match deferral {
+        Deferral::Slot(_, wait) => wait.saturating_sub(EARLY),
+        Deferral::Retry(wait) => wait,
+    };
     Ok((updated == 1).then_some(due_in))
+}
+
+/// A uniform random number in `[0, 1)`.
+fn unit_random() -> f64 {
+    let bits = getrandom::u64().unwrap_or(0) >> 11;
+    #[expect(clippy::cast_precision_loss, reason = "53-bit values are exact in f64")]
+    let unit = bits as f64 / (1_u64 << 53) as f64;
+    unit
 }

@@ -133,6 +133,12 @@ impl Health {
                 _ => None,
             };
         }
+        if self.failing_since.is_none() {
+            // A new streak: whatever a release that kept only `failing_since` left behind of the
+            // last one counts for nothing.
+            self.failure_streak = 0;
+            self.notified = Notified::Nothing;
+        }
         self.failure_streak = self.failure_streak.saturating_add(1);
         if attempt.status == Some(410) {
             return Some(Notice::Disabled {
@@ -389,6 +395,28 @@ mod tests {
         assert_eq!(
             health.observe(attempt(false, Some(500)), &policy),
             auto(at(10 * day))
+        );
+    }
+
+    #[test]
+    fn a_streak_starts_counting_afresh_whatever_an_ended_one_left_behind() {
+        let mut health = Health {
+            failing_since: None,
+            failure_streak: 7,
+            notified: Notified::LastWarning,
+        };
+        let notices = run(&mut health, &[failure(0), failure(1), failure(2)]);
+        assert_eq!(
+            notices,
+            [
+                None,
+                None,
+                Some(Notice::Failing {
+                    since: at(0),
+                    failures: 3,
+                    last_warning: false
+                })
+            ]
         );
     }
 

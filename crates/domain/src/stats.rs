@@ -200,8 +200,9 @@ impl Tally {
     }
 }
 
-/// The most buckets one read returns (a day of minutes).
-pub const MAX_BUCKETS: i64 = 1_440;
+/// The most buckets one read returns: a day of minutes, with room for a range that does not
+/// start or end on a minute.
+pub const MAX_BUCKETS: i64 = 1_500;
 
 /// The series of `bucket`-sized buckets from the one holding `since` up to `until` (exclusive),
 /// each the sum of the `stored` buckets (of [`Bucket::source`], oldest first) that start in it;
@@ -235,9 +236,14 @@ pub fn series(
 
 /// How many buckets [`series`] would return.
 pub fn bucket_count(bucket: Bucket, since: DateTime<Utc>, until: DateTime<Utc>) -> i64 {
-    let span = until - bucket.start(since);
-    let width = bucket.width();
-    (span.num_seconds() + width.num_seconds() - 1).div_euclid(width.num_seconds())
+    let span = (until - bucket.start(since))
+        .num_microseconds()
+        .unwrap_or(i64::MAX);
+    let width = bucket.width().num_microseconds().unwrap_or(i64::MAX);
+    // Both are positive: a bucket is at least a minute wide.
+    let span = u64::try_from(span).unwrap_or(0);
+    let width = u64::try_from(width).unwrap_or(u64::MAX).max(1);
+    i64::try_from(span.div_ceil(width)).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -351,7 +357,15 @@ mod tests {
                 at("2026-11-22T10:00:00Z"),
                 at("2026-11-23T10:00:00Z")
             ),
-            MAX_BUCKETS
+            1_440
+        );
+        // A day of minutes up to a time within a minute: the partial one counts, exactly as
+        // many as the series has.
+        let (since, until) = (at("2026-11-22T10:00:30Z"), at("2026-11-23T10:00:00.5Z"));
+        assert_eq!(bucket_count(Bucket::Minute, since, until), 1_441);
+        assert_eq!(
+            super::series(Bucket::Minute, since, until, &[]).len(),
+            1_441
         );
     }
 

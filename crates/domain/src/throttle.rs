@@ -32,9 +32,11 @@ impl RateLimit {
         self.0
     }
 
-    /// The time between two slots once the burst is spent.
+    /// The time between two slots once the burst is spent, rounded up to the microsecond (so
+    /// that `rate` of them never take less than a second).
     pub fn interval(self) -> TimeDelta {
-        TimeDelta::microseconds(1_000_000 / i64::from(self.0))
+        let rate = i64::from(self.0);
+        TimeDelta::microseconds((1_000_000 + rate - 1) / rate)
     }
 
     /// How many slots may follow each other at once: a tenth of the rate, at least one.
@@ -53,6 +55,8 @@ impl RateLimit {
 pub enum Reservation {
     /// A slot, this far from now (zero: now), and the limiter's new TAT to store.
     Granted {
+        /// When the slot is.
+        slot: DateTime<Utc>,
         /// How long until the slot.
         wait: Duration,
         /// The TAT to store.
@@ -82,6 +86,7 @@ pub fn reserve(
         };
     }
     Reservation::Granted {
+        slot,
         wait,
         tat: tat + limit.interval(),
     }
@@ -103,7 +108,9 @@ mod tests {
         (0..n)
             .map(
                 |_| match reserve(tat, at(now), limit, Duration::from_secs(3_600)) {
-                    Reservation::Granted { wait, tat: next } => {
+                    Reservation::Granted {
+                        wait, tat: next, ..
+                    } => {
                         tat = Some(next);
                         now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)
                     }
@@ -149,12 +156,38 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_that_does_not_divide_a_second_still_holds_in_every_second() {
+        for rate in [3, 7, 30, 333] {
+            let limit = RateLimit::new(rate).expect("valid");
+            let mut tat = None;
+            let mut slots = Vec::new();
+            for _ in 0..3 * rate {
+                if let Reservation::Granted {
+                    wait, tat: next, ..
+                } = reserve(tat, at(0), limit, Duration::from_secs(3_600))
+                {
+                    tat = Some(next);
+                    slots.push(wait);
+                }
+            }
+            let bound = (rate + limit.burst() - 1) as usize;
+            for (i, first) in slots.iter().enumerate() {
+                let within = slots[i..]
+                    .iter()
+                    .take_while(|s| **s - *first < Duration::from_secs(1))
+                    .count();
+                assert!(within <= bound, "{within} slots in a second at {rate}/s");
+            }
+        }
+    }
+
+    #[test]
     fn an_idle_limiter_starts_afresh_and_a_far_slot_is_not_handed_out() {
         let limit = RateLimit::new(10).expect("valid");
         let stale = at(-60_000);
         assert!(matches!(
             reserve(Some(stale), at(0), limit, Duration::ZERO),
-            Reservation::Granted { wait, tat } if wait.is_zero() && tat == at(100)
+            Reservation::Granted { wait, tat, .. } if wait.is_zero() && tat == at(100)
         ));
         // A TAT 5 s ahead: the slot is 5 s away, beyond a 2 s horizon by 3 s.
         assert_eq!(

@@ -265,7 +265,15 @@ pub async fn update(
         .push_bind(customer.as_str().to_owned())
         .push(" and deleted_at is null and id = ")
         .push_bind(id.as_str().to_owned());
-    query.build().execute(conn).await?;
+    query.build().execute(&mut *conn).await?;
+    if patch.rate_limit.is_some() {
+        // The limiter's state was kept for the old rate (its slots may reach far ahead at a low
+        // one): a new rate starts afresh.
+        sqlx::query("delete from endpoint_throttles where endpoint_id = ?")
+            .bind(id.as_str())
+            .execute(conn)
+            .await?;
+    }
     Ok(())
 }
 

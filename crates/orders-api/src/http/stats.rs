@@ -33,7 +33,7 @@ pub(crate) struct StatsQuery {
     #[param(value_type = Option<String>, format = DateTime)]
     until: Option<String>,
     /// Bucket size (default `hour`). Minutes are kept as long as deliveries
-    /// (`RETENTION_DAYS`), days for 400 days; one read returns at most 1 440 buckets.
+    /// (`RETENTION_DAYS`), days for 400 days; one read returns at most 1 500 buckets (a day of minutes, and some).
     #[param(value_type = Option<Bucket>)]
     bucket: Option<String>,
 }
