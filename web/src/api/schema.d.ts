@@ -5735,7 +5735,7 @@ export interface operations {
                 until?: string;
                 /**
                  * @description Bucket size (default `hour`). Minutes are kept as long as deliveries
-                 *     (`RETENTION_DAYS`), days for 400 days; one read returns at most 1 440 buckets.
+                 *     (`RETENTION_DAYS`), days for 400 days; one read returns at most 1 500 buckets (a day of minutes, and some).
                  */
                 bucket?: components["schemas"]["Bucket"];
             };
