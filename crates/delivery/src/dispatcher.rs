@@ -193,12 +193,12 @@ impl Dispatcher {
                     if !wait.is_zero() {
                         // The rate limit's own pacing, a slot at most about a second away.
                         // Waiting is not sending: the request slot is someone else's meanwhile.
-                        // If none is free again within an interval, sending now would bunch
-                        // sends: the delivery asks for a new slot instead.
+                        // If none is free again within a second (every request hanging), the
+                        // delivery asks for a new slot rather than outlive its lease waiting.
                         let window = slot.take().map(|held| Arc::clone(held.semaphore()));
                         tokio::time::sleep(wait).await;
                         if let Some(window) = window {
-                            let patience = limit.interval().to_std().unwrap_or_default();
+                            let patience = throttle::REQUEST_SLOT_PATIENCE;
                             match tokio::time::timeout(patience, window.acquire_owned()).await {
                                 Ok(held) => slot = held.ok(),
                                 Err(_) => {

@@ -39,6 +39,12 @@ pub const EARLY: Duration = Duration::from_millis(100);
 /// of one endpoint takes slots no further than this ahead, then waits its turn).
 pub const HORIZON: Duration = Duration::from_secs(600);
 
+/// How long a delivery that waited for its slot in place waits for a request slot again before
+/// it gives the slot up and asks for a new one. Long enough that a busy window never costs a
+/// slot; short enough that the wait, the slot's and the request's together stay within the
+/// claim's lease.
+pub const REQUEST_SLOT_PATIENCE: Duration = Duration::from_secs(1);
+
 /// A delivery turned away with every slot within the horizon taken comes back no sooner than
 /// this, and up to [`FULL_SPREAD`] later, so that a backlog beyond the horizon does not return
 /// all at once to ask again for the one slot that came free.
