@@ -330,7 +330,7 @@ fn next_state(
 }
 
 /// A uniform random number in [0, 1).
-fn random_unit() -> f64 {
+pub(crate) fn random_unit() -> f64 {
     let bits = getrandom::u64().unwrap_or(0) >> 11;
     // 53 random bits fit an f64 mantissa exactly.
     #[expect(clippy::cast_precision_loss, reason = "53-bit values are exact in f64")]

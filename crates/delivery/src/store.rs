@@ -651,10 +651,20 @@ pub async fn record_attempts(
     }
     query.execute(&mut *tx).await?;
 
+    // Each attempt as its endpoint's health sees it, and added to its statistics.
+    let mut additions = stats::Additions::default();
     let attempts: Vec<health::Attempt<'_>> = held
         .iter()
         .filter_map(|(record, _)| {
             let row = current.get(record.claim.delivery_id.as_str())?;
+            let result = &record.result;
+            let answered_in = result.status.map(|_| result.duration);
+            additions.add(
+                &row.endpoint_id,
+                record.started_at,
+                result.error_class,
+                answered_in,
+            );
             Some(health::Attempt {
                 delivery_id: &record.claim.delivery_id,
                 endpoint_id: &row.endpoint_id,
@@ -662,8 +672,8 @@ pub async fn record_attempts(
                 attempts: record.claim.attempt_count + 1,
                 observed: Observed {
                     started_at: record.started_at,
-                    success: record.result.is_success(),
-                    status: record.result.status,
+                    success: result.is_success(),
+                    status: result.status,
                 },
                 endpoint_failing: record.endpoint_failing,
                 failed: match record.next {
@@ -673,19 +683,6 @@ pub async fn record_attempts(
             })
         })
         .collect();
-    let mut additions = stats::Additions::default();
-    for (record, _) in &held {
-        if let Some(row) = current.get(record.claim.delivery_id.as_str()) {
-            let result = &record.result;
-            let answered_in = result.status.map(|_| result.duration);
-            additions.add(
-                &row.endpoint_id,
-                record.started_at,
-                result.error_class,
-                answered_in,
-            );
-        }
-    }
     let inserted = health::track(&mut tx, &attempts, tracking).await?;
     // Last: the statistics rows are the batch's most contended (every recorder sending to the
     // endpoint adds to them), so they are held for the shortest time.

@@ -23,6 +23,7 @@ use domain::time::micros;
 use sqlx::MySqlPool;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::dispatcher::random_unit;
 use crate::store::Claim;
 
 /// A slot at most this far away is waited for in place, holding the claim; a later one is
@@ -216,7 +217,7 @@ impl Limiter {
             Reservation::Granted { wait, .. } if wait <= HOLD => Pace::SendAfter(wait),
             Reservation::Granted { slot, wait, .. } => Pace::SlotAt(slot, wait),
             Reservation::Full { retry_in } => {
-                let spread = FULL_SPREAD.mul_f64(unit_random());
+                let spread = FULL_SPREAD.mul_f64(random_unit());
                 Pace::Full(retry_in.max(FULL_RETRY) + spread)
             }
         })
@@ -304,12 +305,4 @@ pub async fn defer(
         Deferral::Retry(wait) => wait,
     };
     Ok((updated == 1).then_some(due_in))
-}
-
-/// A uniform random number in `[0, 1)`.
-fn unit_random() -> f64 {
-    let bits = getrandom::u64().unwrap_or(0) >> 11;
-    #[expect(clippy::cast_precision_loss, reason = "53-bit values are exact in f64")]
-    let unit = bits as f64 / (1_u64 << 53) as f64;
-    unit
 }
