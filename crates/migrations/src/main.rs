@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use migrations::planetscale::{self, Client, DeployOutcome, NewDeployRequest, Poll};
+use migrations::planetscale::{
+    self, BackupChoice, Client, DeployOutcome, NewDeployRequest, Poll, Restore,
+};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::mysql::MySqlConnectOptions;
 
@@ -33,15 +35,12 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "parsed once per process; boxing would only complicate matching"
-)]
 enum Command {
     /// Opens a deploy request and deploys it, or deploys an open one (`--number`), waiting until
     /// the changes are live; `revert` and `skip-revert` act on the 30-minute revert window.
     DeployRequest(DeployRequestArgs),
-    /// Creates (`create`) or deletes (`delete`) a PlanetScale branch.
+    /// Creates (`create`, optionally restored from a backup) or deletes (`delete`) a PlanetScale
+    /// branch.
     Branch {
         #[command(subcommand)]
         command: BranchCommand,
@@ -107,8 +106,8 @@ fn required<'a>(value: Option<&'a str>, name: &str) -> anyhow::Result<&'a str> {
 /// How long and how often to poll PlanetScale.
 #[derive(Debug, Args)]
 struct Wait {
-    /// Give up waiting after this many seconds [default: 1800 for deploy requests, 600 for
-    /// branches].
+    /// Give up waiting after this many seconds [default: 1800 for deploy requests, 600 for a new
+    /// branch, 3600 for a branch restored from a backup].
     #[arg(long)]
     timeout_seconds: Option<u64>,
 
@@ -135,6 +134,8 @@ impl Wait {
 
 const DEPLOY_TIMEOUT: Duration = Duration::from_secs(1800);
 const BRANCH_TIMEOUT: Duration = Duration::from_secs(600);
+/// Restoring copies the backup's data: it takes longer than an empty branch.
+const RESTORE_TIMEOUT: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -194,9 +195,9 @@ struct RevertArgs {
 
 #[derive(Debug, Subcommand)]
 enum BranchCommand {
-    /// Creates --branch from --from, waits until it is ready, creates a password for it and
-    /// prints its connection string (`user:pass@tcp(host:3306)/db?tls=true`) as the only line on
-    /// stdout.
+    /// Creates --branch from --from (with --from-backup, restored from a backup of --from),
+    /// waits until it is ready, creates a password for it and prints its connection string
+    /// (`user:pass@tcp(host:3306)/db?tls=true`) as the only line on stdout.
     Create(BranchCreateArgs),
     /// Deletes --branch; succeeds when it does not exist.
     Delete(BranchDeleteArgs),
@@ -214,6 +215,16 @@ struct BranchCreateArgs {
     /// Its parent branch.
     #[arg(long, default_value = "main")]
     from: String,
+
+    /// Restore the new branch's schema and data from a backup of --from: `latest` (its newest
+    /// backup that succeeded) or a backup id. No branch is created when there is no such backup.
+    #[arg(long, value_name = "latest|ID", requires = "cluster_size")]
+    from_backup: Option<BackupChoice>,
+
+    /// The restored branch's cluster size, e.g. `PS_10` (PlanetScale requires one to restore a
+    /// backup).
+    #[arg(long, requires = "from_backup")]
+    cluster_size: Option<String>,
 
     #[command(flatten)]
     wait: Wait,
@@ -332,13 +343,26 @@ async fn branch(command: BranchCommand) -> anyhow::Result<()> {
     match command {
         BranchCommand::Create(args) => {
             let (client, org, database) = args.target.resolve()?;
-            let poll = args.wait.poll(BRANCH_TIMEOUT);
+            let restore = match (args.from_backup, args.cluster_size) {
+                (Some(backup), Some(cluster_size)) => Some(Restore {
+                    backup,
+                    cluster_size,
+                }),
+                (Some(_), None) => bail!("--cluster-size is required with --from-backup"),
+                (None, _) => None,
+            };
+            let poll = args.wait.poll(if restore.is_some() {
+                RESTORE_TIMEOUT
+            } else {
+                BRANCH_TIMEOUT
+            });
             let dsn = planetscale::create_branch_dsn(
                 &client,
                 org,
                 database,
                 &args.branch,
                 &args.from,
+                restore.as_ref(),
                 poll,
             )
             .await?;
@@ -380,6 +404,11 @@ mod tests {
         assert!(matches!(
             cli.command,
             Some(Command::Branch { command: BranchCommand::Create(ref a) }) if a.branch == "test" && a.from == "main"
+        ));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Branch { command: BranchCommand::Create(ref a) })
+                if a.from_backup.is_none() && a.cluster_size.is_none()
         ));
         let cli = parse("migrate branch delete --org O --database mechanica --branch test");
         assert!(matches!(
@@ -427,6 +456,61 @@ mod tests {
             Some(Command::Lint(ref a)) if a.paths == [PathBuf::from("migrations"), PathBuf::from("crates")]
         ));
         assert!(parse("migrate").command.is_none());
+    }
+
+    #[test]
+    fn the_sprint_automations_command_line_parses() {
+        // README.md, "Deploying": a fresh `dev` seeded from the newest backup of `main`.
+        let cli = parse(
+            "migrate branch create --org O --database mechanica --branch dev --from main \
+             --from-backup latest --cluster-size PS_10",
+        );
+        assert!(matches!(
+            cli.command,
+            Some(Command::Branch { command: BranchCommand::Create(ref a) })
+                if a.branch == "dev"
+                    && a.from == "main"
+                    && a.from_backup == Some(BackupChoice::Latest)
+                    && a.cluster_size.as_deref() == Some("PS_10")
+        ));
+        let cli = parse(
+            "migrate branch create --branch dev --from-backup k20nb1b7ut18 --cluster-size PS_10 \
+             --timeout-seconds 7200",
+        );
+        assert!(matches!(
+            cli.command,
+            Some(Command::Branch { command: BranchCommand::Create(ref a) })
+                if a.from == "main"
+                    && a.from_backup == Some(BackupChoice::Id("k20nb1b7ut18".into()))
+                    && a.wait.timeout_seconds == Some(7200)
+        ));
+    }
+
+    #[test]
+    fn restoring_needs_a_backup_and_a_cluster_size() {
+        use clap::error::ErrorKind;
+
+        let create = ["migrate", "branch", "create", "--branch", "dev"];
+        for (extra, kind) in [
+            (
+                &["--from-backup", "latest"][..],
+                ErrorKind::MissingRequiredArgument,
+            ),
+            (
+                &["--cluster-size", "PS_10"],
+                ErrorKind::MissingRequiredArgument,
+            ),
+            (
+                &["--from-backup", "", "--cluster-size", "PS_10"],
+                ErrorKind::ValueValidation,
+            ),
+        ] {
+            let args = create.iter().chain(extra);
+            match Cli::try_parse_from(args) {
+                Ok(cli) => panic!("{extra:?} parsed: {cli:?}"),
+                Err(error) => assert_eq!(error.kind(), kind, "{extra:?}: {error}"),
+            }
+        }
     }
 
     #[test]

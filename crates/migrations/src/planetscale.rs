@@ -1,18 +1,18 @@
-//! A small client for the PlanetScale REST API (v1): deploy requests, branches and branch
-//! passwords, authenticated with a service token (`Authorization: <id>:<token>`).
+//! A small client for the PlanetScale REST API (v1): deploy requests, branches, branch
+//! passwords and backups, authenticated with a service token (`Authorization: <id>:<token>`).
 //!
 //! The endpoints and field names follow PlanetScale's API reference and its Go client
 //! (`planetscale-go`): deploy requests under
 //! `/organizations/{org}/databases/{db}/deploy-requests[/{number}[/deploy|apply-deploy|revert|skip-revert]]`,
-//! branches under `/organizations/{org}/databases/{db}/branches[/{name}[/passwords]]`.
-//! The workflows built on it (waiting for a deploy request, creating a test branch) are in
-//! [`flows`].
+//! branches under `/organizations/{org}/databases/{db}/branches[/{name}[/passwords]]`, a
+//! branch's backups under `…/branches/{name}/backups[/{id}]`. The workflows built on it (waiting
+//! for a deploy request, creating a branch, restoring one from a backup) are in [`flows`].
 
 pub mod flows;
 
 pub use flows::{
-    DeployOutcome, Poll, create_branch_dsn, deploy_existing, go_dsn, open_deploy_request, revert,
-    skip_revert,
+    BackupChoice, DeployOutcome, Poll, Restore, create_branch_dsn, deploy_existing, go_dsn,
+    latest_backup, open_deploy_request, revert, skip_revert,
 };
 
 use std::time::Duration;
@@ -22,6 +22,8 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+// chrono as sqlx re-exports it: this crate links sqlx already.
+use sqlx::types::chrono::{DateTime, Utc};
 use url::Url;
 
 /// The PlanetScale API's base URL.
@@ -126,6 +128,31 @@ pub enum Error {
         /// How long it waited.
         waited: Duration,
     },
+    /// A branch was to be restored from its parent's latest backup, and the parent has none
+    /// that succeeded.
+    #[error("branch {branch} has no successful backup to restore from")]
+    NoBackup {
+        /// The branch whose backups were listed.
+        branch: String,
+    },
+    /// The backup to restore from is not one of the parent branch's.
+    #[error("branch {branch} has no backup {id}")]
+    BackupNotFound {
+        /// The parent branch.
+        branch: String,
+        /// The backup id asked for.
+        id: String,
+    },
+    /// The backup to restore from did not complete successfully (yet).
+    #[error("backup {id} of branch {branch} is `{state}`, not `success`: it cannot be restored")]
+    BackupNotRestorable {
+        /// The parent branch.
+        branch: String,
+        /// The backup id.
+        id: String,
+        /// Its state.
+        state: String,
+    },
     /// PlanetScale created a password but did not return its plain text.
     #[error("PlanetScale created a password for branch {branch} but returned no plain text")]
     MissingPassword {
@@ -212,6 +239,54 @@ pub struct NewDeployRequest {
     pub into_branch: String,
     /// Notes shown on the request.
     pub notes: String,
+}
+
+/// What to create a branch with (`POST …/branches`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NewBranch {
+    /// The new branch.
+    pub name: String,
+    /// The branch it is created from.
+    pub parent_branch: String,
+    /// A backup (of `parent_branch`) whose schema and data the new branch is restored from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_id: Option<String>,
+    /// The cluster size, e.g. `PS_10`; PlanetScale requires one with `backup_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_size: Option<String>,
+}
+
+/// A backup of a branch (the fields this tool reads).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Backup {
+    /// The backup's id: what a new branch is restored from.
+    pub id: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// `pending`, `running`, `success`, `failed`, `canceled` or `ignored`.
+    pub state: String,
+    /// When it was taken.
+    #[serde(deserialize_with = "domain::time::millis::deserialize")]
+    pub created_at: DateTime<Utc>,
+}
+
+impl Backup {
+    /// The state of a backup that completed and can be restored.
+    pub const SUCCESS: &str = "success";
+
+    /// Whether it completed successfully, so that a branch can be restored from it.
+    pub fn is_restorable(&self) -> bool {
+        self.state == Self::SUCCESS
+    }
+}
+
+/// One page of a paginated list: `next_page` is `null` on the last one.
+#[derive(Deserialize)]
+struct PageBody<T> {
+    data: Vec<T>,
+    #[serde(default)]
+    next_page: Option<u64>,
 }
 
 /// A database branch (the fields this tool reads).
@@ -436,17 +511,72 @@ impl Client {
             .await
     }
 
-    /// Creates a branch of `parent_branch` (`POST …/branches`).
+    /// Creates a branch (`POST …/branches`), restored from a backup when `branch.backup_id` is
+    /// set.
     pub async fn create_branch(
         &self,
         org: &str,
         database: &str,
-        name: &str,
-        parent_branch: &str,
+        branch: &NewBranch,
     ) -> Result<Branch, Error> {
         let path = ["organizations", org, "databases", database, "branches"];
-        let body = serde_json::json!({ "name": name, "parent_branch": parent_branch });
-        self.send(Method::POST, &path, &[], Some(&body)).await
+        self.send(Method::POST, &path, &[], Some(branch)).await
+    }
+
+    /// Every backup of `branch` (`GET …/branches/{branch}/backups`), only those in `state` when
+    /// given, following the pages until `next_page` is `null`.
+    pub async fn list_backups(
+        &self,
+        org: &str,
+        database: &str,
+        branch: &str,
+        state: Option<&str>,
+    ) -> Result<Vec<Backup>, Error> {
+        let path = [
+            "organizations",
+            org,
+            "databases",
+            database,
+            "branches",
+            branch,
+            "backups",
+        ];
+        let mut backups = Vec::new();
+        let mut page: u64 = 1;
+        loop {
+            let number = page.to_string();
+            let mut query = vec![("page", number.as_str())];
+            query.extend(state.map(|state| ("state", state)));
+            let body: PageBody<Backup> = self.send(Method::GET, &path, &query, None::<&()>).await?;
+            let last = body.data.is_empty();
+            backups.extend(body.data);
+            match body.next_page {
+                // Only forward, and never past an empty page: a listing cannot loop.
+                Some(next) if next > page && !last => page = next,
+                _ => return Ok(backups),
+            }
+        }
+    }
+
+    /// One backup of `branch` (`GET …/branches/{branch}/backups/{id}`).
+    pub async fn get_backup(
+        &self,
+        org: &str,
+        database: &str,
+        branch: &str,
+        id: &str,
+    ) -> Result<Backup, Error> {
+        let path = [
+            "organizations",
+            org,
+            "databases",
+            database,
+            "branches",
+            branch,
+            "backups",
+            id,
+        ];
+        self.send(Method::GET, &path, &[], None::<&()>).await
     }
 
     /// One branch (`GET …/branches/{name}`).

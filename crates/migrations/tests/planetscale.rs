@@ -1,10 +1,13 @@
 //! The PlanetScale automation against a local mock of the API (wiremock): every path of the
-//! deploy-request state machine, branches, and the `migrate` binary's stdout contract.
+//! deploy-request state machine, branches (and restoring one from a backup), and the `migrate`
+//! binary's stdout contract.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use migrations::planetscale::{self, Client, DeployOutcome, Error, NewDeployRequest, Poll};
+use migrations::planetscale::{
+    self, BackupChoice, Client, DeployOutcome, Error, NewDeployRequest, Poll, Restore,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, body_partial_json, header, method, path, query_param};
@@ -497,33 +500,43 @@ async fn skip_revert_closes_the_window() {
 const BRANCHES: &str = "/v1/organizations/acme/databases/mechanica/branches";
 
 async fn mount_branch(server: &MockServer) {
+    mount_branch_created_with(
+        server,
+        "test",
+        json!({ "name": "test", "parent_branch": "main" }),
+    )
+    .await;
+}
+
+/// `POST …/branches` with exactly `body`, expected once; the new branch is not visible at
+/// first, then pending, then ready; then its password.
+async fn mount_branch_created_with(server: &MockServer, name: &str, body: Value) {
     Mock::given(method("POST"))
         .and(path(BRANCHES))
         .and(header("authorization", AUTHORIZATION))
-        .and(body_json(
-            json!({ "name": "test", "parent_branch": "main" }),
-        ))
+        .and(body_json(body))
         .respond_with(
             ResponseTemplate::new(201)
-                .set_body_json(json!({ "name": "test", "ready": false, "state": "pending" })),
+                .set_body_json(json!({ "name": name, "ready": false, "state": "pending" })),
         )
         .expect(1)
+        .named("POST branch")
         .mount(server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("{BRANCHES}/test")))
+        .and(path(format!("{BRANCHES}/{name}")))
         .and(header("authorization", AUTHORIZATION))
         .respond_with(Sequence::new(vec![
             ResponseTemplate::new(404)
                 .set_body_json(json!({ "code": "not_found", "message": "Not Found" })),
-            ok(json!({ "name": "test", "ready": false, "state": "pending" })),
-            ok(json!({ "name": "test", "ready": true, "state": "ready" })),
+            ok(json!({ "name": name, "ready": false, "state": "pending" })),
+            ok(json!({ "name": name, "ready": true, "state": "ready" })),
         ]))
         .expect(3)
         .mount(server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("{BRANCHES}/test/passwords")))
+        .and(path(format!("{BRANCHES}/{name}/passwords")))
         .and(header("authorization", AUTHORIZATION))
         .and(body_partial_json(json!({ "role": "admin" })))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({
@@ -533,7 +546,7 @@ async fn mount_branch(server: &MockServer) {
             "username": "u5er7",
             "plain_text": "pscale_pw_abc123",
             "access_host_url": "aws.connect.psdb.cloud",
-            "database_branch": { "name": "test" }
+            "database_branch": { "name": name }
         })))
         .expect(1)
         .mount(server)
@@ -547,9 +560,10 @@ async fn branch_create_waits_until_ready_and_returns_a_dsn() {
     let server = MockServer::start().await;
     mount_branch(&server).await;
 
-    let dsn = planetscale::create_branch_dsn(&client(&server), ORG, DB, "test", "main", fast())
-        .await
-        .expect("dsn");
+    let dsn =
+        planetscale::create_branch_dsn(&client(&server), ORG, DB, "test", "main", None, fast())
+            .await
+            .expect("dsn");
     assert_eq!(dsn.expose_secret(), TEST_DSN);
 }
 
@@ -576,10 +590,303 @@ async fn branch_create_times_out_when_never_ready() {
         Duration::from_millis(20),
     );
 
-    let error = planetscale::create_branch_dsn(&client(&server), ORG, DB, "test", "main", poll)
-        .await
-        .expect_err("timeout");
+    let error =
+        planetscale::create_branch_dsn(&client(&server), ORG, DB, "test", "main", None, poll)
+            .await
+            .expect_err("timeout");
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+}
+
+const BACKUPS: &str = "/v1/organizations/acme/databases/mechanica/branches/main/backups";
+
+fn backup(id: &str, state: &str, created_at: &str) -> Value {
+    json!({
+        "id": id,
+        "name": format!("backup {id}"),
+        "state": state,
+        "size": 1024,
+        "created_at": created_at,
+        "updated_at": created_at,
+        "started_at": created_at,
+        "completed_at": if state == "success" { json!(created_at) } else { Value::Null },
+        "expires_at": null,
+        "deleted_at": null,
+        "actor": null
+    })
+}
+
+fn backups_page(page: u64, next_page: Option<u64>, data: Vec<Value>) -> Value {
+    json!({
+        "type": "list",
+        "current_page": page,
+        "next_page": next_page,
+        "next_page_url": next_page.map(|next| format!("{BACKUPS}?page={next}")),
+        "prev_page": page.checked_sub(1).filter(|prev| *prev > 0),
+        "prev_page_url": null,
+        "data": data
+    })
+}
+
+/// `GET …/branches/main/backups?state=success&page=N` answers `pages[N - 1]`, each expected
+/// once. The pages hold what a server ignoring the state filter would send.
+async fn mount_backup_pages(server: &MockServer, pages: Vec<Value>) {
+    for (index, page) in pages.into_iter().enumerate() {
+        Mock::given(method("GET"))
+            .and(path(BACKUPS))
+            .and(query_param("page", (index + 1).to_string()))
+            .and(query_param("state", "success"))
+            .and(header("authorization", AUTHORIZATION))
+            .respond_with(ok(page))
+            .expect(1)
+            .named(format!("GET backups page {}", index + 1))
+            .mount(server)
+            .await;
+    }
+}
+
+/// `POST …/branches` must not be called.
+async fn mount_no_branch_create(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path(BRANCHES))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "name": "dev" })))
+        .expect(0)
+        .named("POST branch")
+        .mount(server)
+        .await;
+}
+
+fn restore(backup: BackupChoice) -> Restore {
+    Restore {
+        backup,
+        cluster_size: "PS_10".into(),
+    }
+}
+
+const DEV_DSN: &str = "u5er7:pscale_pw_abc123@tcp(aws.connect.psdb.cloud:3306)/mechanica?tls=true";
+
+#[tokio::test]
+async fn latest_restores_the_newest_successful_backup_across_pages() {
+    let server = MockServer::start().await;
+    mount_backup_pages(
+        &server,
+        vec![
+            backups_page(
+                1,
+                Some(2),
+                vec![
+                    backup("bk_running", "running", "2026-03-06T00:00:05.000Z"),
+                    backup("bk_pending", "pending", "2026-03-05T00:00:00.000Z"),
+                    backup("bk_failed", "failed", "2026-03-04T00:00:00.000Z"),
+                    backup("bk_old", "success", "2026-03-01T00:00:00.000Z"),
+                ],
+            ),
+            backups_page(
+                2,
+                None,
+                vec![
+                    backup("bk_older", "success", "2026-02-20T00:00:00.000Z"),
+                    // 07:30 UTC: later as text, earlier in time than the newest.
+                    backup("bk_offset", "success", "2026-03-03T09:30:00+02:00"),
+                    // The newest that succeeded, on the last page.
+                    backup("bk_newest", "success", "2026-03-03T08:00:00.000Z"),
+                    backup("bk_canceled", "canceled", "2026-03-03T12:00:00.000Z"),
+                ],
+            ),
+        ],
+    )
+    .await;
+    mount_branch_created_with(
+        &server,
+        "dev",
+        json!({
+            "name": "dev",
+            "parent_branch": "main",
+            "backup_id": "bk_newest",
+            "cluster_size": "PS_10"
+        }),
+    )
+    .await;
+
+    let dsn = planetscale::create_branch_dsn(
+        &client(&server),
+        ORG,
+        DB,
+        "dev",
+        "main",
+        Some(&restore(BackupChoice::Latest)),
+        fast(),
+    )
+    .await
+    .expect("dsn");
+    assert_eq!(dsn.expose_secret(), DEV_DSN);
+}
+
+#[tokio::test]
+async fn latest_backup_reads_every_page_until_next_page_is_null() {
+    let server = MockServer::start().await;
+    mount_backup_pages(
+        &server,
+        vec![
+            backups_page(
+                1,
+                Some(2),
+                vec![backup("bk_a", "success", "2026-03-01T00:00:00.000Z")],
+            ),
+            backups_page(
+                2,
+                Some(3),
+                vec![backup("bk_b", "success", "2026-02-01T00:00:00.000Z")],
+            ),
+            backups_page(
+                3,
+                None,
+                vec![backup("bk_c", "success", "2026-03-02T00:00:00.000Z")],
+            ),
+        ],
+    )
+    .await;
+
+    let latest = planetscale::latest_backup(&client(&server), ORG, DB, "main")
+        .await
+        .expect("latest");
+    assert_eq!(latest.id, "bk_c");
+}
+
+#[tokio::test]
+async fn an_explicit_backup_id_is_checked_on_the_parent_and_sent_as_backup_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BACKUPS}/bk_123")))
+        .and(header("authorization", AUTHORIZATION))
+        .respond_with(ok(backup("bk_123", "success", "2026-01-10T00:00:00.000Z")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // An explicit id is restored as it is, not replaced by the newest backup.
+    Mock::given(method("GET"))
+        .and(path(BACKUPS))
+        .respond_with(ok(backups_page(1, None, Vec::new())))
+        .expect(0)
+        .mount(&server)
+        .await;
+    mount_branch_created_with(
+        &server,
+        "dev",
+        json!({
+            "name": "dev",
+            "parent_branch": "main",
+            "backup_id": "bk_123",
+            "cluster_size": "PS_10"
+        }),
+    )
+    .await;
+
+    let dsn = planetscale::create_branch_dsn(
+        &client(&server),
+        ORG,
+        DB,
+        "dev",
+        "main",
+        Some(&restore(BackupChoice::Id("bk_123".into()))),
+        fast(),
+    )
+    .await
+    .expect("dsn");
+    assert_eq!(dsn.expose_secret(), DEV_DSN);
+}
+
+#[tokio::test]
+async fn an_explicit_backup_that_is_missing_or_unfinished_creates_no_branch() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BACKUPS}/bk_gone")))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({ "code": "not_found", "message": "Not Found" })),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BACKUPS}/bk_running")))
+        .respond_with(ok(backup(
+            "bk_running",
+            "running",
+            "2026-03-06T00:00:00.000Z",
+        )))
+        .mount(&server)
+        .await;
+    mount_no_branch_create(&server).await;
+    let client = client(&server);
+
+    let error = planetscale::create_branch_dsn(
+        &client,
+        ORG,
+        DB,
+        "dev",
+        "main",
+        Some(&restore(BackupChoice::Id("bk_gone".into()))),
+        fast(),
+    )
+    .await
+    .expect_err("missing backup");
+    assert!(
+        matches!(error, Error::BackupNotFound { ref branch, ref id } if branch == "main" && id == "bk_gone"),
+        "{error:?}"
+    );
+    let error = planetscale::create_branch_dsn(
+        &client,
+        ORG,
+        DB,
+        "dev",
+        "main",
+        Some(&restore(BackupChoice::Id("bk_running".into()))),
+        fast(),
+    )
+    .await
+    .expect_err("unfinished backup");
+    assert!(
+        matches!(error, Error::BackupNotRestorable { ref state, .. } if state == "running"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("`running`"), "{error}");
+}
+
+#[tokio::test]
+async fn no_successful_backup_is_an_error_naming_the_branch_and_creates_nothing() {
+    let server = MockServer::start().await;
+    mount_backup_pages(
+        &server,
+        vec![backups_page(
+            1,
+            None,
+            vec![
+                backup("bk_pending", "pending", "2026-03-05T00:00:00.000Z"),
+                backup("bk_failed", "failed", "2026-03-04T00:00:00.000Z"),
+            ],
+        )],
+    )
+    .await;
+    mount_no_branch_create(&server).await;
+
+    let error = planetscale::create_branch_dsn(
+        &client(&server),
+        ORG,
+        DB,
+        "dev",
+        "main",
+        Some(&restore(BackupChoice::Latest)),
+        fast(),
+    )
+    .await
+    .expect_err("no backup");
+    assert!(
+        matches!(error, Error::NoBackup { ref branch } if branch == "main"),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "branch main has no successful backup to restore from"
+    );
 }
 
 #[tokio::test]
@@ -803,6 +1110,80 @@ async fn the_binary_deletes_a_missing_branch_successfully() {
     assert_eq!(output.stdout, "");
     assert!(
         output.stderr.contains("does not exist"),
+        "{}",
+        output.stderr
+    );
+}
+
+const SPRINT: [&str; 15] = [
+    "branch",
+    "create",
+    "--org",
+    ORG,
+    "--database",
+    DB,
+    "--branch",
+    "dev",
+    "--from",
+    "main",
+    "--from-backup",
+    "latest",
+    "--cluster-size",
+    "PS_10",
+    "--poll-interval-ms=1",
+];
+
+#[tokio::test]
+async fn the_binary_seeds_a_branch_from_the_latest_backup_and_prints_only_its_dsn() {
+    let server = MockServer::start().await;
+    mount_backup_pages(
+        &server,
+        vec![backups_page(
+            1,
+            None,
+            vec![
+                backup("bk_pending", "pending", "2026-03-05T00:00:00.000Z"),
+                backup("bk_nightly", "success", "2026-03-04T00:00:00.000Z"),
+            ],
+        )],
+    )
+    .await;
+    mount_branch_created_with(
+        &server,
+        "dev",
+        json!({
+            "name": "dev",
+            "parent_branch": "main",
+            "backup_id": "bk_nightly",
+            "cluster_size": "PS_10"
+        }),
+    )
+    .await;
+
+    let output = migrate(&server, &SPRINT).await;
+    assert!(output.success, "{}", output.stderr);
+    assert_eq!(output.stdout, format!("{DEV_DSN}\n"));
+    assert!(output.stderr.contains("bk_nightly"), "{}", output.stderr);
+    assert!(
+        !output.stderr.contains("pscale_pw_abc123"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[tokio::test]
+async fn the_binary_fails_naming_the_branch_when_it_has_no_backup() {
+    let server = MockServer::start().await;
+    mount_backup_pages(&server, vec![backups_page(1, None, Vec::new())]).await;
+    mount_no_branch_create(&server).await;
+
+    let output = migrate(&server, &SPRINT).await;
+    assert!(!output.success);
+    assert_eq!(output.stdout, "");
+    assert!(
+        output
+            .stderr
+            .contains("branch main has no successful backup to restore from"),
         "{}",
         output.stderr
     );

@@ -1,15 +1,17 @@
 //! The workflows of the pipeline on top of [`Client`]: open and deploy a deploy request and wait
-//! for it, revert or keep it within the revert window, create a test branch with a password.
+//! for it, revert or keep it within the revert window, create a branch (restored from a backup of
+//! its parent, if asked) with a password.
 //!
 //! Every wait polls with its own deadline and a capped exponential backoff ([`Poll`]); the
 //! interval starts again from the initial one whenever the state changes. Reads that fail
 //! transiently (no response, 429, 5xx) are retried until the deadline; writes are not retried.
 
+use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Client, DeployRequest, Error, NewDeployRequest, Password};
+use super::{Backup, Client, DeployRequest, Error, NewBranch, NewDeployRequest, Password};
 
 /// How long and how often to poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -479,7 +481,92 @@ async fn wait_for(
     }
 }
 
-/// Creates branch `branch` of `database` from `parent`, waits until it is ready, creates an
+/// Which backup of the parent branch a new branch is restored from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupChoice {
+    /// The parent's newest successful backup (`latest`).
+    Latest,
+    /// This backup id.
+    Id(String),
+}
+
+/// A `--from-backup` value that names no backup.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected `latest` or a backup id")]
+pub struct NoBackupChoice;
+
+impl FromStr for BackupChoice {
+    type Err = NoBackupChoice;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim() {
+            "" => Err(NoBackupChoice),
+            "latest" => Ok(Self::Latest),
+            id => Ok(Self::Id(id.to_owned())),
+        }
+    }
+}
+
+/// Restoring a new branch from a backup of its parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restore {
+    /// Which backup.
+    pub backup: BackupChoice,
+    /// The new branch's cluster size (PlanetScale requires one to restore), e.g. `PS_10`.
+    pub cluster_size: String,
+}
+
+/// The newest (by `created_at`) backup of `branch` whose state is `success`, across every page
+/// of the listing; pending, running and failed backups are passed over, however new.
+/// [`Error::NoBackup`] when there is none.
+pub async fn latest_backup(
+    client: &Client,
+    org: &str,
+    database: &str,
+    branch: &str,
+) -> Result<Backup, Error> {
+    // The listing is asked for successful backups only, and filtered again here.
+    client
+        .list_backups(org, database, branch, Some(Backup::SUCCESS))
+        .await?
+        .into_iter()
+        .filter(Backup::is_restorable)
+        .max_by_key(|backup| backup.created_at)
+        .ok_or_else(|| Error::NoBackup {
+            branch: branch.to_owned(),
+        })
+}
+
+/// The backup `choice` names on `parent`; an explicit id must be one of `parent`'s backups and
+/// must have succeeded.
+async fn choose_backup(
+    client: &Client,
+    org: &str,
+    database: &str,
+    parent: &str,
+    choice: &BackupChoice,
+) -> Result<Backup, Error> {
+    let id = match choice {
+        BackupChoice::Latest => return latest_backup(client, org, database, parent).await,
+        BackupChoice::Id(id) => id,
+    };
+    match client.get_backup(org, database, parent, id).await {
+        Ok(backup) if backup.is_restorable() => Ok(backup),
+        Ok(backup) => Err(Error::BackupNotRestorable {
+            branch: parent.to_owned(),
+            id: backup.id,
+            state: backup.state,
+        }),
+        Err(error) if error.is_not_found() => Err(Error::BackupNotFound {
+            branch: parent.to_owned(),
+            id: id.clone(),
+        }),
+        Err(error) => Err(error),
+    }
+}
+
+/// Creates branch `branch` of `database` from `parent` (with `restore`, restored from that
+/// backup of `parent`, chosen before anything is created), waits until it is ready, creates an
 /// `admin` password on it and returns that password's connection string in the Go-driver form
 /// PlanetScale hands out: `user:pass@tcp(host:3306)/database?tls=true`.
 pub async fn create_branch_dsn(
@@ -488,9 +575,27 @@ pub async fn create_branch_dsn(
     database: &str,
     branch: &str,
     parent: &str,
+    restore: Option<&Restore>,
     poll: Poll,
 ) -> Result<SecretString, Error> {
-    client.create_branch(org, database, branch, parent).await?;
+    let mut new = NewBranch {
+        name: branch.to_owned(),
+        parent_branch: parent.to_owned(),
+        backup_id: None,
+        cluster_size: None,
+    };
+    if let Some(restore) = restore {
+        let backup = choose_backup(client, org, database, parent, &restore.backup).await?;
+        tracing::info!(
+            backup = %backup.id,
+            name = %backup.name,
+            taken = %domain::time::format(&backup.created_at),
+            "restoring the new branch from a backup of {parent}"
+        );
+        new.backup_id = Some(backup.id);
+        new.cluster_size = Some(restore.cluster_size.clone());
+    }
+    client.create_branch(org, database, &new).await?;
     tracing::info!(branch, parent, "created branch; waiting until it is ready");
     let mut waiter = Waiter::new(poll);
     let mut last_state: Option<String> = None;
@@ -592,6 +697,17 @@ mod tests {
                 "mysql://u5er:pscale_pw_x@aws.connect.psdb.cloud:3306/mechanica?ssl-mode=VERIFY_IDENTITY"
             )
         );
+    }
+
+    #[test]
+    fn a_backup_choice_is_latest_or_an_id() {
+        assert_eq!("latest".parse(), Ok(BackupChoice::Latest));
+        assert_eq!(
+            " k20nb1b7ut18 ".parse(),
+            Ok(BackupChoice::Id("k20nb1b7ut18".into()))
+        );
+        assert_eq!("".parse::<BackupChoice>(), Err(NoBackupChoice));
+        assert_eq!("  ".parse::<BackupChoice>(), Err(NoBackupChoice));
     }
 
     #[test]
