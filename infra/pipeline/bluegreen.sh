@@ -3,10 +3,16 @@
 # (infra/modules/api_bluegreen). This script is the ONE owner of the HTTPS listener's weights:
 # Terraform sets them when it creates the listener and ignores them afterwards.
 #
-#   bluegreen.sh [options] deploy <artifact-version>
+#   bluegreen.sh [options] deploy <release>
+#       0. refuse a release this environment may not run: releases/<release>/manifest.json must
+#          be in the artifacts bucket and name the SHA-256 that orders-api/<release>/
+#          orders-api.tar.gz.sha256 holds (the file the deploy agent checks the tarball
+#          against); with --promoted-from, releases/<release>/promoted.json must name that
+#          environment and this manifest's SHA-256 (release.sh promote writes it only for a
+#          release that passed there)
 #       1. read the listener's weights: the colour at 100 is live, the other idle
-#       2. install orders-api/<version>/orders-api.tar.gz from the artifacts bucket on the idle
-#          instance (SSM Run Command -> /usr/local/sbin/mechanica-deploy install <version>)
+#       2. install orders-api/<release>/orders-api.tar.gz from the artifacts bucket on the idle
+#          instance (SSM Run Command -> /usr/local/sbin/mechanica-deploy install <release>)
 #       3. wait until the idle colour's target is healthy (/readyz) in its target group
 #       4. shift the weights to it in --steps (e.g. 10,50,100), checking its health between
 #          steps; a failure before the last step puts all traffic back on the old colour
@@ -19,13 +25,16 @@
 #       weights and target health of both colours
 #
 # Options (each also read from the environment variable in brackets; Terraform's output
-# `bluegreen_env` of infra/envs/<env> gives the first six):
+# `bluegreen_env` of infra/envs/<env> gives the first eight):
 #   --region R              [AWS_REGION]
 #   --listener-arn ARN      [BG_LISTENER_ARN]       HTTPS listener
 #   --blue-tg ARN           [BG_BLUE_TG_ARN]        blue target group
 #   --green-tg ARN          [BG_GREEN_TG_ARN]       green target group
 #   --blue-instance ID      [BG_BLUE_INSTANCE_ID]
 #   --green-instance ID     [BG_GREEN_INSTANCE_ID]
+#   --artifacts-bucket B    [BG_ARTIFACTS_BUCKET]   the environment's artifacts bucket
+#   --promoted-from ENV     [BG_PROMOTED_FROM]      deploy only releases promoted from ENV
+#                                                   (prod: qa); empty in the first environment
 #   --app-port N            [BG_APP_PORT]           target port (default 8080)
 #   --steps LIST            [BG_STEPS]              weights of the new colour, increasing, ending
 #                                                   at 100 (default 100: one switch)
@@ -45,6 +54,7 @@ set -euo pipefail
 
 readonly AGENT=/usr/local/sbin/mechanica-deploy
 readonly COMMAND_ID_PLACEHOLDER='<command-id>'
+readonly SHA256_PLACEHOLDER='<sha256>'
 
 REGION=${AWS_REGION:-}
 LISTENER_ARN=${BG_LISTENER_ARN:-}
@@ -52,6 +62,8 @@ BLUE_TG=${BG_BLUE_TG_ARN:-}
 GREEN_TG=${BG_GREEN_TG_ARN:-}
 BLUE_INSTANCE=${BG_BLUE_INSTANCE_ID:-}
 GREEN_INSTANCE=${BG_GREEN_INSTANCE_ID:-}
+ARTIFACTS_BUCKET=${BG_ARTIFACTS_BUCKET:-}
+PROMOTED_FROM=${BG_PROMOTED_FROM:-}
 APP_PORT=${BG_APP_PORT:-8080}
 STEPS=${BG_STEPS:-100}
 STEP_WAIT=${BG_STEP_WAIT_SECONDS:-60}
@@ -61,6 +73,7 @@ ROLLBACK_TO=""
 BLUE_WEIGHT=""
 GREEN_WEIGHT=""
 SHIFT_FALLBACK="" # the colour that gets all traffic back if a shift fails midway
+SCRATCH=""
 
 pause() {
   if $DRY_RUN; then
@@ -72,6 +85,41 @@ pause() {
 }
 
 other() { if [ "$1" = blue ]; then echo green; else echo blue; fi; }
+# Fetches s3://<artifacts bucket>/<key> to <file>; in a dry run writes <placeholder> there.
+fetch_object() { # <key> <file> <placeholder>
+  run_out "$3" aws s3 cp --region "$REGION" --only-show-errors "s3://$ARTIFACTS_BUCKET/$1" - >"$2"
+}
+
+# Step 0 of deploy: the release was published here, the tarball the agent will install is the
+# one its manifest names, and (with --promoted-from) the release passed the previous
+# environment.
+check_release() {
+  local release=$1 dir manifest_sha tarball_sha record
+  SCRATCH=$(mktemp -d) # removed by on_exit
+  dir=$SCRATCH
+  fetch_object "releases/$release/manifest.json" "$dir/manifest.json" \
+    "{\"release\":\"$release\",\"artifacts\":{\"orders-api.tar.gz\":\"$SHA256_PLACEHOLDER\"}}" \
+    || die "release $release was never published to $ARTIFACTS_BUCKET (no releases/$release/manifest.json)"
+  [ "$(jq -r .release "$dir/manifest.json")" = "$release" ] \
+    || die "releases/$release/manifest.json names another release"
+  fetch_object "orders-api/$release/orders-api.tar.gz.sha256" "$dir/tarball.sha256" \
+    "$SHA256_PLACEHOLDER  orders-api.tar.gz" \
+    || die "release $release has no orders-api/$release/orders-api.tar.gz.sha256"
+  tarball_sha=$(cut -d' ' -f1 "$dir/tarball.sha256")
+  [ "$tarball_sha" = "$(jq -r '.artifacts["orders-api.tar.gz"]' "$dir/manifest.json")" ] \
+    || die "orders-api/$release/orders-api.tar.gz is not the tarball the release's manifest names"
+  if [ -n "$PROMOTED_FROM" ]; then
+    manifest_sha=$(sha256sum "$dir/manifest.json" | cut -d' ' -f1)
+    record="{\"release\":\"$release\",\"from\":\"$PROMOTED_FROM\",\"manifest_sha256\":\"$manifest_sha\"}"
+    fetch_object "releases/$release/promoted.json" "$dir/promoted.json" "$record" \
+      || die "release $release never passed $PROMOTED_FROM (no releases/$release/promoted.json): promote it first"
+    [ "$(jq -r '[.release, .from, .manifest_sha256] | join(" ")' "$dir/promoted.json")" \
+      = "$release $PROMOTED_FROM $manifest_sha" ] \
+      || die "releases/$release/promoted.json does not promote this manifest from $PROMOTED_FROM"
+  fi
+  log "release $release: published${PROMOTED_FROM:+, passed $PROMOTED_FROM}; orders-api.tar.gz $tarball_sha"
+}
+
 tg_of() { if [ "$1" = blue ]; then echo "$BLUE_TG"; else echo "$GREEN_TG"; fi; }
 instance_of() { if [ "$1" = blue ]; then echo "$BLUE_INSTANCE"; else echo "$GREEN_INSTANCE"; fi; }
 
@@ -202,6 +250,7 @@ validate_steps() {
 
 on_exit() {
   local status=$?
+  if [ -n "$SCRATCH" ]; then rm -rf "$SCRATCH"; fi
   if [ "$status" -ne 0 ] && [ -n "$SHIFT_FALLBACK" ]; then
     log "cutover failed: moving all traffic back to $SHIFT_FALLBACK"
     # shellcheck disable=SC2046 # two numbers
@@ -212,8 +261,10 @@ on_exit() {
 
 cmd_deploy() {
   local version=$1 live idle step state drain
-  [[ $version =~ ^[A-Za-z0-9._-]{1,128}$ ]] || die "invalid artifact version '$version'"
+  [[ $version =~ ^[A-Za-z0-9._-]{1,128}$ ]] || die "invalid release '$version'"
   validate_steps
+  [ -n "$ARTIFACTS_BUCKET" ] || die "missing configuration: ARTIFACTS_BUCKET (see --help)"
+  check_release "$version"
   read_weights
   live=$(live_colour)
   [ "$live" != split ] \
@@ -287,6 +338,8 @@ main() {
       --green-tg) GREEN_TG=${2:?--green-tg needs a value}; shift 2 ;;
       --blue-instance) BLUE_INSTANCE=${2:?--blue-instance needs a value}; shift 2 ;;
       --green-instance) GREEN_INSTANCE=${2:?--green-instance needs a value}; shift 2 ;;
+      --artifacts-bucket) ARTIFACTS_BUCKET=${2:?--artifacts-bucket needs a value}; shift 2 ;;
+      --promoted-from) PROMOTED_FROM=${2:?--promoted-from needs a value}; shift 2 ;;
       --app-port) APP_PORT=${2:?--app-port needs a value}; shift 2 ;;
       --steps) STEPS=${2:?--steps needs a value}; shift 2 ;;
       --step-wait) STEP_WAIT=${2:?--step-wait needs a value}; shift 2 ;;
@@ -306,7 +359,7 @@ main() {
 
   case "$command" in
     deploy)
-      [ ${#args[@]} -eq 1 ] || die "usage: bluegreen.sh [options] deploy <artifact-version>"
+      [ ${#args[@]} -eq 1 ] || die "usage: bluegreen.sh [options] deploy <release>"
       require_config
       trap on_exit EXIT
       cmd_deploy "${args[0]}"

@@ -20,6 +20,8 @@
 #   --bucket NAME           [PORTAL_BUCKET]           the portal's bucket
 #   --distribution-id ID    [PORTAL_DISTRIBUTION_ID]  its CloudFront distribution
 #   --web-dir DIR           [PORTAL_WEB_DIR]          the app (default: web/ of this repository)
+#   --dist DIR              [PORTAL_DIST]             publish this finished build (a release's
+#                                                     portal bundle) instead: no npm step
 #   --dry-run                                         print every npm and AWS CLI call as
 #                                                     "DRY-RUN: ..." on stdout instead of
 #                                                     making it; the build must already be in
@@ -37,6 +39,7 @@ readonly INVALIDATION_ID_PLACEHOLDER='<invalidation-id>'
 BUCKET=${PORTAL_BUCKET:-}
 DISTRIBUTION_ID=${PORTAL_DISTRIBUTION_ID:-}
 WEB_DIR=${PORTAL_WEB_DIR:-"$(cd "$(dirname "$0")/../.." && pwd)/web"}
+DIST=${PORTAL_DIST:-}
 
 require_config() {
   [ -n "$BUCKET" ] || die "missing configuration: BUCKET (--bucket or PORTAL_BUCKET)"
@@ -44,7 +47,7 @@ require_config() {
     || die "missing configuration: DISTRIBUTION_ID (--distribution-id or PORTAL_DISTRIBUTION_ID)"
   [[ $BUCKET =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] || die "invalid bucket name '$BUCKET'"
   [[ $DISTRIBUTION_ID =~ ^[A-Z0-9]{1,32}$ ]] || die "invalid distribution id '$DISTRIBUTION_ID'"
-  [ -f "$WEB_DIR/package.json" ] || die "no package.json in $WEB_DIR (--web-dir)"
+  [ -n "$DIST" ] || [ -f "$WEB_DIR/package.json" ] || die "no package.json in $WEB_DIR (--web-dir)"
 }
 
 main() {
@@ -54,18 +57,24 @@ main() {
       --bucket) BUCKET=${2:?--bucket needs a value}; shift 2 ;;
       --distribution-id) DISTRIBUTION_ID=${2:?--distribution-id needs a value}; shift 2 ;;
       --web-dir) WEB_DIR=${2:?--web-dir needs a value}; shift 2 ;;
+      --dist) DIST=${2:?--dist needs a value}; shift 2 ;;
       --dry-run) DRY_RUN=true; shift ;;
       -h | --help) usage ;;
       *) die "unknown argument $1 (see --help)" ;;
     esac
   done
   require_config
-  dist="$WEB_DIR/dist"
   target="s3://$BUCKET/portal"
 
-  log "building the portal in $WEB_DIR"
-  run npm --prefix "$WEB_DIR" ci >&2
-  run npm --prefix "$WEB_DIR" run build >&2
+  if [ -n "$DIST" ]; then
+    dist=$DIST
+    log "publishing the finished build in $dist"
+  else
+    dist="$WEB_DIR/dist"
+    log "building the portal in $WEB_DIR"
+    run npm --prefix "$WEB_DIR" ci >&2
+    run npm --prefix "$WEB_DIR" run build >&2
+  fi
   [ -f "$dist/index.html" ] || die "no build to publish: $dist/index.html is missing"
   [ -d "$dist/assets" ] || die "no build to publish: $dist/assets/ is missing"
 

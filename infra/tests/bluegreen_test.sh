@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Tests of infra/pipeline/bluegreen.sh without AWS:
 # - dry runs of deploy, rollback and status, compared line by line with bluegreen/expected/*;
-# - refusals (bad version, bad steps, split traffic, missing configuration) exit non-zero and
+# - refusals (bad release, bad steps, split traffic, missing configuration) exit non-zero and
 #   never reach modify-listener;
-# - the same deploy and rollback against a stub `aws` (bluegreen/stub/aws), which must receive
-#   exactly the calls the dry run printed, and a failing health check midway through a shift,
-#   which must put all traffic back on the old colour.
+# - the same deploy and rollback against a stub `aws` (stub/aws), which must receive exactly the
+#   calls the dry run printed, and a failing health check midway through a shift, which must
+#   put all traffic back on the old colour;
+# - promotion, against the stub's S3: production installs only a release whose promoted.json
+#   names QA and the manifest whose tarball the agent will check; a release QA never ran, one
+#   never published, one whose tarball is not the manifest's and one whose record promotes
+#   another manifest are refused before any instance is touched.
 # Prints "N passed, N failed" and exits non-zero on any failure.
 set -euo pipefail
 
@@ -25,7 +29,8 @@ export BG_BLUE_TG_ARN=arn:aws:elasticloadbalancing:eu-west-1:111122223333:target
 export BG_GREEN_TG_ARN=arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/mechanica-prod-api-green/2c2b4aa3e0c5d2a1
 export BG_BLUE_INSTANCE_ID=i-0b1ue000000000001
 export BG_GREEN_INSTANCE_ID=i-0green00000000002
-unset BG_STEPS BG_STEP_WAIT_SECONDS BG_DRAIN_SECONDS BG_CURRENT BG_APP_PORT
+export BG_ARTIFACTS_BUCKET=mechanica-prod-artifacts-111122223333
+unset BG_STEPS BG_STEP_WAIT_SECONDS BG_DRAIN_SECONDS BG_CURRENT BG_APP_PORT BG_PROMOTED_FROM
 
 # --- dry runs ----------------------------------------------------------------------------------
 
@@ -42,9 +47,12 @@ expect_output "rollback, green live: starts blue, all traffic to blue, stops gre
 
 expect_output "status, blue live" "$expected/status-blue-live.txt" -- --dry-run --current blue status
 
+BG_PROMOTED_FROM=qa expect_output "deploy in production: reads the manifest, the tarball's SHA-256 and the promotion first" \
+  "$expected/deploy-promoted.txt" -- --dry-run --current blue deploy 3f9a1c2b4d5e
+
 # --- refusals ----------------------------------------------------------------------------------
 
-expect_refusal "refuses a version with shell characters" "invalid artifact version" \
+expect_refusal "refuses a release with shell characters" "invalid release" \
   -- --dry-run --current blue deploy '1.0;reboot'
 expect_refusal "refuses steps that do not end at 100" "must end at 100" \
   -- --dry-run --current blue --steps 10,50 deploy v1
@@ -55,13 +63,32 @@ BG_LISTENER_ARN='' expect_refusal "refuses a missing listener" "missing configur
   -- --dry-run --current blue deploy v1
 expect_refusal "refuses an unknown command" "unknown command" -- --dry-run --current blue promote
 expect_refusal "refuses deploy without a version" "usage" -- --dry-run --current blue deploy
+BG_ARTIFACTS_BUCKET='' expect_refusal "refuses deploy without the artifacts bucket" \
+  "missing configuration: ARTIFACTS_BUCKET" -- --dry-run --current blue deploy v1
 
 # --- against a stub aws ------------------------------------------------------------------------
 
 stub_state="$work/state"
 mkdir -p "$stub_state"
 export STUB_STATE="$stub_state" STUB_LOG="$work/calls"
-stub_path="$here/bluegreen/stub:$PATH"
+stub_path="$here/stub:$PATH"
+bucket_dir="$stub_state/s3/$BG_ARTIFACTS_BUCKET"
+
+# publish_release <release> [promoted-from]: the objects release.sh publish (or promote) writes.
+publish_release() {
+  local release=$1 dir="$bucket_dir/orders-api/$1" tarball_sha manifest_sha
+  mkdir -p "$dir" "$bucket_dir/releases/$release"
+  printf 'tarball of %s\n' "$release" >"$dir/orders-api.tar.gz"
+  tarball_sha=$(sha256sum "$dir/orders-api.tar.gz" | cut -d' ' -f1)
+  printf '%s  orders-api.tar.gz\n' "$tarball_sha" >"$dir/orders-api.tar.gz.sha256"
+  printf '{"release":"%s","artifacts":{"orders-api.tar.gz":"%s"}}\n' "$release" "$tarball_sha" \
+    >"$bucket_dir/releases/$release/manifest.json"
+  if [ -n "${2:-}" ]; then
+    manifest_sha=$(sha256sum "$bucket_dir/releases/$release/manifest.json" | cut -d' ' -f1)
+    printf '{"release":"%s","from":"%s","to":"prod","manifest_sha256":"%s"}\n' \
+      "$release" "$2" "$manifest_sha" >"$bucket_dir/releases/$release/promoted.json"
+  fi
+}
 
 set_stub() { # <blue weight> <green weight> <health>
   printf '%s\t%s\n%s\t%s\n' "$BG_BLUE_TG_ARN" "$1" "$BG_GREEN_TG_ARN" "$2" >"$stub_state/weights"
@@ -70,9 +97,28 @@ set_stub() { # <blue weight> <green weight> <health>
   : >"$STUB_LOG"
 }
 
+for release in 1.4.0-abc123 1.4.1 1.4.2; do publish_release "$release"; done
+
 # The dry run's lines, minus its sleeps, with the stub's command id: what the stub must receive.
 dry_run_as_calls() {
   sed -e '/^DRY-RUN: sleep /d' -e 's/^DRY-RUN: //' -e "s/'<command-id>'/cmd-0001/" "$1"
+}
+
+# stub_refusal <name> <message part> -- <args...>: refused, with the message, before any instance
+# or weight is touched.
+stub_refusal() {
+  local name=$1 message=$2
+  shift 3
+  if PATH="$stub_path" run_script "$@"; then
+    fail "$name: exited 0"
+  elif ! grep -qF -- "$message" "$work/err"; then
+    fail "$name: stderr lacks '$message'"
+    sed 's/^/    /' "$work/err"
+  elif grep -qE 'send-command|modify-listener' "$STUB_LOG"; then
+    fail "$name: touched an instance or the weights before refusing"
+  else
+    pass "$name"
+  fi
 }
 
 # stub_run <name> <expected dry-run file> <expected final weights> -- <args...>
@@ -121,5 +167,46 @@ elif grep -q 'send-command' "$STUB_LOG"; then
 else
   pass "stub: deploy refuses split traffic before touching an instance"
 fi
+
+# --- promotion ---------------------------------------------------------------------------------
+
+export BG_PROMOTED_FROM=qa
+publish_release 3f9a1c2b4d5e qa
+set_stub 100 0 healthy
+if ! PATH="$stub_path" BG_STEP_WAIT_SECONDS=0 run_script --steps 100 deploy 3f9a1c2b4d5e; then
+  fail "stub: production deploys a release promoted from QA (exited non-zero)"
+  sed 's/^/    /' "$work/err"
+elif ! grep -qF "mechanica-deploy install 3f9a1c2b4d5e" "$STUB_LOG"; then
+  fail "stub: production deploys a release promoted from QA (no install)"
+elif [ "$(grep -n 'promoted.json' "$STUB_LOG" | cut -d: -f1)" -gt "$(grep -n 'send-command' "$STUB_LOG" | head -n 1 | cut -d: -f1)" ]; then
+  fail "stub: production reads the promotion after touching an instance"
+else
+  pass "stub: production installs a release promoted from QA, checked before any instance is touched"
+fi
+
+publish_release 5b6c7d8e9f00
+set_stub 100 0 healthy
+stub_refusal "stub: production refuses a release QA never ran" "never passed qa" \
+  -- deploy 5b6c7d8e9f00
+
+set_stub 100 0 healthy
+stub_refusal "stub: production refuses a release never published" "was never published" \
+  -- deploy 0123456789ab
+
+publish_release 6a6a6a6a6a6a qa
+printf 'another build\n' >"$bucket_dir/orders-api/6a6a6a6a6a6a/orders-api.tar.gz"
+(cd "$bucket_dir/orders-api/6a6a6a6a6a6a" && sha256sum orders-api.tar.gz >orders-api.tar.gz.sha256)
+set_stub 100 0 healthy
+stub_refusal "stub: refuses a tarball that is not the one the manifest names" \
+  "is not the tarball the release's manifest names" -- deploy 6a6a6a6a6a6a
+
+publish_release 7b7b7b7b7b7b qa
+printf '{"release":"7b7b7b7b7b7b","artifacts":{"orders-api.tar.gz":"%s"},"rebuilt":true}\n' \
+  "$(cut -d' ' -f1 "$bucket_dir/orders-api/7b7b7b7b7b7b/orders-api.tar.gz.sha256")" \
+  >"$bucket_dir/releases/7b7b7b7b7b7b/manifest.json"
+set_stub 100 0 healthy
+stub_refusal "stub: refuses a promotion record of another manifest" \
+  "does not promote this manifest from qa" -- deploy 7b7b7b7b7b7b
+unset BG_PROMOTED_FROM
 
 summary

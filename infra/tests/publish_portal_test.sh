@@ -32,7 +32,7 @@ printf 'console.log("portal")\n' >"$work/web/dist/assets/index-3f9a1c2b.js"
 printf 'body{margin:0}\n' >"$work/web/dist/assets/index-8b2e4d1a.css"
 readonly BUCKET=mechanica-prod-portal-111122223333
 readonly DISTRIBUTION_ID=E2QWRUHAPOMQZL
-unset PORTAL_BUCKET PORTAL_DISTRIBUTION_ID PORTAL_WEB_DIR
+unset PORTAL_BUCKET PORTAL_DISTRIBUTION_ID PORTAL_WEB_DIR PORTAL_DIST
 cd "$work"
 
 # line_of <fixed string>: number of the first line of $work/out containing it (0 if none).

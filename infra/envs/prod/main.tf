@@ -29,6 +29,13 @@ provider "aws" {
   }
 }
 
+# Keys from the CI secret store (TF_VAR_datadog_api_key, TF_VAR_datadog_app_key), never tfvars.
+provider "datadog" {
+  api_key = var.datadog_api_key
+  app_key = var.datadog_app_key
+  api_url = "https://api.${var.datadog_site}/"
+}
+
 module "service" {
   source = "../../modules/service"
 
@@ -50,5 +57,21 @@ module "service" {
   lambda_maximum_concurrency  = var.lambda_maximum_concurrency
   instance_type               = var.instance_type
   alarm_emails                = var.alarm_emails
+  promoted_from               = "qa" # production runs only releases that passed QA
+  datadog_api_key             = var.datadog_api_key
+  datadog_site                = var.datadog_site
   tags                        = local.tags
+}
+
+# The dashboard operators watch after a deploy, and the monitors (infra/README.md, "Dashboard
+# and monitors").
+module "datadog" {
+  source = "../../modules/datadog"
+
+  environment   = local.environment
+  queue_name    = module.service.queue_name
+  dlq_name      = module.service.dlq_name
+  function_name = module.service.dispatch_function_name
+  notify        = var.datadog_notify
+  tags          = ["project:mechanica-order-webhooks"]
 }

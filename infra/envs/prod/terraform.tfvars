@@ -10,3 +10,5 @@ lambda_reserved_concurrency = 20
 lambda_maximum_concurrency  = 10
 instance_type               = "t3.medium"
 alarm_emails                = ["ops@mechanica-logistics.com"]
+datadog_site                = "datadoghq.eu"
+datadog_notify              = "@ops@mechanica-logistics.com"

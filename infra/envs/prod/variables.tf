@@ -67,3 +67,25 @@ variable "alarm_emails" {
   type        = list(string)
   default     = []
 }
+
+variable "datadog_api_key" {
+  description = "Datadog API key: the provider's, and the agent's on the API instances. Set TF_VAR_datadog_api_key from the CI secret store; never put it in a tfvars file."
+  type        = string
+  sensitive   = true
+}
+
+variable "datadog_app_key" {
+  description = "Datadog application key of the provider (dashboards, monitors, metric tag configurations). Set TF_VAR_datadog_app_key from the CI secret store."
+  type        = string
+  sensitive   = true
+}
+
+variable "datadog_site" {
+  description = "Datadog site of the organisation (datadoghq.com, datadoghq.eu, ...)."
+  type        = string
+}
+
+variable "datadog_notify" {
+  description = "Datadog notification handles of the monitors, space-separated (e.g. \"@ops@mechanica-logistics.com\")."
+  type        = string
+}

@@ -33,9 +33,9 @@ output "bluegreen_env" {
   value       = module.service.bluegreen_env
 }
 
-output "repository_url" {
-  description = "ECR repository of the container images."
-  value       = module.service.repository_url
+output "release_source" {
+  description = "RELEASE_SOURCE_BUCKET and RELEASE_SOURCE_ROLE_ARN for the next environment's pipeline."
+  value       = module.service.release_source
 }
 
 output "secret_arn" {
@@ -61,4 +61,9 @@ output "portal_distribution_domain_name" {
 output "portal_env" {
   description = "Environment variables for infra/pipeline/publish-portal.sh."
   value       = module.service.portal_env
+}
+
+output "datadog_dashboard_url" {
+  description = "Path of the environment's Datadog dashboard."
+  value       = module.datadog.dashboard_url
 }

@@ -10,3 +10,5 @@ lambda_reserved_concurrency = 5
 lambda_maximum_concurrency  = 2
 instance_type               = "t3.small"
 alarm_emails                = []
+datadog_site                = "datadoghq.eu"
+datadog_notify              = "@ops@mechanica-logistics.com"

@@ -10,6 +10,10 @@ terraform {
       source  = "hashicorp/random"
       version = "~> 3.6"
     }
+    datadog = {
+      source  = "DataDog/datadog"
+      version = "~> 3.60"
+    }
   }
 
   # Partial configuration: `terraform init -backend-config=backend.hcl`.

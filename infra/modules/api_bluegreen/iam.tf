@@ -84,6 +84,37 @@ data "aws_iam_policy_document" "api" {
       values   = [var.secret_arn]
     }
   }
+
+  # The Datadog agent's installer reads the API key from its SecureString parameter.
+  dynamic "statement" {
+    for_each = var.datadog == null ? [] : [var.datadog.api_key_parameter_arn]
+    content {
+      sid       = "ReadDatadogApiKey"
+      actions   = ["ssm:GetParameter"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.datadog == null ? [] : [var.datadog.api_key_parameter_arn]
+    content {
+      sid       = "DecryptDatadogApiKeyThroughSsm"
+      actions   = ["kms:Decrypt"]
+      resources = [var.kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["ssm.${local.region}.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:PARAMETER_ARN"
+        values   = [statement.value]
+      }
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "api" {

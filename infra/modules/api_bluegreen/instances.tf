@@ -63,7 +63,7 @@ locals {
         "default",
         { name = "mechanica", system = true, shell = "/usr/sbin/nologin", homedir = "/var/lib/mechanica" },
       ]
-      write_files = [
+      write_files = concat([
         {
           path        = "/etc/mechanica/agent.conf"
           permissions = "0644"
@@ -80,11 +80,38 @@ locals {
           encoding    = "b64"
           content     = filebase64("${path.module}/files/mechanica-deploy.sh")
         },
-      ]
-      runcmd = [
+      ], var.datadog == null ? [] : local.datadog_files[colour])
+      runcmd = concat([
         ["install", "-d", "-m", "0755", "/opt/mechanica/bin", "/opt/mechanica/releases"],
-      ]
+      ], var.datadog == null ? [] : [["/usr/local/sbin/mechanica-datadog-agent"]])
     }
+  }
+
+  # The Datadog agent (with var.datadog set): its settings, which name the API key's SSM
+  # parameter (never the key), the installer run once at first boot, and the OpenMetrics check
+  # scraping this instance's /metrics (files/datadog/conf.d/openmetrics.d/conf.yaml).
+  datadog_conf = var.datadog == null ? "" : "DD_SITE=${var.datadog.site}\nDD_ENV=${var.datadog.env}\nDD_API_KEY_PARAMETER=${var.datadog.api_key_parameter_arn}\nAWS_REGION=${local.region}\n"
+  datadog_files = {
+    for colour, _ in local.colours : colour => [
+      {
+        path        = "/etc/mechanica/datadog.conf"
+        permissions = "0644"
+        encoding    = "b64"
+        content     = base64encode("${local.datadog_conf}COLOUR=${colour}\n")
+      },
+      {
+        path        = "/etc/mechanica/datadog/openmetrics.yaml"
+        permissions = "0644"
+        encoding    = "b64"
+        content     = base64encode(templatefile("${path.module}/files/datadog/conf.d/openmetrics.d/conf.yaml", { app_port = var.app_port }))
+      },
+      {
+        path        = "/usr/local/sbin/mechanica-datadog-agent"
+        permissions = "0755"
+        encoding    = "b64"
+        content     = filebase64("${path.module}/files/mechanica-datadog-agent.sh")
+      },
+    ]
   }
 
   cloud_init = { for colour, config in local.cloud_init_config : colour => "#cloud-config\n${yamlencode(config)}" }

@@ -183,3 +183,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "datadog" {
+  description = "The Datadog agent on the instances, or null for none: the Datadog site (e.g. datadoghq.eu), the env tag it reports with, and the ARN of the SSM SecureString parameter holding the API key, encrypted with kms_key_arn (read by the instance at first boot with its role; never in user data)."
+  type = object({
+    site                  = string
+    env                   = string
+    api_key_parameter_arn = string
+  })
+  default = null
+}

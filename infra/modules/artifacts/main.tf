@@ -1,12 +1,16 @@
 # Two buckets:
-# - artifacts: release tarballs (orders-api/<version>/orders-api.tar.gz + .sha256) and Lambda zips
-#   (lambda/<version>/bootstrap.zip, signed copies under signed/). Versioned (AWS Signer requires
-#   it), SSE-KMS, private, logged.
+# - artifacts: every release (infra/pipeline/release.sh): orders-api/<release>/orders-api.tar.gz
+#   (+ .sha256), lambda/<release>/bootstrap.zip (signed copies under signed/<release>/),
+#   portal/<release>/portal.tar.gz, and the records under releases/ (manifest, promotion, what is
+#   live). Versioned (AWS Signer requires it), SSE-KMS, private, logged.
 # - logs: the ALB's access logs (alb/) and the artifacts bucket's server access logs (s3/).
+# With release_reader_principals, a role those principals (the next environment's pipeline, in
+# its own account) may assume to read the releases, and nothing else, for release.sh promote.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_elb_service_account" "current" {}
+data "aws_region" "current" {}
 
 locals {
   account_id = data.aws_caller_identity.current.account_id
@@ -236,4 +240,68 @@ resource "aws_s3_bucket_policy" "artifacts" {
   bucket     = aws_s3_bucket.artifacts.id
   policy     = data.aws_iam_policy_document.artifacts.json
   depends_on = [aws_s3_bucket_public_access_block.artifacts]
+}
+
+# --- release reader ----------------------------------------------------------------------------
+
+locals {
+  release_prefixes = ["orders-api", "lambda", "portal", "releases"]
+}
+
+data "aws_iam_policy_document" "release_reader_assume" {
+  count = length(var.release_reader_principals) > 0 ? 1 : 0
+
+  statement {
+    sid     = "NextEnvironmentPipeline"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = var.release_reader_principals
+    }
+  }
+}
+
+resource "aws_iam_role" "release_reader" {
+  count                = length(var.release_reader_principals) > 0 ? 1 : 0
+  name                 = "${var.name_prefix}-release-reader"
+  description          = "Reads releases from the artifacts bucket, for promotion to the next environment"
+  assume_role_policy   = data.aws_iam_policy_document.release_reader_assume[0].json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "release_reader" {
+  statement {
+    sid       = "ReadReleases"
+    actions   = ["s3:GetObject"]
+    resources = [for prefix in local.release_prefixes : "${aws_s3_bucket.artifacts.arn}/${prefix}/*"]
+  }
+
+  # SSE-KMS objects: decrypt through S3 only, for this bucket only (the key policy delegates to
+  # IAM).
+  statement {
+    sid       = "DecryptReleaseObjects"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${data.aws_region.current.name}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:aws:s3:arn"
+      values   = [aws_s3_bucket.artifacts.arn, "${aws_s3_bucket.artifacts.arn}/*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "release_reader" {
+  count  = length(var.release_reader_principals) > 0 ? 1 : 0
+  name   = "read-releases"
+  role   = aws_iam_role.release_reader[0].id
+  policy = data.aws_iam_policy_document.release_reader.json
 }

@@ -17,3 +17,8 @@ output "logs_bucket_arn" {
   description = "ARN of the access-log bucket."
   value       = aws_s3_bucket.logs.arn
 }
+
+output "release_reader_role_arn" {
+  description = "Role the next environment's pipeline assumes to read releases (RELEASE_SOURCE_ROLE_ARN), or null."
+  value       = one(aws_iam_role.release_reader[*].arn)
+}

@@ -20,6 +20,12 @@ variable "log_expiration_days" {
   default     = 400
 }
 
+variable "release_reader_principals" {
+  description = "IAM principals (ARNs) of the next environment's pipeline that may assume the release-reader role; empty: no role."
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags for both buckets."
   type        = map(string)

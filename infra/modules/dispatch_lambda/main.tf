@@ -149,8 +149,8 @@ resource "aws_iam_role_policy_attachment" "xray" {
 }
 
 # --- code signing ------------------------------------------------------------------------------
-# The pipeline signs target/lambda/bootstrap/bootstrap.zip with this profile
-# (aws signer start-signing-job); the function refuses any zip not signed by it.
+# release.sh publish/promote signs the release's lambda/<release>/bootstrap.zip with this profile
+# into signed/<release>/; the function refuses any zip not signed by it.
 
 resource "aws_signer_signing_profile" "this" {
   name_prefix = substr(replace(var.function_name, "-", "_"), 0, 38)
@@ -223,6 +223,12 @@ resource "aws_lambda_function" "this" {
   ]
 
   lifecycle {
+    # The code is a release's signed zip (signed/<release>/...), and infra/pipeline/release.sh
+    # owns it after creation: it moves the function from release to release (and back) in the
+    # order the message versions allow, so a later apply must not put back the zip it was
+    # created with.
+    ignore_changes = [s3_key, s3_object_version]
+
     precondition {
       condition     = var.timeout_seconds * 1000 > var.webhook_timeout_ms + var.deadline_margin_ms
       error_message = "timeout_seconds must leave room for one full delivery attempt plus the deadline margin (timeout > WEBHOOK_TIMEOUT_MS + DEADLINE_MARGIN_MS)."

@@ -25,7 +25,7 @@ variable "artifacts_bucket" {
 }
 
 variable "s3_key" {
-  description = "Key of the signed zip (the output of the AWS Signer job over target/lambda/bootstrap/bootstrap.zip)."
+  description = "Key of a release's signed zip (releases/<release>/lambda-s3-key); used when the function is created, then release.sh owns the code."
   type        = string
 }
 

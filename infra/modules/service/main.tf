@@ -56,10 +56,11 @@ module "kms" {
 }
 
 module "artifacts" {
-  source      = "../artifacts"
-  name_prefix = local.name_prefix
-  kms_key_arn = module.kms.key_arn
-  tags        = var.tags
+  source                    = "../artifacts"
+  name_prefix               = local.name_prefix
+  kms_key_arn               = module.kms.key_arn
+  release_reader_principals = var.release_reader_principals
+  tags                      = var.tags
 }
 
 module "secrets" {
@@ -115,6 +116,23 @@ module "api" {
   secret_arn           = module.secrets.secret_arn
   portal_url           = local.portal_url
   tags                 = var.tags
+
+  datadog = {
+    site                  = var.datadog_site
+    env                   = var.environment
+    api_key_parameter_arn = aws_ssm_parameter.datadog_api_key.arn
+  }
+}
+
+# The Datadog API key the agent on the API instances reports with, for their roles to read at
+# first boot (modules/api_bluegreen, files/mechanica-datadog-agent.sh).
+resource "aws_ssm_parameter" "datadog_api_key" {
+  name        = "/${local.name_prefix}/datadog-api-key"
+  description = "Datadog API key of the agent on the orders-api instances"
+  type        = "SecureString"
+  key_id      = module.kms.key_arn
+  value       = var.datadog_api_key
+  tags        = var.tags
 }
 
 # The customer portal on CloudFront, with /v1/* and /openapi.json forwarded to the API. The
@@ -144,9 +162,13 @@ module "alarms" {
   tags          = var.tags
 }
 
-module "registry" {
-  source      = "../registry"
-  name        = "${local.name_prefix}/orders-api"
-  kms_key_arn = module.kms.key_arn
-  tags        = var.tags
+# Releases are tarballs in the artifacts bucket (infra/README.md, "One release"); the ECR
+# repository that held images nothing ran leaves the state and stays in the account until it is
+# emptied and deleted by hand.
+removed {
+  from = module.registry
+
+  lifecycle {
+    destroy = false
+  }
 }

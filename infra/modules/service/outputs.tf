@@ -13,6 +13,16 @@ output "dlq_url" {
   value       = module.queue.dlq_url
 }
 
+output "queue_name" {
+  description = "Name of the delivery queue."
+  value       = module.queue.queue_name
+}
+
+output "dlq_name" {
+  description = "Name of the dead-letter queue."
+  value       = module.queue.dlq_name
+}
+
 output "dispatch_function_name" {
   description = "Name of the dispatch Lambda."
   value       = module.dispatch_lambda.function_name
@@ -29,13 +39,19 @@ output "api_dns_name" {
 }
 
 output "bluegreen_env" {
-  description = "Environment variables for infra/pipeline/bluegreen.sh."
-  value       = module.api.bluegreen_env
+  description = "Environment variables for infra/pipeline/bluegreen.sh (and release.sh reads BG_PROMOTED_FROM)."
+  value = merge(module.api.bluegreen_env, {
+    BG_ARTIFACTS_BUCKET = module.artifacts.artifacts_bucket
+    BG_PROMOTED_FROM    = var.promoted_from
+  })
 }
 
-output "repository_url" {
-  description = "ECR repository of the container images (REPOSITORY_URI)."
-  value       = module.registry.repository_url
+output "release_source" {
+  description = "For the next environment's pipeline: RELEASE_SOURCE_BUCKET and RELEASE_SOURCE_ROLE_ARN (release.sh resolve/promote)."
+  value = {
+    RELEASE_SOURCE_BUCKET   = module.artifacts.artifacts_bucket
+    RELEASE_SOURCE_ROLE_ARN = module.artifacts.release_reader_role_arn
+  }
 }
 
 output "secret_arn" {

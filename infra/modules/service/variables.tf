@@ -100,8 +100,31 @@ variable "alarm_emails" {
   default     = []
 }
 
+variable "promoted_from" {
+  description = "Environment whose passed releases this one takes (release.sh promote); empty for the environment that takes builds."
+  type        = string
+  default     = ""
+}
+
+variable "release_reader_principals" {
+  description = "IAM principals of the next environment's pipeline allowed to read this environment's releases."
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags for every resource (the provider's default_tags add them too)."
   type        = map(string)
   default     = {}
+}
+
+variable "datadog_api_key" {
+  description = "Datadog API key for the agent on the API instances (stored as an SSM SecureString). Set TF_VAR_datadog_api_key from the CI secret store; never put it in a tfvars file."
+  type        = string
+  sensitive   = true
+}
+
+variable "datadog_site" {
+  description = "Datadog site the agent reports to (datadoghq.com, datadoghq.eu, ...)."
+  type        = string
 }

@@ -2,6 +2,7 @@
 
 mod api;
 mod custom_headers;
+mod datadog;
 mod delivery;
 mod dispatch;
 mod e2e_memory;

@@ -2,9 +2,9 @@ terraform {
   required_version = ">= 1.10.0, < 2.0.0"
 
   required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = "~> 5.80"
+    datadog = {
+      source  = "DataDog/datadog"
+      version = "~> 3.60"
     }
   }
 }

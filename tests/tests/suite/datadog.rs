@@ -1,0 +1,270 @@
+//! The Datadog dashboard and monitors (`infra/modules/datadog`) query only metrics the code
+//! emits: every `mechanica.*` name in the module's Terraform, mapped back to its Prometheus
+//! family by the OpenMetrics check's naming, is read from the `/metrics` of running APIs, one in
+//! memory mode (the embedded dispatcher's metrics share its recorder) and one in SQS mode (the
+//! relay's), after traffic that registers the lazily created series.
+//!
+//! The check's naming (latest mode, namespace `mechanica`, histograms as distributions, as
+//! `infra/modules/api_bluegreen/files/datadog/conf.d/openmetrics.d/conf.yaml` configures it):
+//!
+//! | Datadog | Prometheus family |
+//! |---|---|
+//! | `mechanica.foo.count` | counter `foo_total`, or histogram `foo` (its `_count`) |
+//! | `mechanica.foo.sum`, `mechanica.foo.bucket` | histogram `foo` |
+//! | `mechanica.foo` | gauge `foo`, or histogram `foo` (the distribution of its buckets) |
+//!
+//! The `aws.*`, `system.*` and `planetscale.*` metrics the module also queries come from the
+//! Datadog AWS integration, the agent and PlanetScale's integration, not from this code.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use e2e::{ApiProcess, FAST_SCHEDULE, Receiver, SqsStack, TestDb, eventually, metric};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const NAMESPACE: &str = "mechanica";
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_owned()
+}
+
+/// Every `mechanica.<name>` the `.tf` files of `dir` mention outside comment lines.
+fn queried_names(dir: &Path) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("the Datadog module")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "tf"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no .tf files in {}", dir.display());
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a .tf file");
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            names.extend(names_in(line));
+        }
+    }
+    names
+}
+
+/// The `mechanica.<name>[.<suffix>]` metric names in `text` (lowercase letters, digits, `_`
+/// and `.`), each starting at a word boundary.
+fn names_in(text: &str) -> Vec<String> {
+    let prefix = format!("{NAMESPACE}.");
+    let is_name = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.';
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find(&prefix).map(|i| from + i) {
+        let start = at + prefix.len();
+        let end = text[start..]
+            .find(|c: char| !is_name(c))
+            .map_or(text.len(), |i| start + i);
+        let bounded = text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'));
+        let name = text[start..end].trim_end_matches('.');
+        if bounded && !name.is_empty() {
+            found.push(format!("{prefix}{name}"));
+        }
+        from = end.max(start);
+    }
+    found
+}
+
+/// The metric families of a Prometheus text exposition: name → type, from its `# TYPE` lines.
+fn families(exposition: &str) -> BTreeMap<String, String> {
+    exposition
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.strip_prefix("# TYPE ")?.split_whitespace();
+            Some((words.next()?.to_owned(), words.next()?.to_owned()))
+        })
+        .collect()
+}
+
+/// The Prometheus family behind the Datadog name `name`, if `families` has it.
+fn family_of(name: &str, families: &BTreeMap<String, String>) -> Option<String> {
+    let bare = name.strip_prefix(&format!("{NAMESPACE}."))?;
+    let has = |family: &str, kind: &str| {
+        (families.get(family).map(String::as_str) == Some(kind)).then(|| family.to_owned())
+    };
+    match bare.rsplit_once('.') {
+        Some((base, "count")) => {
+            has(&format!("{base}_total"), "counter").or_else(|| has(base, "histogram"))
+        }
+        Some((base, "sum" | "bucket")) => has(base, "histogram"),
+        Some(_) => None,
+        None => has(bare, "gauge").or_else(|| has(bare, "histogram")),
+    }
+}
+
+/// Makes a status change of `order` the victim of a deadlock (the way the API test of lock
+/// conflicts does), so the API runs it again and counts `database_lock_conflicts_total`.
+async fn deadlock_a_status_change(app: &ApiProcess, db: &TestDb, order: &str) {
+    sqlx::query("create table ballast (n int primary key)")
+        .execute(&db.pool)
+        .await
+        .expect("ballast");
+    // Heavier than the status change, so InnoDB picks the change as the victim; it holds every
+    // delivery row and the gap after the last, so the change's delivery insert waits for it.
+    let mut other = db.pool.begin().await.expect("begin");
+    sqlx::query(
+        "insert into ballast (n) with recursive s (n) as (select 1 union all select n + 1 from s where n < 200) select n from s",
+    )
+    .execute(&mut *other)
+    .await
+    .expect("ballast rows");
+    sqlx::query("select id from webhook_deliveries force index (primary) for update")
+        .fetch_all(&mut *other)
+        .await
+        .expect("delivery locks");
+    let path = format!("/v1/orders/{order}/status");
+    let change = app.call(
+        "POST",
+        &path,
+        Some(&app.operator_key),
+        Some(json!({"status": "confirmed"})),
+    );
+    let ((status, body), ()) = tokio::join!(change, async {
+        eventually(
+            Duration::from_secs(10),
+            "the status change to wait for the delivery locks",
+            || async {
+                let waiting = "select count(*) from information_schema.processlist \
+                               where db = database() \
+                               and info like 'insert into webhook_deliveries%'";
+                (db.number(waiting).await > 0).then_some(())
+            },
+        )
+        .await;
+        // The order row is the change's: a lock cycle, which InnoDB breaks at once.
+        sqlx::query("select id from orders where id = ? for update")
+            .bind(order)
+            .fetch_all(&mut *other)
+            .await
+            .expect("the status change, not this transaction, is the deadlock's victim");
+        other.rollback().await.expect("rollback");
+    });
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// `/metrics` of an API in memory mode after an order placed, delivered, changed through a
+/// deadlock and delivered again.
+async fn memory_mode_metrics() -> String {
+    let db = TestDb::new().await;
+    let app = ApiProcess::start(&db, &[]).await;
+    let receiver = Receiver::start().await;
+    let (_, key) = app.customer("Acme").await;
+    app.endpoint(&key, &receiver.url, None).await;
+    let order = app.order(&key, "PO-1").await;
+    receiver.wait_for(1, "the order.created delivery").await;
+    eventually(
+        Duration::from_secs(10),
+        "the delivery to settle",
+        || async {
+            let pending = "select count(*) from webhook_deliveries where status = 'pending'";
+            (db.number(pending).await == 0).then_some(())
+        },
+    )
+    .await;
+    deadlock_a_status_change(&app, &db, &order).await;
+    receiver
+        .wait_for(2, "the order.status_changed delivery")
+        .await;
+    let body = eventually(Duration::from_secs(10), "both attempts counted", || async {
+        let body = app.metrics().await;
+        (metric(&body, "webhook_attempts_total{outcome=\"delivered\"}") == Some(2.0))
+            .then_some(body)
+    })
+    .await;
+    app.stop();
+    db.drop_database().await;
+    body
+}
+
+/// `/metrics` of an API in SQS mode (on moto) after the relay published an order's delivery.
+async fn sqs_mode_metrics() -> String {
+    let stack = SqsStack::start_without_worker(FAST_SCHEDULE, 30, &[]).await;
+    let receiver = Receiver::start().await;
+    let (_, key) = stack.api.customer("Acme").await;
+    stack.api.endpoint(&key, &receiver.url, None).await;
+    stack.api.order(&key, "PO-1").await;
+    let body = eventually(Duration::from_secs(10), "the relay to publish", || async {
+        let body = stack.api.metrics().await;
+        (metric(&body, "relay_published_total") >= Some(1.0)).then_some(body)
+    })
+    .await;
+    stack.stop().await;
+    body
+}
+
+#[tokio::test]
+async fn datadog_queries_only_metrics_the_code_emits() {
+    let root = repository();
+    let check = std::fs::read_to_string(
+        root.join("infra/modules/api_bluegreen/files/datadog/conf.d/openmetrics.d/conf.yaml"),
+    )
+    .expect("the agent's OpenMetrics check");
+    assert!(
+        check
+            .lines()
+            .any(|l| l.trim() == format!("namespace: {NAMESPACE}")),
+        "the OpenMetrics check's namespace is not {NAMESPACE}:\n{check}"
+    );
+    let queried = queried_names(&root.join("infra/modules/datadog"));
+    assert!(
+        queried.len() >= 5,
+        "too few {NAMESPACE}.* names found in infra/modules/datadog (the extraction broke?): {queried:?}"
+    );
+
+    let (memory, sqs) = tokio::join!(memory_mode_metrics(), sqs_mode_metrics());
+    let mut emitted = families(&memory);
+    emitted.extend(families(&sqs));
+
+    let missing: Vec<&String> = queried
+        .iter()
+        .filter(|name| family_of(name, &emitted).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "infra/modules/datadog queries metrics no process emits: {missing:?}\n\
+         emitted families: {emitted:?}"
+    );
+}
+
+#[test]
+fn names_are_read_at_word_boundaries_and_mapped_by_type() {
+    assert_eq!(
+        names_in(
+            "q = \"sum:mechanica.http_requests.count{env:prod}.as_rate() / p95:mechanica.x_seconds{*}\""
+        ),
+        ["mechanica.http_requests.count", "mechanica.x_seconds"]
+    );
+    assert!(names_in("notmechanica.x mechanica.* mechanica-prod").is_empty());
+    let families = families(
+        "# TYPE a_total counter\na_total 1\n# TYPE h histogram\nh_count 1\n# TYPE g gauge\ng 1\n",
+    );
+    assert_eq!(
+        family_of("mechanica.a.count", &families).as_deref(),
+        Some("a_total")
+    );
+    assert_eq!(
+        family_of("mechanica.h.count", &families).as_deref(),
+        Some("h")
+    );
+    assert_eq!(
+        family_of("mechanica.h.sum", &families).as_deref(),
+        Some("h")
+    );
+    assert_eq!(family_of("mechanica.h", &families).as_deref(), Some("h"));
+    assert_eq!(family_of("mechanica.g", &families).as_deref(), Some("g"));
+    assert_eq!(family_of("mechanica.a_total", &families), None);
+    assert_eq!(family_of("mechanica.g.count", &families), None);
+    assert_eq!(family_of("mechanica.a.total", &families), None);
+}
