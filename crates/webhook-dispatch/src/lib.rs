@@ -6,8 +6,10 @@
 //!
 //! - [`handler`]: the AWS Lambda handler for an SQS event source mapping (`bootstrap`);
 //! - [`worker`]: a long-polling SQS consumer calling that same handler
-//!   (`webhook-dispatch-worker`).
+//!   (`webhook-dispatch-worker`);
+//! - [`metrics`]: where both push the dispatcher's metrics (DogStatsD).
 
 pub mod handler;
+pub mod metrics;
 pub mod visibility;
 pub mod worker;

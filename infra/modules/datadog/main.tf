@@ -16,13 +16,17 @@
 #                  from the /metrics of running processes, so a name that is not emitted fails
 #                  the test command.
 #   system.*       the same agent's host metrics (CPU, network) of the API instances.
+#   mechanica.*_total, mechanica.<histogram>
+#                  the dispatch Lambda's own metrics (and a webhook-dispatch-worker's), pushed
+#                  over DogStatsD to the Datadog Lambda extension (modules/dispatch_lambda) or
+#                  an agent by webhook_dispatch::metrics, with the same prefix: a counter keeps
+#                  its Prometheus name (mechanica.webhook_attempts_total, where the API's is
+#                  mechanica.webhook_attempts.count), a histogram is a distribution under its own
+#                  name, the same as the API's (mechanica.webhook_attempt_duration_seconds).
+#                  The same test reads them from a running worker.
 #   aws.sqs.*, aws.lambda.*
 #                  the Datadog AWS integration (CloudWatch): queue depth and age, the DLQ, the
-#                  dispatch Lambda's invocations, errors, throttles and duration. The Lambda
-#                  exports no metrics of its own: its attempt counters have no exporter, so
-#                  attempts by outcome come from the API's in-process dispatcher (QUEUE=memory)
-#                  and, in SQS mode, the queue's and the Lambda's CloudWatch metrics stand for
-#                  them.
+#                  dispatch Lambda's invocations, errors, throttles and duration.
 #   planetscale.*  PlanetScale's Datadog integration (Insights), configured in the PlanetScale
 #                  organisation's settings with a Datadog API key; it reports every branch.
 
@@ -61,11 +65,14 @@ locals {
     ]
     delivery = [
       {
-        title = "Webhook attempts by outcome (in-process dispatcher, QUEUE=memory)"
-        q     = ["sum:mechanica.webhook_attempts.count{${local.env}} by {outcome}.as_count()"]
+        title = "Webhook attempts by outcome (the Lambda's, and an in-process dispatcher's)"
+        q = [
+          "sum:mechanica.webhook_attempts_total{${local.env}} by {outcome}.as_count()",
+          "sum:mechanica.webhook_attempts.count{${local.env}} by {outcome}.as_count()",
+        ]
       },
       {
-        title = "Webhook attempt duration p95 (s, in-process dispatcher)"
+        title = "Webhook attempt duration p95 (s, every dispatcher)"
         q     = ["p95:mechanica.webhook_attempt_duration_seconds{${local.env}}"]
       },
       {

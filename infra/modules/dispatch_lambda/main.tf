@@ -11,6 +11,20 @@ locals {
   # without a dependency cycle.
   function_arn = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${var.function_name}"
 
+  # The Datadog Lambda extension, published by Datadog (account 464622532012) in every region:
+  # it receives the function's metrics over DogStatsD on 127.0.0.1:8125 (webhook_dispatch::metrics)
+  # and forwards them, with its own enhanced Lambda metrics, at the end of each invocation.
+  datadog_layers = var.datadog == null ? [] : [
+    "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:464622532012:layer:Datadog-Extension${contains(var.architectures, "arm64") ? "-ARM" : ""}:${var.datadog.extension_version}"
+  ]
+  datadog_environment = var.datadog == null ? {} : {
+    DOGSTATSD_ADDR     = "127.0.0.1:8125"
+    DD_SITE            = var.datadog.site
+    DD_ENV             = var.datadog.env
+    DD_SERVICE         = "webhook-dispatch"
+    DD_API_KEY_SSM_ARN = var.datadog.api_key_parameter_arn
+  }
+
   environment = {
     APP_ENV                    = "prod"
     SQS_QUEUE_URL              = var.queue_url
@@ -93,6 +107,37 @@ data "aws_iam_policy_document" "this" {
     sid       = "RequeueRateLimitedDeliveries"
     actions   = ["sqs:SendMessage"]
     resources = [var.queue_arn]
+  }
+
+  # The Datadog extension reads its API key from the SecureString parameter at start.
+  dynamic "statement" {
+    for_each = var.datadog == null ? [] : [var.datadog.api_key_parameter_arn]
+    content {
+      sid       = "ReadDatadogApiKey"
+      actions   = ["ssm:GetParameter"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.datadog == null ? [] : [var.datadog.api_key_parameter_arn]
+    content {
+      sid       = "DecryptDatadogApiKeyThroughSsm"
+      actions   = ["kms:Decrypt"]
+      resources = [var.kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["ssm.${data.aws_region.current.name}.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:PARAMETER_ARN"
+        values   = [statement.value]
+      }
+    }
   }
 
   # SQS encrypts each message's data key under the queue's ARN as encryption context.
@@ -194,10 +239,11 @@ resource "aws_lambda_function" "this" {
   reserved_concurrent_executions = var.reserved_concurrency
   kms_key_arn                    = var.kms_key_arn
   code_signing_config_arn        = aws_lambda_code_signing_config.this.arn
+  layers                         = local.datadog_layers
 
   environment {
     # The secret values go in last: nothing in var.secret_environment can be overridden.
-    variables = merge(local.environment, var.secret_environment)
+    variables = merge(local.environment, local.datadog_environment, var.secret_environment)
   }
 
   tracing_config {

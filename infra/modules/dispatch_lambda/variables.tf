@@ -184,3 +184,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "datadog" {
+  description = "The Datadog Lambda extension, or null for none: the version of Datadog's extension layer, the Datadog site (e.g. datadoghq.eu), the env tag, and the ARN of the SSM SecureString parameter holding the API key, encrypted with kms_key_arn. With it the function pushes its metrics to the extension over DogStatsD."
+  type = object({
+    extension_version     = number
+    site                  = string
+    env                   = string
+    api_key_parameter_arn = string
+  })
+  default = null
+}

@@ -97,6 +97,13 @@ module "dispatch_lambda" {
   subnet_ids           = sort(data.aws_subnets.private.ids)
   secret_environment   = module.secrets.environment
   tags                 = var.tags
+
+  datadog = {
+    extension_version     = var.datadog_lambda_extension_version
+    site                  = var.datadog_site
+    env                   = var.environment
+    api_key_parameter_arn = aws_ssm_parameter.datadog_api_key.arn
+  }
 }
 
 module "api" {
@@ -125,10 +132,11 @@ module "api" {
 }
 
 # The Datadog API key the agent on the API instances reports with, for their roles to read at
-# first boot (modules/api_bluegreen, files/mechanica-datadog-agent.sh).
+# first boot (modules/api_bluegreen, files/mechanica-datadog-agent.sh), and the dispatch
+# Lambda's Datadog extension at its start.
 resource "aws_ssm_parameter" "datadog_api_key" {
   name        = "/${local.name_prefix}/datadog-api-key"
-  description = "Datadog API key of the agent on the orders-api instances"
+  description = "Datadog API key of the agent on the orders-api instances and of the dispatch Lambda's extension"
   type        = "SecureString"
   key_id      = module.kms.key_arn
   value       = var.datadog_api_key

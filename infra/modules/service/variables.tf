@@ -128,3 +128,9 @@ variable "datadog_site" {
   description = "Datadog site the agent reports to (datadoghq.com, datadoghq.eu, ...)."
   type        = string
 }
+
+variable "datadog_lambda_extension_version" {
+  description = "Version of Datadog's Lambda extension layer (Datadog-Extension[-ARM]) on the dispatch Lambda."
+  type        = number
+  default     = 105
+}

@@ -1,8 +1,10 @@
 //! The Datadog dashboard and monitors (`infra/modules/datadog`) query only metrics the code
-//! emits: every `mechanica.*` name in the module's Terraform, mapped back to its Prometheus
-//! family by the OpenMetrics check's naming, is read from the `/metrics` of running APIs, one in
-//! memory mode (the embedded dispatcher's metrics share its recorder) and one in SQS mode (the
-//! relay's), after traffic that registers the lazily created series.
+//! emits: every `mechanica.*` name in the module's Terraform is either, mapped back to its
+//! Prometheus family by the OpenMetrics check's naming, read from the `/metrics` of running
+//! APIs, one in memory mode (the embedded dispatcher's metrics share its recorder) and one in
+//! SQS mode (the relay's), or pushed over DogStatsD by `webhook-dispatch-worker` (the Lambda's
+//! code, `webhook_dispatch::metrics`), each after traffic that registers the lazily created
+//! series.
 //!
 //! The check's naming (latest mode, namespace `mechanica`, histograms as distributions, as
 //! `infra/modules/api_bluegreen/files/datadog/conf.d/openmetrics.d/conf.yaml` configures it):
@@ -188,9 +190,17 @@ async fn memory_mode_metrics() -> String {
     body
 }
 
-/// `/metrics` of an API in SQS mode (on moto) after the relay published an order's delivery.
-async fn sqs_mode_metrics() -> String {
-    let stack = SqsStack::start_without_worker(FAST_SCHEDULE, 30, &[]).await;
+/// What an SQS-mode deployment (on moto) reports after one order's delivery: the API's
+/// `/metrics` once the relay has published it, and the names the worker pushed over DogStatsD
+/// (to a socket of this test's, standing for the agent or the Lambda extension) once it has
+/// delivered it.
+async fn sqs_mode_metrics() -> (String, BTreeSet<String>) {
+    let statsd = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("a DogStatsD socket");
+    let address = statsd.local_addr().expect("its address").to_string();
+    let mut stack =
+        SqsStack::start_without_worker(FAST_SCHEDULE, 30, &[("DOGSTATSD_ADDR", &address)]).await;
     let receiver = Receiver::start().await;
     let (_, key) = stack.api.customer("Acme").await;
     stack.api.endpoint(&key, &receiver.url, None).await;
@@ -200,8 +210,27 @@ async fn sqs_mode_metrics() -> String {
         (metric(&body, "relay_published_total") >= Some(1.0)).then_some(body)
     })
     .await;
+    stack.restart_worker();
+    receiver.wait_for(1, "the worker's delivery").await;
+    let attempts = format!("{NAMESPACE}.webhook_attempts_total");
+    let mut pushed = BTreeSet::new();
+    let mut datagram = vec![0; 65_536];
+    tokio::time::timeout(Duration::from_secs(15), async {
+        while !pushed.contains(&attempts) {
+            let read = statsd.recv(&mut datagram).await.expect("a datagram");
+            let text = String::from_utf8_lossy(&datagram[..read]);
+            // `name:value[:value…]|type[|@rate][|#tags]`, one metric per line.
+            pushed.extend(
+                text.lines()
+                    .filter_map(|line| line.split_once(':'))
+                    .map(|(name, _)| name.to_owned()),
+            );
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the worker pushed no {attempts}; it pushed {pushed:?}"));
     stack.stop().await;
-    body
+    (body, pushed)
 }
 
 #[tokio::test]
@@ -223,19 +252,31 @@ async fn datadog_queries_only_metrics_the_code_emits() {
         "too few {NAMESPACE}.* names found in infra/modules/datadog (the extraction broke?): {queried:?}"
     );
 
-    let (memory, sqs) = tokio::join!(memory_mode_metrics(), sqs_mode_metrics());
+    let (memory, (sqs, pushed)) = tokio::join!(memory_mode_metrics(), sqs_mode_metrics());
     let mut emitted = families(&memory);
     emitted.extend(families(&sqs));
 
+    // A name is either the agent's reading of an API's family or one a dispatcher pushes
+    // under its own name.
     let missing: Vec<&String> = queried
         .iter()
-        .filter(|name| family_of(name, &emitted).is_none())
+        .filter(|name| family_of(name, &emitted).is_none() && !pushed.contains(*name))
         .collect();
     assert!(
         missing.is_empty(),
         "infra/modules/datadog queries metrics no process emits: {missing:?}\n\
-         emitted families: {emitted:?}"
+         emitted families: {emitted:?}\npushed over DogStatsD: {pushed:?}"
     );
+    // The dispatchers' attempts are on the dashboard from both routes.
+    for name in [
+        format!("{NAMESPACE}.webhook_attempts.count"),
+        format!("{NAMESPACE}.webhook_attempts_total"),
+    ] {
+        assert!(
+            queried.contains(&name),
+            "the dashboard does not query {name}"
+        );
+    }
 }
 
 #[test]

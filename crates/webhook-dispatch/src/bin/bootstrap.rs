@@ -8,6 +8,7 @@ use delivery::config::DeliveryArgs;
 use lambda_runtime::{LambdaEvent, service_fn};
 use platform::config::CommonArgs;
 use webhook_dispatch::handler::{self, Deps};
+use webhook_dispatch::metrics::MetricsArgs;
 use webhook_dispatch::visibility::SqsVisibility;
 
 /// Configuration of the Lambda, from its environment.
@@ -18,6 +19,8 @@ struct Config {
     common: CommonArgs,
     #[command(flatten)]
     delivery: DeliveryArgs,
+    #[command(flatten)]
+    metrics: MetricsArgs,
     /// The queue the event source mapping reads (for visibility changes).
     #[arg(long, env = "SQS_QUEUE_URL")]
     sqs_queue_url: String,
@@ -37,6 +40,7 @@ struct Config {
 async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::parse();
     platform::telemetry::init(config.common.app_env);
+    webhook_dispatch::metrics::install(&config.metrics)?;
     // One or two connections per instance: Lambda concurrency multiplies them.
     let dispatcher = delivery::build_dispatcher(&config.common, &config.delivery, 2)?;
     let sqs = platform::sqs::client().await;

@@ -8,6 +8,7 @@ use delivery::config::DeliveryArgs;
 use platform::config::CommonArgs;
 use tokio_util::sync::CancellationToken;
 use webhook_dispatch::handler::Deps;
+use webhook_dispatch::metrics::MetricsArgs;
 use webhook_dispatch::visibility::SqsVisibility;
 
 /// Configuration of the worker, from its environment.
@@ -18,6 +19,8 @@ struct Config {
     common: CommonArgs,
     #[command(flatten)]
     delivery: DeliveryArgs,
+    #[command(flatten)]
+    metrics: MetricsArgs,
     /// The queue to consume.
     #[arg(long, env = "SQS_QUEUE_URL")]
     sqs_queue_url: String,
@@ -33,6 +36,7 @@ struct Config {
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     platform::telemetry::init(config.common.app_env);
+    webhook_dispatch::metrics::install(&config.metrics)?;
     let dispatcher = delivery::build_dispatcher(&config.common, &config.delivery, 8)?;
     let sqs = platform::sqs::client().await;
     let deps = Arc::new(Deps {
