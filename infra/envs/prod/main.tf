@@ -74,4 +74,8 @@ module "datadog" {
   function_name = module.service.dispatch_function_name
   notify        = var.datadog_notify
   tags          = ["project:mechanica-order-webhooks"]
+
+  # The organisation's one owner of the latency distributions' percentiles, switched on once
+  # the first release's metrics have arrived (infra/README.md, "Dashboard and monitors").
+  manage_metric_tag_configuration = var.datadog_manage_percentiles
 }

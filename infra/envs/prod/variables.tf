@@ -89,3 +89,9 @@ variable "datadog_notify" {
   description = "Datadog notification handles of the monitors, space-separated (e.g. \"@ops@mechanica-logistics.com\")."
   type        = string
 }
+
+variable "datadog_manage_percentiles" {
+  description = "Whether production manages the Datadog organisation's percentile configuration of the latency distributions (modules/datadog): set it true once the first release's metrics have reached Datadog, which refuses to configure a metric it has not received."
+  type        = bool
+  default     = false
+}

@@ -177,12 +177,15 @@ resource "datadog_dashboard_json" "service" {
 }
 
 # Percentiles (p95 above and in the latency monitor) are computed only for distributions that
-# have them switched on. The tag list is what those queries may filter and group by.
+# have them switched on. The tag list is what those queries may filter and group by. A metric's
+# tag configuration belongs to the Datadog organisation, not to an environment: exactly one
+# environment manages it (manage_metric_tag_configuration), and Datadog accepts it only once the
+# metric has been received.
 resource "datadog_metric_tag_configuration" "latency" {
-  for_each = toset([
+  for_each = var.manage_metric_tag_configuration ? toset([
     "mechanica.http_request_duration_seconds",
     "mechanica.webhook_attempt_duration_seconds",
-  ])
+  ]) : toset([])
 
   metric_name         = each.key
   metric_type         = "distribution"
@@ -203,11 +206,12 @@ locals {
       runbook  = <<-EOT
         More than ${var.error_ratio_percent} % of the API's responses in the last 10 minutes were 5xx.
         - Dashboard "${local.title}", group API: which routes, since when; a deploy just before it
-          points at the release (`infra/pipeline/bluegreen.sh status` names the live colour).
+          points at the release (`infra/pipeline/release.sh status <env>` names it).
         - Logs: `status >= 500` lines carry `request_id` and the cause chain.
         - 503 from every route with /readyz failing: the database is unreachable (PlanetScale
           status, the DSN in the app secret).
-        - A bad release: `infra/pipeline/bluegreen.sh rollback` moves all traffic to the other colour.
+        - A bad release: `infra/pipeline/release.sh rollback <env>` puts the previous one back
+          (the API, then the Lambda and the portal).
       EOT
     }
 
@@ -297,8 +301,8 @@ locals {
         invocation error, so this is a crash, a timeout or a misconfiguration (an undecryptable
         environment, an unreachable database).
         - CloudWatch Logs of the function: the last lines before `Task timed out` or the panic.
-        - After a release: roll the function back to the previous signed zip
-          (TF_VAR_lambda_s3_key of the previous release, terraform apply).
+        - After a release: `infra/pipeline/release.sh rollback <env>` puts the previous release
+          back, its Lambda included when it reads what the API writes.
         - The batch's messages come back after the visibility timeout; repeated failures end in
           the DLQ.
       EOT

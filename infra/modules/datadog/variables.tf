@@ -70,3 +70,9 @@ variable "tags" {
   type        = list(string)
   default     = []
 }
+
+variable "manage_metric_tag_configuration" {
+  description = "Whether this environment manages the organisation-wide tag configuration (percentiles) of the latency distributions. True in exactly one environment of a Datadog organisation, applied once the metrics have arrived."
+  type        = bool
+  default     = false
+}
