@@ -7,6 +7,8 @@ use e2e::{Api, ApiProcess, Receiver, TestApp, TestDb, eventually, metric, order_
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::support::deadlock_a_status_change;
+
 #[tokio::test]
 async fn orders_are_created_read_listed_and_cancelled() {
     let db = TestDb::new().await;
@@ -589,57 +591,8 @@ async fn a_status_change_rolled_back_for_a_deadlock_runs_again() {
         },
     )
     .await;
-    sqlx::query("create table ballast (n int primary key)")
-        .execute(&db.pool)
-        .await
-        .expect("ballast");
-
-    // The other transaction: heavier than the status change (200 rows written), so that InnoDB
-    // rolls the status change back; it holds every delivery row and the gap after the last, so
-    // the change's delivery insert waits for it.
-    let mut other = db.pool.begin().await.expect("begin");
-    sqlx::query(
-        "insert into ballast (n) with recursive s (n) as (select 1 union all select n + 1 from s where n < 200) select n from s",
-    )
-    .execute(&mut *other)
-    .await
-    .expect("ballast rows");
-    sqlx::query("select id from webhook_deliveries force index (primary) for update")
-        .fetch_all(&mut *other)
-        .await
-        .expect("delivery locks");
-
     let conflicts_before = lock_conflicts(&app).await;
-    let path = format!("/v1/orders/{order}/status");
-    let request = app.call(
-        "POST",
-        &path,
-        Some(&app.operator_key),
-        Some(json!({"status": "confirmed"})),
-    );
-    let (change, ()) = tokio::join!(request, async {
-        eventually(
-            Duration::from_secs(10),
-            "the status change to wait for the delivery locks",
-            || async {
-                // (`innodb_trx` does not list a transaction waiting for an insert intention.)
-                // The insert comes after the order's lock: the change holds it now.
-                let waiting = "select count(*) from information_schema.processlist \
-                               where db = database() \
-                               and info like 'insert into webhook_deliveries%'";
-                (db.number(waiting).await > 0).then_some(())
-            },
-        )
-        .await;
-        // The order row is the status change's: a lock cycle, which InnoDB breaks at once.
-        sqlx::query("select id from orders where id = ? for update")
-            .bind(&order)
-            .fetch_all(&mut *other)
-            .await
-            .expect("the status change, not this transaction, is the deadlock's victim");
-        other.rollback().await.expect("rollback");
-    });
-    let (status, body) = change;
+    let (status, body) = deadlock_a_status_change(&app, &db, &order).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "confirmed");
     assert_eq!(body["sequence"], 2);

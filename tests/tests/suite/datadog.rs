@@ -24,7 +24,8 @@ use std::time::Duration;
 
 use e2e::{ApiProcess, FAST_SCHEDULE, Receiver, SqsStack, TestDb, eventually, metric};
 use reqwest::StatusCode;
-use serde_json::json;
+
+use crate::support::deadlock_a_status_change;
 
 const NAMESPACE: &str = "mechanica";
 
@@ -182,56 +183,6 @@ fn family_of(name: &str, families: &BTreeMap<String, String>) -> Option<String> 
     }
 }
 
-/// Makes a status change of `order` the victim of a deadlock (the way the API test of lock
-/// conflicts does), so the API runs it again and counts `database_lock_conflicts_total`.
-async fn deadlock_a_status_change(app: &ApiProcess, db: &TestDb, order: &str) {
-    sqlx::query("create table ballast (n int primary key)")
-        .execute(&db.pool)
-        .await
-        .expect("ballast");
-    // Heavier than the status change, so InnoDB picks the change as the victim; it holds every
-    // delivery row and the gap after the last, so the change's delivery insert waits for it.
-    let mut other = db.pool.begin().await.expect("begin");
-    sqlx::query(
-        "insert into ballast (n) with recursive s (n) as (select 1 union all select n + 1 from s where n < 200) select n from s",
-    )
-    .execute(&mut *other)
-    .await
-    .expect("ballast rows");
-    sqlx::query("select id from webhook_deliveries force index (primary) for update")
-        .fetch_all(&mut *other)
-        .await
-        .expect("delivery locks");
-    let path = format!("/v1/orders/{order}/status");
-    let change = app.call(
-        "POST",
-        &path,
-        Some(&app.operator_key),
-        Some(json!({"status": "confirmed"})),
-    );
-    let ((status, body), ()) = tokio::join!(change, async {
-        eventually(
-            Duration::from_secs(10),
-            "the status change to wait for the delivery locks",
-            || async {
-                let waiting = "select count(*) from information_schema.processlist \
-                               where db = database() \
-                               and info like 'insert into webhook_deliveries%'";
-                (db.number(waiting).await > 0).then_some(())
-            },
-        )
-        .await;
-        // The order row is the change's: a lock cycle, which InnoDB breaks at once.
-        sqlx::query("select id from orders where id = ? for update")
-            .bind(order)
-            .fetch_all(&mut *other)
-            .await
-            .expect("the status change, not this transaction, is the deadlock's victim");
-        other.rollback().await.expect("rollback");
-    });
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
 /// `/metrics` of an API in memory mode after an order placed, delivered, changed through a
 /// deadlock and delivered again.
 async fn memory_mode_metrics() -> String {
@@ -251,7 +202,8 @@ async fn memory_mode_metrics() -> String {
         },
     )
     .await;
-    deadlock_a_status_change(&app, &db, &order).await;
+    let (status, body) = deadlock_a_status_change(&app, &db, &order).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     receiver
         .wait_for(2, "the order.status_changed delivery")
         .await;

@@ -152,3 +152,60 @@ pub async fn delivery_state(db: &TestDb, id: &DeliveryId) -> (String, u32) {
         .await
         .expect("delivery")
 }
+
+/// Sends a status change of `order` (to `confirmed`, by the operator) that the server picks as a
+/// deadlock's victim, and returns its response: a transaction heavier than the change (200 rows
+/// written, so InnoDB rolls the change back) holds every delivery row and the gap after the
+/// last, the change's delivery insert waits for it, then that transaction asks for the order's
+/// row, which the change holds: a lock cycle, which InnoDB breaks at once. The API runs the
+/// change again.
+pub async fn deadlock_a_status_change(
+    app: &e2e::ApiProcess,
+    db: &TestDb,
+    order: &str,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    sqlx::query("create table ballast (n int primary key)")
+        .execute(&db.pool)
+        .await
+        .expect("ballast");
+    let mut other = db.pool.begin().await.expect("begin");
+    sqlx::query(
+        "insert into ballast (n) with recursive s (n) as (select 1 union all select n + 1 from s where n < 200) select n from s",
+    )
+    .execute(&mut *other)
+    .await
+    .expect("ballast rows");
+    sqlx::query("select id from webhook_deliveries force index (primary) for update")
+        .fetch_all(&mut *other)
+        .await
+        .expect("delivery locks");
+    let path = format!("/v1/orders/{order}/status");
+    let change = app.call(
+        "POST",
+        &path,
+        Some(&app.operator_key),
+        Some(serde_json::json!({"status": "confirmed"})),
+    );
+    let (response, ()) = tokio::join!(change, async {
+        e2e::eventually(
+            std::time::Duration::from_secs(10),
+            "the status change to wait for the delivery locks",
+            || async {
+                // (`innodb_trx` does not list a transaction waiting for an insert intention.)
+                // The insert comes after the order's lock: the change holds it now.
+                let waiting = "select count(*) from information_schema.processlist \
+                               where db = database() \
+                               and info like 'insert into webhook_deliveries%'";
+                (db.number(waiting).await > 0).then_some(())
+            },
+        )
+        .await;
+        sqlx::query("select id from orders where id = ? for update")
+            .bind(order)
+            .fetch_all(&mut *other)
+            .await
+            .expect("the status change, not this transaction, is the deadlock's victim");
+        other.rollback().await.expect("rollback");
+    });
+    response
+}
