@@ -32,9 +32,10 @@ async fn soak(window: &str, seed: u64) -> Soak {
     let counter = SendCounter::start(&moto.endpoint).await;
     let mut stack = SqsStack::start_on(
         &moto.endpoint,
-        // Twelve attempts: a three-in-ten failure rate leaves a delivery of the 1 200 failed for
-        // good once in about 1 900 runs.
-        "0,1,1,1,1,1,1,1,1,1,1,1",
+        // Twenty attempts: at a three-in-ten failure rate, a delivery of the 1 200 fails for good
+        // once in about 24 million runs; twelve would leave one once in about 1 600, and the soak
+        // needs every webhook to arrive.
+        "0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
         30,
         &[
             ("REPUBLISH_OVERDUE_SECONDS", window),
