@@ -17,12 +17,20 @@
 #       4. shift the weights to it in --steps (e.g. 10,50,100), checking its health between
 #          steps; a failure before the last step puts all traffic back on the old colour
 #       5. wait the old target group's deregistration delay, then stop the old colour
-#   bluegreen.sh [options] rollback
-#       start the other colour again (it still has the previous release), wait until it is
-#       healthy, move all traffic to it, wait the deregistration delay, stop the colour that was
-#       live. With split weights, say where to go with --to blue|green.
+#       A failure before all traffic is on the new colour (steps 2-4) puts all traffic back on the
+#       old colour and stops orders-api on the idle one, so it runs no failed release. Once all
+#       traffic is on the new colour the release is live: a failure of step 5 (the delay cannot
+#       be read, the old colour does not stop) is a warning and the deploy exits 0.
+#   bluegreen.sh [options] rollback <release>
+#       ask the other colour's deploy agent which release it has installed; install <release>
+#       there when it is another one (a failed cutover left the failed release there, a replaced
+#       instance has none; this step 0 checks as for deploy), otherwise start it again; wait
+#       until it is healthy, move all traffic to it, wait the deregistration delay, stop the
+#       colour that was live (failures after the switch are warnings, as for deploy). With split
+#       weights, say where to go with --to blue|green. release.sh rollback <env> runs it with the
+#       previous release and also moves the Lambda, live.json and the portal: use that.
 #   bluegreen.sh [options] status
-#       weights and target health of both colours
+#       weights, target health and the release each colour's agent has installed
 #
 # Options (each also read from the environment variable in brackets; Terraform's output
 # `bluegreen_env` of infra/envs/<env> gives the first eight):
@@ -40,7 +48,8 @@
 #                                                   at 100 (default 100: one switch)
 #   --step-wait SECONDS     [BG_STEP_WAIT_SECONDS]  observation time between steps (default 60)
 #   --drain SECONDS         [BG_DRAIN_SECONDS]      wait before stopping the old colour (default:
-#                                                   its target group's deregistration delay)
+#                                                   its target group's deregistration delay; 30
+#                                                   when that cannot be read)
 #   --to blue|green                                 rollback target when the weights are split
 #   --dry-run                                       print every AWS CLI call as
 #                                                   "DRY-RUN: aws ..." on stdout instead of
@@ -55,6 +64,8 @@ set -euo pipefail
 readonly AGENT=/usr/local/sbin/mechanica-deploy
 readonly COMMAND_ID_PLACEHOLDER='<command-id>'
 readonly SHA256_PLACEHOLDER='<sha256>'
+readonly INSTALLED_PLACEHOLDER='<installed-version>'
+readonly DEFAULT_DRAIN=30
 
 REGION=${AWS_REGION:-}
 LISTENER_ARN=${BG_LISTENER_ARN:-}
@@ -73,6 +84,8 @@ ROLLBACK_TO=""
 BLUE_WEIGHT=""
 GREEN_WEIGHT=""
 SHIFT_FALLBACK="" # the colour that gets all traffic back if a shift fails midway
+STOP_ON_FAILURE="" # the idle colour, stopped again if the cutover fails before it is live
+AGENT_COMMAND_ID="" # the SSM command of the last agent call
 SCRATCH=""
 
 pause() {
@@ -194,7 +207,9 @@ agent() {
     --instance-ids "$instance" --document-name AWS-RunShellScript \
     --comment "orders-api $colour: $*" \
     --parameters "commands=[\"$AGENT $*\"]" \
-    --query Command.CommandId --output text)
+    --query Command.CommandId --output text) \
+    || die "cannot send mechanica-deploy $* to $colour ($instance)"
+  AGENT_COMMAND_ID=$command_id
   if ! run aws ssm wait command-executed --region "$REGION" --command-id "$command_id" \
     --instance-id "$instance"; then
     aws ssm get-command-invocation --region "$REGION" --command-id "$command_id" \
@@ -202,6 +217,20 @@ agent() {
       --output text >&2
     die "mechanica-deploy $* failed on $colour ($instance)"
   fi
+}
+
+# The release a colour's deploy agent has installed (`mechanica-deploy status`), "none" when
+# none; in a dry run, <installed-version>.
+installed_version() { # <colour>
+  local colour=$1 output version
+  agent "$colour" status
+  output=$(run_out "$(printf 'version: %s\nstate: inactive' "$INSTALLED_PLACEHOLDER")" aws ssm \
+    get-command-invocation --region "$REGION" --command-id "$AGENT_COMMAND_ID" \
+    --instance-id "$(instance_of "$colour")" --query StandardOutputContent --output text) \
+    || die "cannot read mechanica-deploy status of $colour"
+  version=$(sed -nE 's/^version: ([^[:space:]]+).*$/\1/p' <<<"$output" | head -n 1)
+  [ -n "$version" ] || die "mechanica-deploy status of $colour names no version: $output"
+  printf '%s\n' "$version"
 }
 
 wait_healthy() {
@@ -256,7 +285,26 @@ on_exit() {
     # shellcheck disable=SC2046 # two numbers
     set_weights $(weights_for "$SHIFT_FALLBACK" 100)
   fi
+  if [ "$status" -ne 0 ] && [ -n "$STOP_ON_FAILURE" ]; then
+    log "cutover failed: stopping orders-api on $STOP_ON_FAILURE, which gets no traffic"
+    (agent "$STOP_ON_FAILURE" stop) \
+      || warn "$STOP_ON_FAILURE ($(instance_of "$STOP_ON_FAILURE")) did not stop; it gets no traffic"
+  fi
   exit "$status"
+}
+
+# After all traffic left <old>: wait its deregistration delay, then stop it. The switch is done,
+# so a failure here is a warning, not a failed cutover.
+retire() { # <old colour>
+  local old=$1 drain
+  if ! drain=$(drain_seconds "$old"); then
+    drain=$DEFAULT_DRAIN
+    warn "cannot read the deregistration delay of the $old target group: waiting $drain s"
+  fi
+  pause "$drain" "deregistration delay of $old"
+  if ! (agent "$old" stop); then
+    warn "orders-api on $old ($(instance_of "$old")) did not stop; it gets no traffic: stop it with mechanica-deploy stop through SSM Run Command"
+  fi
 }
 
 cmd_deploy() {
@@ -272,6 +320,7 @@ cmd_deploy() {
   idle=$(other "$live")
   log "live: $live; deploying $version to $idle"
 
+  STOP_ON_FAILURE=$idle
   agent "$idle" install "$version"
   wait_healthy "$idle"
 
@@ -286,15 +335,15 @@ cmd_deploy() {
     fi
   done
   SHIFT_FALLBACK=""
+  STOP_ON_FAILURE=""
 
-  drain=$(drain_seconds "$live")
-  pause "$drain" "deregistration delay of $live"
-  agent "$live" stop
-  log "done: $version is live on $idle; $live is stopped (rollback: bluegreen.sh rollback)"
+  retire "$live"
+  log "done: $version is live on $idle (rollback: release.sh rollback <env>)"
 }
 
 cmd_rollback() {
-  local live target old drain
+  local version=$1 live target old installed
+  [[ $version =~ ^[A-Za-z0-9._-]{1,128}$ ]] || die "invalid release '$version'"
   read_weights
   live=$(live_colour)
   if [ -n "$ROLLBACK_TO" ]; then
@@ -305,26 +354,36 @@ cmd_rollback() {
     target=$(other "$live")
   fi
   old=$(other "$target")
-  log "rolling back to $target"
+  installed=$(installed_version "$target")
+  log "rolling back to $version on $target (installed there: $installed)"
 
-  agent "$target" start
+  STOP_ON_FAILURE=$target
+  if [ "$installed" = "$version" ]; then
+    agent "$target" start
+  else
+    [ -n "$ARTIFACTS_BUCKET" ] || die "missing configuration: ARTIFACTS_BUCKET (see --help)"
+    check_release "$version"
+    agent "$target" install "$version"
+  fi
   wait_healthy "$target"
   # shellcheck disable=SC2046 # two numbers
   set_weights $(weights_for "$target" 100)
-  drain=$(drain_seconds "$old")
-  pause "$drain" "deregistration delay of $old"
-  agent "$old" stop
-  log "done: $target is live"
+  STOP_ON_FAILURE=""
+
+  retire "$old"
+  log "done: $version is live on $target"
 }
 
 cmd_status() {
-  local colour weight
+  local colour weight state version
   read_weights
   printf 'live: %s\n' "$(live_colour)"
   for colour in blue green; do
     if [ "$colour" = blue ]; then weight=$BLUE_WEIGHT; else weight=$GREEN_WEIGHT; fi
-    printf '%-5s weight=%-3s instance=%s target=%s\n' "$colour" "$weight" \
-      "$(instance_of "$colour")" "$(target_state "$colour")"
+    state=$(target_state "$colour")
+    version=$(installed_version "$colour") || version=unknown
+    printf '%-5s weight=%-3s instance=%s target=%s version=%s\n' "$colour" "$weight" \
+      "$(instance_of "$colour")" "$state" "$version"
   done
 }
 
@@ -365,9 +424,10 @@ main() {
       cmd_deploy "${args[0]}"
       ;;
     rollback)
-      [ ${#args[@]} -eq 0 ] || die "usage: bluegreen.sh [options] rollback"
+      [ ${#args[@]} -eq 1 ] || die "usage: bluegreen.sh [options] rollback <release>"
       require_config
-      cmd_rollback
+      trap on_exit EXIT
+      cmd_rollback "${args[0]}"
       ;;
     status)
       [ ${#args[@]} -eq 0 ] || die "usage: bluegreen.sh [options] status"

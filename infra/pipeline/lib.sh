@@ -1,7 +1,11 @@
 # shellcheck shell=bash
-# Shared by the pipeline scripts beside it (bluegreen.sh, publish-portal.sh), which source it
-# right after `set -euo pipefail`:
+# Shared by the pipeline scripts beside it (release.sh, bluegreen.sh, publish-portal.sh), which
+# source it right after `set -euo pipefail`:
+#   inherit_errexit     on: a function run inside $(...) stops at its first failing command, as
+#                       it would outside (bash otherwise clears `set -e` in command
+#                       substitutions)
 #   log <text>          progress on stderr
+#   warn <text>         "warning: <text>" on stderr
 #   die <text>          "<script name without .sh>: <text>" on stderr, exit 1
 #   usage               the script's header comment (line 2 up to `set -euo pipefail`) on
 #                       stderr, exit 2
@@ -12,11 +16,13 @@
 #                       answers <answer> instead
 # Dry-run lines go to the original stdout (fd 3), even from inside $(...).
 
+shopt -s inherit_errexit
 exec 3>&1
 
 DRY_RUN=false
 
 log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf '==> warning: %s\n' "$*" >&2; }
 die() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
 
 usage() {

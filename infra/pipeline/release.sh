@@ -12,27 +12,36 @@
 #   releases/<release>/lambda-s3-key      the signed Lambda zip's key in this environment
 #   releases/<release>/passed-<env>.json  the release was deployed here and passed its smoke
 #   releases/by-tree/<git tree>           the release passed here with exactly this tree
+#   releases/<release>/rejected-<env>.json  the release was rolled back here: its pass is
+#                                         withdrawn (by-tree deleted) until a deploy passes again
 #   releases/<release>/promoted.json      (prod) copied from the environment it passed, checked
 #   releases/live.json                    {release, previous, lambda}: what runs here now
 #
 #   release.sh build
-#       build the release of HEAD into dist/: binaries, Lambda zip, portal, manifest
+#       build the release of HEAD into dist/: binaries, Lambda zip, portal, manifest. Refuses a
+#       checkout with any change, untracked files included (the binary embeds every .sql of
+#       migrations/), and a migration file mixing contract statements (a drop marked with a
+#       `-- contract: <reason>` comment, as `migrate lint` reads it) with others
 #   release.sh publish <env>
 #       upload dist/ to the environment's bucket and sign the Lambda zip (qa: the environment
-#       that takes builds; one with BG_PROMOTED_FROM takes promoted releases only)
+#       that takes builds; one with BG_PROMOTED_FROM takes promoted releases only). A release
+#       already there with the same SHA-256s is left as it is; with others it is refused
 #   release.sh resolve
 #       print the release that passed the source environment with HEAD's tree (a merge into
-#       main carries the tree QA ran, not its commit)
+#       main carries the tree QA ran, not its commit); a release rejected there is refused
 #   release.sh promote <env> <release>
-#       copy a release that passed the source environment into <env>, checking every SHA-256
-#       against the manifest that passed, sign its Lambda zip, write promoted.json
+#       copy a release that passed the source environment, and was not rejected there since,
+#       into <env>, checking every SHA-256 against the manifest that passed, sign its Lambda
+#       zip, write promoted.json
 #   release.sh propose <env> <release>
 #       (PlanetScale) branch release-<release> from main, apply the release's migrations with its
-#       own migrate, open the deploy request into main; prints its number, nothing when no change
+#       own migrate, open the deploy request into main; prints its number, or nothing when there
+#       is no change (the branch is then deleted); a failing step opens no request
 #   release.sh deploy <env> <release>
-#       1. refuse a release not published (or, with BG_PROMOTED_FROM, not promoted) here, one
-#          whose dispatcher cannot read the message version the live release writes, and one
-#          bringing expand and contract migrations together
+#       1. refuse a release not published (or, with BG_PROMOTED_FROM, not promoted, or rejected
+#          in the source environment since) here, one whose dispatcher cannot read the message
+#          version the live API's release writes or the one the live Lambda's release writes,
+#          and one bringing expand and contract migrations together
 #       2. expand: the release's migrations, when they only add (qa: migrate on its branch;
 #          prod: the deploy request)
 #       3. terraform apply of the environment
@@ -42,13 +51,20 @@
 #          CloudFront and the ALB
 #       7. the portal's bundle (publish-portal.sh --dist)
 #       8. contract: the release's migrations, when they drop something, once nothing older runs
-#       9. record passed-<env>.json and by-tree/<tree>
+#       9. record passed-<env>.json and by-tree/<tree>, withdraw an earlier rejected-<env>.json
+#      10. (with BG_PROMOTED_FROM) delete the PlanetScale branch release-<release>
+#       Deploying the release live.json names (a deploy that failed after its cutover) resumes
+#       at step 6's smoke: smoke, portal, contract, pass record.
 #   release.sh rollback <env>
-#       the API back to the previous release (bluegreen.sh rollback) first, then the Lambda, only
-#       if the previous dispatcher reads the message version the rolled-back release writes,
-#       then the previous portal; schema stays (expand-compatible)
+#       refuse unless the API carrying the traffic runs the release live.json names (a deploy
+#       that stopped midway: see status); write rejected-<env>.json for that release and delete
+#       its by-tree record; then the API back to the previous release (bluegreen.sh rollback
+#       <previous>, which installs it where the other colour has another release) first, then
+#       the Lambda, only if the previous dispatcher reads the message versions the rolled-back
+#       release and the live Lambda write, then the previous portal; schema stays
+#       (expand-compatible)
 #   release.sh status <env>
-#       live.json and the blue/green status
+#       live.json and the blue/green status (weights, health, each colour's installed release)
 #
 # Options:
 #   --deploy-request N|none   deploy: the request `propose` opened (none: no schema change);
@@ -111,9 +127,25 @@ get() { aws s3 cp --region "$AWS_REGION" --only-show-errors "s3://$1/$2" "$3" 2>
 put() { # <file> <key> in this environment's bucket
   run aws s3 cp --region "$AWS_REGION" --only-show-errors "$1" "s3://$BUCKET/$2"
 }
+remove() { # <key> in this environment's bucket (no error when it is not there)
+  run aws s3 rm --region "$AWS_REGION" --only-show-errors "s3://$BUCKET/$1" >&2
+}
 
-# Reads from the source environment's bucket, as its release-reader role when one is given.
-source_get() { # <key> <file>
+# The answer of a failed head-object: 1 when the object does not exist; any other error (a
+# denial, the network) is no answer, and dies.
+absent_or_die() { # <s3 url> <stderr of head-object>
+  case "$2" in *"(404)"* | *"Not Found"*) return 1 ;; esac
+  die "cannot tell whether $1 exists: $2"
+}
+exists() { # <bucket> <key>: 0 when the object exists, 1 when it does not
+  local err
+  err=$(aws s3api head-object --region "$AWS_REGION" --bucket "$1" --key "$2" 2>&1 >/dev/null) \
+    && return 0
+  absent_or_die "s3://$1/$2" "$err"
+}
+
+# Runs an AWS CLI call as the source environment's release-reader role when one is given.
+source_aws() { # <aws args...>
   [ -n "$SOURCE_BUCKET" ] || die "missing configuration: RELEASE_SOURCE_BUCKET"
   if [ -n "$SOURCE_ROLE" ]; then
     if [ -z "${SOURCE_CREDS:-}" ]; then
@@ -124,11 +156,20 @@ source_get() { # <key> <file>
     fi
     local id secret token
     read -r id secret token <<<"$SOURCE_CREDS"
-    AWS_ACCESS_KEY_ID=$id AWS_SECRET_ACCESS_KEY=$secret AWS_SESSION_TOKEN=$token \
-      get "$SOURCE_BUCKET" "$1" "$2"
+    AWS_ACCESS_KEY_ID=$id AWS_SECRET_ACCESS_KEY=$secret AWS_SESSION_TOKEN=$token aws "$@"
   else
-    get "$SOURCE_BUCKET" "$1" "$2"
+    aws "$@"
   fi
+}
+# Reads from the source environment's bucket; fails quietly when the object is missing.
+source_get() { # <key> <file>
+  source_aws s3 cp --region "$AWS_REGION" --only-show-errors "s3://$SOURCE_BUCKET/$1" "$2" 2>/dev/null
+}
+source_exists() { # <key>: 0 when it exists in the source bucket, 1 when it does not
+  local err
+  err=$(source_aws s3api head-object --region "$AWS_REGION" --bucket "$SOURCE_BUCKET" --key "$1" \
+    2>&1 >/dev/null) && return 0
+  absent_or_die "s3://$SOURCE_BUCKET/$1" "$err"
 }
 
 load_env() {
@@ -170,20 +211,147 @@ message_versions() { # -> manifest's "message" object, from crates/domain/src/me
       else error("the dispatcher does not read the version it writes") end'
 }
 
-migrations_json() { # every migration, and whether it is a contract (a `contract:` comment)
-  local file contract
-  for file in "$REPO"/migrations/*.sql; do
-    contract=false
-    if grep -Eiq '(--|/\*|#)[[:space:]]*contract:' "$file"; then contract=true; fi
-    jq -cn --arg name "$(basename "$file")" --argjson contract "$contract" '{name: $name, contract: $contract}'
-  done | jq -cs .
+# Every migration of migrations/ and whether it is a contract: [{name, contract}]. A statement
+# is a contract statement when it only drops (DROP ..., or ALTER TABLE whose every clause is a
+# DROP) and carries the marker `migrate lint` reads (crates/migrations/src/lint.rs): a comment
+# (`-- `, `#`, `/* */`; not inside a string or a quoted identifier) between the previous `;`
+# and its first DROP whose text starts with `contract:` and gives a reason. A file is a contract when
+# all its statements are; a file mixing contract statements with others, or a marked statement
+# that does more than drop, is refused: its expand part would run only after the cutover.
+migrations_json() {
+  python3 - "$REPO"/migrations/*.sql <<'PY'
+import json, os, sys
+
+def is_word(ch):
+    return not ch.isascii() or ch.isalnum() or ch in "_$"
+
+def lex(text):
+    tokens, comments, i, n = [], [], 0, len(text)
+    while i < n:
+        c, nxt = text[i], text[i + 1] if i + 1 < n else ""
+        if c.isspace():
+            i += 1
+        elif c == "#" or (c == "-" and nxt == "-" and (i + 2 >= n or text[i + 2].isspace())):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            comments.append((i, text[i + (1 if c == "#" else 2):end]))
+            i = end
+        elif c == "/" and nxt == "*":
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end
+            comments.append((i, text[i + 2:end]))
+            i = min(end + 2, n)
+        elif c in "'\"`":
+            j = i + 1
+            while j < n:
+                if text[j] == "\\" and c != "`":
+                    j += 2
+                elif text[j] == c:
+                    if j + 1 < n and text[j + 1] == c:
+                        j += 2
+                    else:
+                        j += 1
+                        break
+                else:
+                    j += 1
+            tokens.append((i, "str", text[i:min(j, n)]))
+            i = min(j, n)
+        elif is_word(c):
+            j = i
+            while j < n and is_word(text[j]):
+                j += 1
+            tokens.append((i, "word", text[i:j].lower()))
+            i = j
+        else:
+            tokens.append((i, "punct", c))
+            i += 1
+    return tokens, comments
+
+def is_marker(text):
+    text = text.strip()
+    return text[:9].lower() == "contract:" and text[9:].strip() != ""
+
+def word(tokens, i, *words):
+    return i < len(tokens) and tokens[i][1] == "word" and tokens[i][2] in words
+
+def only_drops(tokens):
+    if word(tokens, 0, "drop"):
+        return True
+    if not word(tokens, 0, "alter"):
+        return False
+    at = next((i for i in range(1, 4) if word(tokens, i, "table")), None)
+    if at is None:
+        return False
+    at += 1
+    if word(tokens, at, "if") and word(tokens, at + 1, "exists"):
+        at += 2
+    at += 1  # the table's name, maybe qualified
+    while at + 1 < len(tokens) and tokens[at][2] == ".":
+        at += 2
+    clauses, depth, current = [], 0, []
+    for token in tokens[at:]:
+        if token[2] == "(":
+            depth += 1
+        elif token[2] == ")":
+            depth -= 1
+        if token[2] == "," and depth == 0:
+            clauses.append(current)
+            current = []
+        else:
+            current.append(token)
+    clauses.append(current)
+    return all(word(clause, 0, "drop") for clause in clauses)
+
+def kinds(text):
+    tokens, comments = lex(text)
+    start, current = 0, []
+    for token in tokens + [(len(text), "punct", ";")]:
+        if token[2] != ";" or token[1] != "punct":
+            current.append(token)
+            continue
+        if current:
+            # As the lint: the marker comes before the DROP (anywhere, in a statement without one).
+            limit = next((t[0] for t in current if t[1] == "word" and t[2] == "drop"), token[0])
+            marked = any(start <= offset < limit and is_marker(body) for offset, body in comments)
+            if not marked:
+                yield "other", current[0][0]
+            elif only_drops(current):
+                yield "contract", current[0][0]
+            else:
+                yield "marked-other", current[0][0]
+        start, current = token[0] + 1, []
+
+out, bad = [], []
+for path in sys.argv[1:]:
+    if not os.path.isfile(path):
+        continue
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    found = list(kinds(text))
+    name = os.path.basename(path)
+    line = lambda offset: text.count("\n", 0, offset) + 1
+    for kind, offset in found:
+        if kind == "marked-other":
+            bad.append(f"migrations/{name}:{line(offset)}: a statement marked `contract:` does more than drop")
+    if {"contract", "other"} <= {kind for kind, _ in found}:
+        first = next(offset for kind, offset in found if kind == "other")
+        bad.append(f"migrations/{name}:{line(first)}: a statement that is not a marked drop, in a file of contract statements")
+    out.append({"name": name, "contract": bool(found) and all(kind == "contract" for kind, _ in found)})
+for message in bad:
+    print(message, file=sys.stderr)
+if bad:
+    sys.exit(1)
+print(json.dumps(out, separators=(",", ":")))
+PY
 }
 
 cmd_build() {
-  local release commit tree
+  local release commit tree migrations
   ! $DRY_RUN || die "build has no dry run: it only writes dist/ and target/"
-  [ -z "$(git -C "$REPO" status --porcelain --untracked-files=no)" ] \
-    || die "the checkout has changes: a release is exactly one commit"
+  [ -z "$(git -C "$REPO" status --porcelain --untracked-files=all)" ] \
+    || die "the checkout has changes or untracked files: a release is exactly one commit"
+  migrations=$(migrations_json) \
+    || die "a migration file mixes contract statements with others: put the contract (the marked drops) in a file of its own, in a later release than what it stops using"
   commit=$(git -C "$REPO" rev-parse HEAD)
   tree=$(git -C "$REPO" rev-parse 'HEAD^{tree}')
   release=${commit:0:12}
@@ -207,7 +375,7 @@ cmd_build() {
   jq -n --arg release "$release" --arg commit "$commit" --arg tree "$tree" \
     --arg api "$(sha_of "$DIST/orders-api.tar.gz")" --arg lambda "$(sha_of "$DIST/bootstrap.zip")" \
     --arg portal "$(sha_of "$DIST/portal.tar.gz")" \
-    --argjson message "$(message_versions)" --argjson migrations "$(migrations_json)" '
+    --argjson message "$(message_versions)" --argjson migrations "$migrations" '
     {release: $release, commit: $commit, tree: $tree,
      artifacts: {"orders-api.tar.gz": $api, "bootstrap.zip": $lambda, "portal.tar.gz": $portal},
      message: $message, migrations: $migrations}' >"$DIST/manifest.json"
@@ -229,9 +397,19 @@ verify_dir() {
 
 # Uploads a verified release directory to this environment's bucket and signs its Lambda zip;
 # the manifest goes last, so a release whose manifest is here has all its artifacts.
+# A release is built once: when its manifest is already here, the same SHA-256s make this a
+# no-op (a retry) and others are refused (new bytes would not be the ones that passed).
 upload_release() {
   local dir=$1 release=$2 artifact version job key
   verify_dir "$dir"
+  if exists "$BUCKET" "releases/$release/manifest.json"; then
+    get "$BUCKET" "releases/$release/manifest.json" "$WORK/published.json" \
+      || die "cannot read releases/$release/manifest.json in $BUCKET"
+    [ "$(jq -cS .artifacts "$WORK/published.json")" = "$(jq -cS .artifacts "$dir/manifest.json")" ] \
+      || die "release $release is already in $BUCKET with other bytes: a release is built once (deploy the published one: release.sh deploy $ENV_NAME $release)"
+    log "release $release is already in $BUCKET with these SHA-256s: nothing to upload"
+    return 0
+  fi
   for artifact in "${ARTIFACTS[@]}"; do
     put "$dir/$artifact" "$(key_of "$artifact" "$release")"
   done
@@ -267,12 +445,26 @@ cmd_publish() {
 }
 
 cmd_resolve() {
-  local tree
+  local tree release
   tree=$(git -C "$REPO" rev-parse 'HEAD^{tree}')
   source_get "releases/by-tree/$tree" "$WORK/by-tree" \
     || die "no release with HEAD's tree ($tree) passed the source environment: push this tree to qa first"
-  valid_release "$(cat "$WORK/by-tree")"
-  cat "$WORK/by-tree"
+  release=$(cat "$WORK/by-tree")
+  valid_release "$release"
+  refuse_rejected "$release"
+  printf '%s\n' "$release"
+}
+
+# Refuses a release rolled back in the source environment (rejected-<env>.json there).
+refuse_rejected() { # <release>
+  local dir env
+  for dir in "$REPO"/infra/envs/*/; do
+    env=$(basename "$dir")
+    [ "$env" != test ] || continue
+    if source_exists "releases/$1/rejected-$env.json"; then
+      die "release $1 was rolled back in $env (releases/$1/rejected-$env.json in $SOURCE_BUCKET): it may not go further"
+    fi
+  done
 }
 
 cmd_promote() {
@@ -281,6 +473,7 @@ cmd_promote() {
   load_env "$1"
   [ -n "$PROMOTED_FROM" ] || die "$ENV_NAME takes builds (release.sh publish), not promotions"
   mkdir -p "$dir"
+  refuse_rejected "$release"
   source_get "releases/$release/passed-$PROMOTED_FROM.json" "$WORK/passed.json" \
     || die "release $release never passed $PROMOTED_FROM (no releases/$release/passed-$PROMOTED_FROM.json in $SOURCE_BUCKET)"
   source_get "releases/$release/manifest.json" "$dir/manifest.json" \
@@ -361,15 +554,31 @@ ps_args() {
   PS_ARGS=(--org "$PLANETSCALE_ORG" --database "$PS_DATABASE")
 }
 
+drop_branch() { # <release> <migrate>: deletes release-<release> (no error when it is gone)
+  ps_args
+  run "$2" branch delete "${PS_ARGS[@]}" --branch "release-$1" >&2
+}
+
 propose() { # <release> <migrate>: prints the deploy request's number, nothing on no change
-  local release=$1 migrate=$2 dsn
+  local release=$1 migrate=$2 dsn number
   ps_args
   log "schema: branch release-$release from main, the release's migrations, deploy request"
   dsn=$(run_out '<branch-dsn>' "$migrate" branch create "${PS_ARGS[@]}" \
-    --branch "release-$release" --from main)
-  DSN=$dsn run "$migrate" >&2
-  run_out '<deploy-request>' "$migrate" deploy-request "${PS_ARGS[@]}" \
-    --branch "release-$release" --into main --no-deploy
+    --branch "release-$release" --from main) \
+    || die "cannot create the PlanetScale branch release-$release"
+  if ! DSN=$dsn run "$migrate" >&2; then
+    drop_branch "$release" "$migrate" || true
+    die "the release's migrations failed on release-$release: no deploy request"
+  fi
+  number=$(run_out '<deploy-request>' "$migrate" deploy-request "${PS_ARGS[@]}" \
+    --branch "release-$release" --into main --no-deploy) \
+    || die "the deploy request from release-$release failed"
+  if [ -z "$number" ]; then
+    log "schema: no change: the branch release-$release goes"
+    drop_branch "$release" "$migrate"
+  else
+    printf '%s\n' "$number"
+  fi
 }
 
 # The schema step: qa-like environments migrate their branch; promoted ones deploy the request.
@@ -393,7 +602,7 @@ apply_schema() { # <release> <migrate>
   else
     log "schema: no change to deploy"
   fi
-  run "$migrate" branch delete "${PS_ARGS[@]}" --branch "release-$release" >&2
+  drop_branch "$release" "$migrate"
 }
 
 set_lambda() { # <signed key> <release>
@@ -426,56 +635,31 @@ smoke() {
     || die "smoke: $PORTAL_ORIGIN/openapi.json does not answer"
 }
 
-cmd_deploy() {
-  local release=$2 dir="$WORK/release" live="" live_dir="$WORK/live" lambda_live="" change
-  local writes
-  valid_release "$release"
-  load_env "$1"
-  fetch_release "$release" "$dir"
-  if get "$BUCKET" releases/live.json "$WORK/live-record.json"; then
-    live=$(jq -r .release "$WORK/live-record.json")
-    lambda_live=$(jq -r '.lambda // .release' "$WORK/live-record.json")
-    [ "$live" != "$release" ] || die "release $release is already live in $ENV_NAME"
-    mkdir -p "$live_dir"
-    get "$BUCKET" "releases/$lambda_live/manifest.json" "$live_dir/manifest.json" \
-      || die "the live release $lambda_live has no manifest in $ENV_NAME"
-    # Readers before writers: the new dispatcher must read what the live API writes now and
-    # what the queue already holds.
-    writes=$(jq -r .message.writes "$live_dir/manifest.json")
-    reads_version "$dir/manifest.json" "$writes" \
-      || die "release $release's dispatcher reads message versions $(jq -c .message.reads "$dir/manifest.json"), but $lambda_live writes version $writes: ship a release that reads both first"
-    get "$BUCKET" "releases/$live/manifest.json" "$live_dir/api-manifest.json" \
-      || die "the live release $live has no manifest in $ENV_NAME"
-    change=$(schema_change "$dir/manifest.json" "$live_dir/api-manifest.json")
-  else
-    log "$ENV_NAME has no live release yet"
-    change=$(schema_change "$dir/manifest.json")
-  fi
-  log "deploying $release to $ENV_NAME (live: ${live:-none}; schema: $change)"
-
-  if [ "$change" = expand ]; then apply_schema "$release" "$dir/orders-api/bin/migrate"; fi
-
-  log "terraform apply of infra/envs/$ENV_NAME"
-  TF_VAR_lambda_s3_key=$(cat "$dir/lambda-s3-key") run terraform -chdir="$REPO/infra/envs/$ENV_NAME" \
-    apply -input=false -auto-approve >&2
-
-  # If the API cutover fails, the Lambda goes back too, when the live one reads what the new
-  # one may have written meanwhile (rate-limited deliveries are requeued in its version).
-  if [ -n "$lambda_live" ] \
-    && reads_version "$live_dir/manifest.json" "$(jq -r .message.writes "$dir/manifest.json")" \
-    && get "$BUCKET" "releases/$lambda_live/lambda-s3-key" "$live_dir/lambda-s3-key"; then
-    LAMBDA_FALLBACK_KEY=$(cat "$live_dir/lambda-s3-key")
-  fi
-  set_lambda "$(cat "$dir/lambda-s3-key")" "$release"
-
+# The release the API carrying all traffic runs, as its colour's deploy agent reports it.
+live_api_release() {
+  local status colour version
   export_output bluegreen_env
-  run "$HERE/bluegreen.sh" deploy "$release"
-  LAMBDA_FALLBACK_KEY=""
-  record_live "$release" "$live" "$release"
-  smoke
-  publish_portal "$dir"
-  if [ "$change" = contract ]; then apply_schema "$release" "$dir/orders-api/bin/migrate"; fi
+  status=$("$HERE/bluegreen.sh" status) \
+    || die "cannot read the blue/green status of $ENV_NAME: see release.sh status $ENV_NAME"
+  colour=$(sed -nE 's/^live: //p' <<<"$status")
+  [[ $colour =~ ^(blue|green)$ ]] \
+    || die "traffic is split between blue and green in $ENV_NAME: see release.sh status $ENV_NAME"
+  version=$(awk -v colour="$colour" '$1 == colour {
+    for (i = 2; i <= NF; i++) if ($i ~ /^version=/) { sub(/^version=/, "", $i); print $i } }' <<<"$status")
+  [ -n "$version" ] || die "no installed release reported for $colour: see release.sh status $ENV_NAME"
+  printf '%s\n' "$version"
+}
 
+# Readers before writers: the new dispatcher must read what <who> writes.
+check_reads() { # <candidate manifest> <who> <its release> <its manifest>
+  local writes
+  writes=$(jq -r .message.writes "$4")
+  reads_version "$1" "$writes" \
+    || die "release $(jq -r .release "$1")'s dispatcher reads message versions $(jq -c .message.reads "$1"), but $2 $3 writes version $writes: ship a release that reads both first"
+}
+
+pass_record() { # <release> <dir>
+  local release=$1 dir=$2
   jq -n --arg release "$release" --arg env "$ENV_NAME" --arg at "$(now)" \
     --arg manifest "$(sha_of "$dir/manifest.json")" --slurpfile m "$dir/manifest.json" \
     '{release: $release, env: $env, manifest_sha256: $manifest, tree: $m[0].tree,
@@ -483,38 +667,142 @@ cmd_deploy() {
   put "$WORK/passed.json" "releases/$release/passed-$ENV_NAME.json"
   printf '%s\n' "$release" >"$WORK/by-tree"
   put "$WORK/by-tree" "releases/by-tree/$(jq -r .tree "$dir/manifest.json")"
+  # A rejection (an earlier rollback here) is withdrawn last: until then it still holds.
+  remove "releases/$release/rejected-$ENV_NAME.json"
+}
+
+# Withdraws a rolled-back release's pass here: rejected-<env>.json, and its by-tree record goes
+# (resolve and promote refuse it; a deploy that passes again withdraws the rejection).
+reject() { # <release> <why>
+  local release=$1 tree
+  jq -n --arg release "$release" --arg env "$ENV_NAME" --arg why "$2" --arg at "$(now)" \
+    '{release: $release, env: $env, reason: $why, rejected_at: $at}' >"$WORK/rejected.json"
+  put "$WORK/rejected.json" "releases/$release/rejected-$ENV_NAME.json"
+  get "$BUCKET" "releases/$release/manifest.json" "$WORK/rejected-manifest.json" \
+    || die "the release $release has no manifest in $ENV_NAME"
+  tree=$(jq -r .tree "$WORK/rejected-manifest.json")
+  if get "$BUCKET" "releases/by-tree/$tree" "$WORK/rejected-by-tree" \
+    && [ "$(cat "$WORK/rejected-by-tree")" = "$release" ]; then
+    remove "releases/by-tree/$tree"
+  fi
+  log "release $release is rejected in $ENV_NAME: its pass is withdrawn"
+}
+
+cmd_deploy() {
+  local release=$2 dir="$WORK/release" live="" previous="" live_dir="$WORK/live" lambda_live=""
+  local change resume=false api
+  valid_release "$release"
+  load_env "$1"
+  fetch_release "$release" "$dir"
+  if get "$BUCKET" releases/live.json "$WORK/live-record.json"; then
+    live=$(jq -r .release "$WORK/live-record.json")
+    previous=$(jq -r '.previous // ""' "$WORK/live-record.json")
+    lambda_live=$(jq -r '.lambda // .release' "$WORK/live-record.json")
+    mkdir -p "$live_dir"
+    if [ "$live" = "$release" ]; then resume=true; fi
+  fi
+
+  if $resume; then
+    # The cutover is done (live.json is written after it): what failed came after it.
+    [ "$lambda_live" = "$release" ] \
+      || die "release $release is live in $ENV_NAME but the Lambda runs $lambda_live (a rollback kept it): deploy a newer release"
+    api=$(live_api_release)
+    [ "$api" = "$release" ] \
+      || die "live.json names $release but the live API in $ENV_NAME runs $api: see release.sh status $ENV_NAME"
+    if [ -n "$previous" ] && get "$BUCKET" "releases/$previous/manifest.json" "$live_dir/api-manifest.json"; then
+      change=$(schema_change "$dir/manifest.json" "$live_dir/api-manifest.json")
+    else
+      change=$(schema_change "$dir/manifest.json")
+    fi
+    log "release $release is already live in $ENV_NAME: resuming after its cutover (smoke, portal, schema: $change, pass record)"
+  else
+    if [ -n "$PROMOTED_FROM" ] && [ -n "$SOURCE_BUCKET" ]; then refuse_rejected "$release"; fi
+    if [ -n "$live" ]; then
+      get "$BUCKET" "releases/$lambda_live/manifest.json" "$live_dir/manifest.json" \
+        || die "the live Lambda's release $lambda_live has no manifest in $ENV_NAME"
+      get "$BUCKET" "releases/$live/manifest.json" "$live_dir/api-manifest.json" \
+        || die "the live release $live has no manifest in $ENV_NAME"
+      # The live API's release writes until the cutover; the live Lambda's release requeues
+      # what it cannot deliver yet in its own version. After a rollback that kept the newer
+      # Lambda these are two releases.
+      check_reads "$dir/manifest.json" "the live API's release" "$live" "$live_dir/api-manifest.json"
+      check_reads "$dir/manifest.json" "the live Lambda's release" "$lambda_live" "$live_dir/manifest.json"
+      change=$(schema_change "$dir/manifest.json" "$live_dir/api-manifest.json")
+    else
+      log "$ENV_NAME has no live release yet"
+      change=$(schema_change "$dir/manifest.json")
+    fi
+    log "deploying $release to $ENV_NAME (live: ${live:-none}; schema: $change)"
+
+    if [ "$change" = expand ]; then apply_schema "$release" "$dir/orders-api/bin/migrate"; fi
+
+    log "terraform apply of infra/envs/$ENV_NAME"
+    TF_VAR_lambda_s3_key=$(cat "$dir/lambda-s3-key") run terraform -chdir="$REPO/infra/envs/$ENV_NAME" \
+      apply -input=false -auto-approve >&2
+
+    # If the API cutover fails, the Lambda goes back too, when the live one reads what the new
+    # one may have written meanwhile (rate-limited deliveries are requeued in its version).
+    if [ -n "$lambda_live" ] \
+      && reads_version "$live_dir/manifest.json" "$(jq -r .message.writes "$dir/manifest.json")" \
+      && get "$BUCKET" "releases/$lambda_live/lambda-s3-key" "$live_dir/lambda-s3-key"; then
+      LAMBDA_FALLBACK_KEY=$(cat "$live_dir/lambda-s3-key")
+    fi
+    set_lambda "$(cat "$dir/lambda-s3-key")" "$release"
+
+    export_output bluegreen_env
+    # Exits 0 once all traffic is on the new colour, whatever happens to the old one after.
+    run "$HERE/bluegreen.sh" deploy "$release"
+    LAMBDA_FALLBACK_KEY=""
+    record_live "$release" "$live" "$release"
+  fi
+
+  smoke
+  publish_portal "$dir"
+  if [ "$change" = contract ]; then apply_schema "$release" "$dir/orders-api/bin/migrate"; fi
+  pass_record "$release" "$dir"
+  # propose leaves the branch only with a deploy request; whatever happened, it goes now.
+  if [ -n "$PROMOTED_FROM" ]; then drop_branch "$release" "$dir/orders-api/bin/migrate"; fi
   log "done: $release is live in $ENV_NAME and passed"
 }
 
 cmd_rollback() {
-  local live previous lambda_live lambda_after writes dir="$WORK/previous"
+  local live previous lambda_live lambda_after dir="$WORK/previous" api
   load_env "$1"
   get "$BUCKET" releases/live.json "$WORK/live-record.json" || die "$ENV_NAME has no live release"
   live=$(jq -r .release "$WORK/live-record.json")
   previous=$(jq -r '.previous // ""' "$WORK/live-record.json")
   lambda_live=$(jq -r '.lambda // .release' "$WORK/live-record.json")
   [ -n "$previous" ] || die "$ENV_NAME has no previous release to go back to"
+  # live.json's previous is only right if the API runs live.json's release: a deploy that
+  # stopped between its cutover and live.json would otherwise be rolled back two releases.
+  api=$(live_api_release)
+  [ "$api" = "$live" ] \
+    || die "the live API in $ENV_NAME runs $api, but live.json names $live (a deploy or rollback stopped midway): nothing was changed; see release.sh status $ENV_NAME"
   # The previous release was promoted here when it was deployed; no promotion check again.
   PROMOTED_FROM="" fetch_release "$previous" "$dir"
   mkdir -p "$WORK/lambda"
   get "$BUCKET" "releases/$lambda_live/manifest.json" "$WORK/lambda/manifest.json" \
     || die "the live Lambda's release $lambda_live has no manifest"
+  get "$BUCKET" "releases/$live/manifest.json" "$WORK/lambda/api-manifest.json" \
+    || die "the live release $live has no manifest"
   log "rolling $ENV_NAME back from $live to $previous"
+  reject "$live" "rolled back to $previous"
 
   # Writers before readers: the API goes back first, so the dispatcher live meanwhile reads
-  # what it writes (the deploy of $live checked that it reads $previous's version).
+  # what it writes (the deploy of $live checked that it reads $previous's version). The other
+  # colour gets $previous installed when it has anything else.
   export_output bluegreen_env
-  run "$HERE/bluegreen.sh" rollback
+  run "$HERE/bluegreen.sh" rollback "$previous"
 
-  writes=$(jq -r .message.writes "$WORK/lambda/manifest.json")
   lambda_after=$lambda_live
   if [ "$lambda_live" = "$previous" ]; then
     log "the Lambda already runs $previous"
-  elif reads_version "$dir/manifest.json" "$writes"; then
+  elif reads_version "$dir/manifest.json" "$(jq -r .message.writes "$WORK/lambda/manifest.json")" \
+    && reads_version "$dir/manifest.json" "$(jq -r .message.writes "$WORK/lambda/api-manifest.json")"; then
     set_lambda "$(cat "$dir/lambda-s3-key")" "$previous"
     lambda_after=$previous
   else
-    log "the Lambda stays on $lambda_live: $previous's dispatcher cannot read message version $writes, which the queue may still hold"
+    log "the Lambda stays on $lambda_live: $previous's dispatcher cannot read every message version $live and $lambda_live wrote, which the queue may still hold"
   fi
   record_live "$previous" "$live" "$lambda_after"
   publish_portal "$dir"

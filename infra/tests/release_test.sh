@@ -4,15 +4,25 @@
 # Lambda, ELB and SSM; terraform; cargo, whose binaries log their calls; npm; curl), running the
 # real bluegreen.sh and publish-portal.sh:
 # - build: one manifest naming the commit, its tree, each artifact's SHA-256, the message
-#   versions and the migrations;
+#   versions and the migrations; untracked files and a migration file mixing contract
+#   statements with others are refused;
+# - built once: publishing a release again is a no-op with the same bytes, refused with others;
 # - promotion: production takes only a release that passed QA, found by the tree a merge into
 #   main carries, copied as the release-reader role with every SHA-256 checked; a release QA
-#   never ran, a tree QA never ran and an artifact changed in QA's bucket are refused;
+#   never ran, a tree QA never ran, an artifact changed in QA's bucket and a release QA rolled
+#   back are refused;
+# - schema: a failing migration on the release branch opens and deploys no request; a release
+#   branch without a deploy request is deleted by propose, and by every production deploy;
 # - order: expand migrations, terraform, the Lambda, the API, smoke, portal, then contract
 #   migrations; a release mixing expand and contract is refused;
-# - message versions: a dispatcher that cannot read what the live release writes is refused;
-#   rollback moves the API first and keeps a Lambda the previous release could not follow;
-#   a failed cutover puts the Lambda back;
+# - message versions: a dispatcher that cannot read what the live API's release or the live
+#   Lambda's release writes is refused; rollback moves the API first and keeps a Lambda the
+#   previous release could not follow; a failed cutover puts the Lambda back and stops the idle
+#   colour;
+# - rollback: refused when the live API does not run live.json's release; installs the previous
+#   release where the other colour has none; withdraws the rolled-back release's pass;
+# - after the cutover: an old colour that does not stop still completes the deploy; a deploy
+#   that failed after its cutover is resumed by deploying the release again;
 # - a dry run changes nothing.
 # Prints "N passed, N failed" and exits non-zero on any failure.
 set -euo pipefail
@@ -160,6 +170,16 @@ expect_refused() { # <name> <message part> -- <env> <args...>
 }
 
 object() { cat "$state/s3/$1/$2"; }
+instance_file() { cat "$state/instances/i-$1/$2" 2>/dev/null || echo none; } # <env>-<colour> <file>
+# The colour of an environment's instance that has <release> installed.
+colour_with() { # <env> <release>
+  local colour
+  for colour in blue green; do
+    if [ "$(instance_file "$1-$colour" version)" = "$2" ]; then echo "$colour"; return; fi
+  done
+  echo none
+}
+changes_instances() { grep -qE 'mechanica-deploy (install|start|stop)|modify-listener' "$STUB_LOG"; }
 live_field() { jq -r "$2" "$state/s3/$1/releases/live.json"; }
 
 # build_and_qa <name> <release>: build, publish to QA and deploy there.
@@ -173,6 +193,10 @@ build_and_qa() {
 
 printf 'create table customers (id int primary key);\n' >"$repo/migrations/0002_customers.sql"
 r1=$(commit "customers")
+printf 'alter table orders add column stray int null;\n' >"$repo/migrations/0099_stray.sql"
+expect_refused "build: an untracked migration (the binary would embed it) is refused" \
+  "untracked files" -- qa build
+rm "$repo/migrations/0099_stray.sql"
 expect_ok "build" -- qa build
 manifest="$work/dist/manifest.json"
 if [ "$(jq -r '[.release, .commit, .tree] | join(" ")' "$manifest")" \
@@ -195,7 +219,7 @@ expect_ok "publish to qa" -- qa publish qa
 if [ "$(object "$QA_BUCKET" "releases/$r1/lambda-s3-key")" != "signed/$r1/job-0001.zip" ] \
   || [ ! -f "$state/s3/$QA_BUCKET/signed/$r1/job-0001.zip" ]; then
   fail "publish: the Lambda zip is signed under signed/$r1/ and its key recorded"
-elif [ "$(line_of "releases/$r1/manifest.json")" -lt "$(line_of "s3://$QA_BUCKET/portal/$r1/portal.tar.gz")" ]; then
+elif [ "$(line_of "s3 cp .* s3://$QA_BUCKET/releases/$r1/manifest.json")" -lt "$(line_of "s3://$QA_BUCKET/portal/$r1/portal.tar.gz")" ]; then
   fail "publish: the manifest goes up after the artifacts"
 else
   pass "publish: artifacts under the release's id, the Lambda zip signed, the manifest last"
@@ -263,20 +287,77 @@ git_ checkout main
 git_ merge --no-ff -m "merge qa" qa
 expect_ok "release 2: resolve" -- prod resolve
 
+cp "$state/s3/$QA_BUCKET/portal/$r2/portal.tar.gz" "$work/portal-$r2.tar.gz"
 printf 'changed in place\n' >>"$state/s3/$QA_BUCKET/portal/$r2/portal.tar.gz"
 expect_refused "promote: an artifact changed after QA passed is refused" \
   "portal.tar.gz of release $r2 is not the one its manifest names" -- prod promote prod "$r2"
+# Publishing does not repair it (the release is built once): its previous version comes back.
+cp "$work/portal-$r2.tar.gz" "$state/s3/$QA_BUCKET/portal/$r2/portal.tar.gz"
 git_ checkout qa
 expect_ok "release 2: publish to qa again (same bytes)" -- qa publish qa
+if grep -qE '^aws s3 cp --region [^ ]+ --only-show-errors /|signer start-signing-job' "$STUB_LOG"; then
+  fail "publish again with the same bytes: uploaded or signed something"
+else
+  pass "publish again with the same bytes: a no-op"
+fi
+cp "$work/dist/manifest.json" "$work/manifest-$r2.json"
+printf 'rebuilt\n' >>"$work/dist/bootstrap.zip"
+jq --arg sha "$(sha256sum "$work/dist/bootstrap.zip" | cut -d' ' -f1)" '.artifacts["bootstrap.zip"] = $sha' \
+  "$work/manifest-$r2.json" >"$work/dist/manifest.json"
+expect_refused "publish: a release already published with other bytes is refused" \
+  "already in $QA_BUCKET with other bytes" -- qa publish qa
+if grep -qE 'signer start-signing-job|^aws s3 cp --region [^ ]+ --only-show-errors /' "$STUB_LOG"; then
+  fail "publish of other bytes: uploaded something before refusing"
+else
+  pass "publish of other bytes: nothing uploaded"
+fi
 expect_ok "release 2: promote" -- prod promote prod "$r2"
 expect_ok "release 2: propose" -- prod propose prod "$r2"
 if [ "$(cat "$work/out")" = 42 ]; then pass "propose: prints the deploy request's number"
 else fail "propose: printed '$(cat "$work/out")'"; fi
+
+# A half-failed migrate on the release branch: no deploy request is opened or deployed.
+touch "$state/migrate-fail"
+if in_env prod deploy prod "$r2"; then
+  fail "a failing migrate on the release branch: the deploy exited 0"
+elif grep -qE '^migrate deploy-request|^terraform .*apply|update-function-code|send-command' "$STUB_LOG"; then
+  fail "a failing migrate on the release branch: went on ($(grep -E '^migrate deploy-request|apply|update-function-code|send-command' "$STUB_LOG" | head -n 1))"
+elif ! grep -qE "^migrate branch delete .*--branch release-$r2" "$STUB_LOG"; then
+  fail "a failing migrate on the release branch: the branch stays"
+else
+  pass "a failing migrate on the release branch: no deploy request, nothing deployed, branch deleted"
+fi
+rm "$state/migrate-fail"
+
+touch "$state/no-schema-change"
+expect_ok "propose without a schema change" -- prod propose prod "$r2"
+if [ -s "$work/out" ]; then
+  fail "propose without a schema change: printed '$(cat "$work/out")'"
+elif ! grep -qE "^migrate branch delete .*--branch release-$r2" "$STUB_LOG"; then
+  fail "propose without a schema change: the branch release-$r2 stays"
+else
+  pass "propose without a schema change: prints nothing, deletes the branch"
+fi
+rm "$state/no-schema-change"
 expect_ok "release 2: deploy the proposed request" -- prod --deploy-request 42 deploy prod "$r2"
 expect_order "release 2 in prod: the proposed request deployed, then the cutover" \
   "^migrate deploy-request .*--number 42" "lambda update-function-code .*signed/$r2/" \
   "mechanica-deploy install $r2"
 if grep -q 'no-deploy' "$STUB_LOG"; then fail "release 2 in prod: proposes again"; else pass "release 2 in prod: does not propose again"; fi
+
+# --- release 2n: no schema change; production deletes the branch anyway ---------------------------
+
+git_ checkout qa
+printf 'portal copy\n' >"$repo/web/notes.txt"
+r2n=$(commit "no schema change")
+build_and_qa "release 2n" "$r2n"
+git_ checkout main
+git_ merge --no-ff -m "merge qa" qa
+git_ checkout qa
+expect_ok "release 2n: promote" -- prod promote prod "$r2n"
+expect_ok "release 2n: deploy without a deploy request" -- prod --deploy-request none deploy prod "$r2n"
+expect_order "release 2n in prod: no schema step, the pass, then the release branch deleted" \
+  "mechanica-deploy install $r2n" "releases/$r2n/passed-prod.json" "^migrate branch delete .*--branch release-$r2n"
 
 # --- a dry run ---------------------------------------------------------------------------------
 
@@ -299,27 +380,86 @@ fi
 printf 'unhealthy\n' >"$state/health"
 if BG_STEPS=10,100 in_env qa deploy qa "$r3"; then
   fail "failed cutover: exited 0"
-elif [ "$(cat "$state/lambda-code")" != "signed/$r2/job-0001.zip" ]; then
-  fail "failed cutover: the Lambda runs $(cat "$state/lambda-code"), expected release $r2's zip"
-elif [ "$(live_field "$QA_BUCKET" .release)" != "$r2" ]; then
+elif [ "$(cat "$state/lambda-code")" != "signed/$r2n/job-0001.zip" ]; then
+  fail "failed cutover: the Lambda runs $(cat "$state/lambda-code"), expected release $r2n's zip"
+elif [ "$(live_field "$QA_BUCKET" .release)" != "$r2n" ]; then
   fail "failed cutover: live.json moved to $(live_field "$QA_BUCKET" .release)"
+elif [ "$(colour_with qa "$r3")" = none ] \
+  || [ "$(instance_file "qa-$(colour_with qa "$r3")" state)" != inactive ]; then
+  fail "failed cutover: the idle colour with $r3 still runs it"
 else
-  pass "failed cutover: traffic and the Lambda stay on (or go back to) $r2"
+  pass "failed cutover: traffic and the Lambda stay on (or go back to) $r2n; the idle colour is stopped"
 fi
 printf 'healthy\n' >"$state/health"
 expect_ok "release 3: deploy to qa" -- qa deploy qa "$r3"
 
+# live.json not written after a cutover (a deploy that stopped in between): rollback must not
+# take live.json's previous release for the one before the API's.
+cp "$state/s3/$QA_BUCKET/releases/live.json" "$work/live-$r3.json"
+jq -n --arg r "$r2n" --arg p "$r2" '{release: $r, previous: $p, lambda: $r, at: "x"}' \
+  >"$state/s3/$QA_BUCKET/releases/live.json"
+if in_env qa rollback qa; then
+  fail "rollback when the API does not run live.json's release: exited 0"
+elif ! grep -qF "see release.sh status qa" "$work/err"; then
+  fail "rollback when the API does not run live.json's release: stderr lacks the pointer to status"
+  sed 's/^/    /' "$work/err"
+elif changes_instances || grep -qE 'update-function-code|rejected-qa' "$STUB_LOG"; then
+  fail "rollback when the API does not run live.json's release: changed something"
+else
+  pass "rollback when the API does not run live.json's release: refused, pointing to status"
+fi
+cp "$work/live-$r3.json" "$state/s3/$QA_BUCKET/releases/live.json"
+
 # --- rollback ----------------------------------------------------------------------------------
 
+r3_tree=$(jq -r .tree "$state/s3/$QA_BUCKET/releases/$r3/manifest.json")
 expect_ok "rollback in qa" -- qa rollback qa
-expect_order "rollback: the API first, then the Lambda, then the portal" \
-  "mechanica-deploy start" "lambda update-function-code .*signed/$r2/" "s3 sync .*portal/assets"
-if [ "$(live_field "$QA_BUCKET" '[.release, .previous, .lambda] | join(" ")')" = "$r2 $r3 $r2" ]; then
-  pass "rollback: live.json names $r2, previous $r3"
+expect_order "rollback: the rejection, then the API (the other colour has $r2n: started), then the Lambda, then the portal" \
+  "releases/$r3/rejected-qa.json" "mechanica-deploy start" "lambda update-function-code .*signed/$r2n/" \
+  "s3 sync .*portal/assets"
+if [ "$(live_field "$QA_BUCKET" '[.release, .previous, .lambda] | join(" ")')" = "$r2n $r3 $r2n" ]; then
+  pass "rollback: live.json names $r2n, previous $r3"
 else
   fail "rollback: live.json is $(jq -c . "$state/s3/$QA_BUCKET/releases/live.json")"
 fi
-expect_ok "roll forward again (the other colour still has $r3)" -- qa rollback qa
+if [ ! -f "$state/s3/$QA_BUCKET/releases/$r3/rejected-qa.json" ]; then
+  fail "rollback: no releases/$r3/rejected-qa.json"
+elif [ -f "$state/s3/$QA_BUCKET/releases/by-tree/$r3_tree" ]; then
+  fail "rollback: $r3's by-tree record stays"
+else
+  pass "rollback: $r3 is rejected in qa and its by-tree record is gone"
+fi
+
+# QA rejected it: production may not take it.
+git_ checkout main
+git_ merge --no-ff -m "merge qa" qa
+expect_refused "resolve: the tree of a release QA rolled back finds nothing" "push this tree to qa first" \
+  -- prod resolve
+printf '%s\n' "$r3" >"$state/s3/$QA_BUCKET/releases/by-tree/$r3_tree"
+expect_refused "resolve: a release QA rolled back is refused even by its by-tree record" \
+  "was rolled back in qa" -- prod resolve
+rm "$state/s3/$QA_BUCKET/releases/by-tree/$r3_tree"
+git_ checkout qa
+expect_refused "promote: a release QA rolled back is refused" "was rolled back in qa" \
+  -- prod promote prod "$r3"
+
+# A replaced instance: the other colour has no release at all.
+rm "$state/instances/i-qa-$(colour_with qa "$r3")/version"
+expect_ok "roll forward onto a replaced instance" -- qa rollback qa
+if grep -q "mechanica-deploy install $r3" "$STUB_LOG" && [ "$(live_field "$QA_BUCKET" .release)" = "$r3" ]; then
+  pass "roll forward onto a replaced instance: installs $r3 there, then switches"
+else
+  fail "roll forward onto a replaced instance: $(grep -c 'mechanica-deploy install' "$STUB_LOG") installs, live $(live_field "$QA_BUCKET" .release)"
+fi
+expect_ok "deploy of the live release: resumes after its cutover" -- qa deploy qa "$r3"
+if grep -qE "mechanica-deploy install|update-function-code|terraform .*apply" "$STUB_LOG"; then
+  fail "deploy of the live release: cut over again"
+elif [ -f "$state/s3/$QA_BUCKET/releases/$r3/rejected-qa.json" ] \
+  || [ "$(object "$QA_BUCKET" "releases/by-tree/$r3_tree")" != "$r3" ]; then
+  fail "deploy of the live release: a pass again does not withdraw its rejection"
+else
+  pass "deploy of the live release: smoke, portal and pass again, and its rejection withdrawn"
+fi
 
 # --- message versions --------------------------------------------------------------------------
 
@@ -332,9 +472,28 @@ expect_refused "deploy: a dispatcher that cannot read the live release's message
 
 message_rs 2 "1, 2"
 r5=$(commit "messages v2, reads v1")
-build_and_qa "release 5 (reads v1 and v2, writes v2)" "$r5"
+expect_ok "release 5 (reads v1 and v2, writes v2): build" -- qa build
+expect_ok "release 5: publish" -- qa publish qa
+# The smoke fails after the cutover: the release is live, without a pass.
+touch "$state/curl-fail"
+if in_env qa deploy qa "$r5"; then
+  fail "release 5: a smoke failing after the cutover fails the deploy (exited 0)"
+elif [ "$(live_field "$QA_BUCKET" '[.release, .lambda] | join(" ")')" != "$r5 $r5" ] \
+  || [ -f "$state/s3/$QA_BUCKET/releases/$r5/passed-qa.json" ]; then
+  fail "release 5: after a failed smoke, live.json is $(jq -c . "$state/s3/$QA_BUCKET/releases/live.json") (pass recorded: $(test -f "$state/s3/$QA_BUCKET/releases/$r5/passed-qa.json" && echo yes || echo no))"
+else
+  pass "release 5: a smoke failing after the cutover leaves it live, the Lambda new, no pass"
+fi
 expect_order "release 5: the Lambda that reads v2 before the API that writes it" \
   "lambda update-function-code .*signed/$r5/" "mechanica-deploy install $r5"
+rm "$state/curl-fail"
+expect_ok "release 5: deploy again resumes after the cutover" -- qa deploy qa "$r5"
+if grep -qE "mechanica-deploy install|update-function-code|terraform .*apply" "$STUB_LOG"; then
+  fail "release 5: the resumed deploy cut over again"
+else
+  expect_order "release 5: the resumed deploy runs smoke, portal and the pass record only" \
+    "lambda invoke" "^curl .*/openapi.json" "s3 sync .*portal/assets" "releases/$r5/passed-qa.json"
+fi
 expect_ok "rollback of release 5" -- qa rollback qa
 if grep -q 'update-function-code' "$STUB_LOG"; then
   fail "rollback of release 5: the Lambda went back to a dispatcher that cannot read v2"
@@ -343,10 +502,33 @@ elif [ "$(live_field "$QA_BUCKET" '[.release, .lambda] | join(" ")')" != "$r3 $r
 else
   pass "rollback of release 5: the API goes back to $r3, the Lambda stays on $r5 (v2 may be queued)"
 fi
+# The live Lambda (release 5) writes v2, but the live API (release 3) still writes v1 until a
+# cutover: a dispatcher reading only v2 would strand those.
+expect_refused "deploy: a dispatcher that cannot read what the live API's release writes is refused, whatever the Lambda writes" \
+  "the live API's release $r3 writes version 1" -- qa deploy qa "$r4"
 expect_ok "roll forward to release 5" -- qa rollback qa
 
 # --- contract migrations -----------------------------------------------------------------------
 
+printf -- '-- contract: orders.tag unused since release %s\nalter table orders drop column tag;\nalter table orders add column weight int null;\n' \
+  "$r3" >"$repo/migrations/0005_drop_tag.sql"
+commit "a contract and an expand in one file" >/dev/null
+expect_refused "build: a migration file mixing a marked drop with an add is refused" \
+  "migrations/0005_drop_tag.sql:3: a statement that is not a marked drop" -- qa build
+printf -- 'alter table orders\n  -- contract: orders.tag unused since release %s\n  drop column tag,\n  add column weight int null;\n' \
+  "$r3" >"$repo/migrations/0005_drop_tag.sql"
+commit "a contract and an expand in one statement" >/dev/null
+expect_refused "build: a statement marked contract that also adds is refused" \
+  "migrations/0005_drop_tag.sql:1: a statement marked \`contract:\` does more than drop" -- qa build
+printf -- "insert into notes values ('-- contract: not a comment');\nalter table orders drop column tag;\n" \
+  >"$repo/migrations/0005_drop_tag.sql"
+commit "a marker inside a string" >/dev/null
+expect_ok "build: a marker inside a string literal is no marker" -- qa build
+if [ "$(jq -c '.migrations[] | select(.name == "0005_drop_tag.sql") | .contract' "$work/dist/manifest.json")" = false ]; then
+  pass "build: a file whose only marker is inside a string is not a contract"
+else
+  fail "build: a marker inside a string made 0005_drop_tag.sql a contract"
+fi
 printf -- '-- contract: orders.tag unused since release %s\nalter table orders drop column tag;\n' \
   "$r3" >"$repo/migrations/0005_drop_tag.sql"
 printf 'alter table orders add column weight int null;\n' >"$repo/migrations/0006_weight.sql"
@@ -358,9 +540,20 @@ expect_refused "deploy: expand and contract migrations together are refused" \
 
 rm "$repo/migrations/0006_weight.sql"
 r7=$(commit "contract only")
-build_and_qa "release 7 (contract)" "$r7"
+expect_ok "release 7 (contract): build" -- qa build
+expect_ok "release 7: publish" -- qa publish qa
+# The old colour does not stop after the switch: the release is live all the same.
+printf 'stop\n' >"$state/agent-fail"
+expect_ok "release 7: deploy to qa, the old colour failing to stop" -- qa deploy qa "$r7"
+rm "$state/agent-fail"
 expect_order "release 7: the contract migration after the cutover, the smoke and the portal" \
   "mechanica-deploy install $r7" "lambda invoke" "s3 sync .*portal/assets" \
   "^migrate  DSN=mysql://qa-dev" "releases/$r7/passed-qa.json"
+if [ "$(live_field "$QA_BUCKET" '[.release, .lambda] | join(" ")')" = "$r7 $r7" ] \
+  && grep -q 'warning: orders-api on .* did not stop' "$work/err"; then
+  pass "release 7: an old colour that does not stop is a warning; live.json and the Lambda name $r7"
+else
+  fail "release 7: after an old colour that did not stop, live.json is $(jq -c . "$state/s3/$QA_BUCKET/releases/live.json")"
+fi
 
 summary

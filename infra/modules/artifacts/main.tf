@@ -5,7 +5,8 @@
 #   live). Versioned (AWS Signer requires it), SSE-KMS, private, logged.
 # - logs: the ALB's access logs (alb/) and the artifacts bucket's server access logs (s3/).
 # With release_reader_principals, a role those principals (the next environment's pipeline, in
-# its own account) may assume to read the releases, and nothing else, for release.sh promote.
+# its own account) may assume to read the releases (and list the bucket's key names), and
+# nothing else, for release.sh resolve and promote.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -151,7 +152,7 @@ resource "aws_s3_bucket_policy" "logs" {
 # --- artifacts bucket --------------------------------------------------------------------------
 
 resource "aws_s3_bucket" "artifacts" {
-  #checkov:skip=CKV_AWS_144:Artifacts are rebuilt from git by the pipeline at any commit; a cross-region replica adds nothing a rebuild does not give.
+  #checkov:skip=CKV_AWS_144:Releases are built once and kept versioned; production's are copies of QA's (another account's bucket), and a release lost in both is built again from its commit as new bytes that pass QA again, so a replica adds little.
   #checkov:skip=CKV2_AWS_62:No process reacts to artifact uploads; the pipeline that uploads them drives the next step itself.
   bucket = "${var.name_prefix}-artifacts-${local.account_id}"
   tags   = var.tags
@@ -276,6 +277,15 @@ data "aws_iam_policy_document" "release_reader" {
     sid       = "ReadReleases"
     actions   = ["s3:GetObject"]
     resources = [for prefix in local.release_prefixes : "${aws_s3_bucket.artifacts.arn}/${prefix}/*"]
+  }
+
+  # With ListBucket a missing object answers 404, not 403: release.sh tells "no rejection record"
+  # (releases/<release>/rejected-<env>.json) from "denied", and refuses on anything but a 404.
+  # It lists key names only; the objects it may read are the ones above.
+  statement {
+    sid       = "ListReleases"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.artifacts.arn]
   }
 
   # SSE-KMS objects: decrypt through S3 only, for this bucket only (the key policy delegates to

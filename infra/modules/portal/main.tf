@@ -184,7 +184,7 @@ resource "aws_s3_bucket_policy" "logs" {
 # --- content bucket ----------------------------------------------------------------------------
 
 resource "aws_s3_bucket" "content" {
-  #checkov:skip=CKV_AWS_144:The portal's files are rebuilt from git by the pipeline at any commit; a cross-region replica adds nothing a rebuild does not give.
+  #checkov:skip=CKV_AWS_144:The portal's files are a copy of a release's bundle, kept in the versioned artifacts bucket; publishing that release again restores them, so a cross-region replica adds nothing.
   #checkov:skip=CKV2_AWS_62:No process reacts to portal uploads; the pipeline that uploads them invalidates CloudFront itself.
   bucket = "${var.name_prefix}-portal-${local.account_id}"
   tags   = var.tags
@@ -378,7 +378,7 @@ resource "aws_cloudfront_response_headers_policy" "security" {
 
 resource "aws_cloudfront_distribution" "this" {
   #checkov:skip=CKV2_AWS_47:Requests forwarded to the API pass the ALB's web ACL (api_bluegreen/waf.tf), which runs AWSManagedRulesKnownBadInputsRuleSet (Log4j included); every other path is a static file from S3. A CLOUDFRONT-scope ACL attaches through web_acl_arn.
-  #checkov:skip=CKV_AWS_310:There is no second origin to fail over to: the API is one ALB whose blue/green pair is its redundancy, and the portal's files live in one bucket the pipeline re-publishes from git.
+  #checkov:skip=CKV_AWS_310:There is no second origin to fail over to: the API is one ALB whose blue/green pair is its redundancy, and the portal's files live in one bucket the pipeline re-publishes from a release's bundle.
   #checkov:skip=CKV_AWS_305:The portal lives under /portal/ and the viewer-request function redirects / there; the root of the distribution has no object to serve.
   #checkov:skip=CKV_AWS_374:Customers use the portal from any country, as they call the API from anywhere; a geo allow- or block-list would only lock customers out.
   comment             = "${var.name_prefix} customer portal (/portal/) and its API (/v1/*)"
