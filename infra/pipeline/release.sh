@@ -567,7 +567,8 @@ propose() { # <release> <migrate>: prints the deploy request's number, nothing o
     --branch "release-$release" --from main) \
     || die "cannot create the PlanetScale branch release-$release"
   if ! DSN=$dsn run "$migrate" >&2; then
-    drop_branch "$release" "$migrate" || true
+    drop_branch "$release" "$migrate" \
+      || warn "release-$release could not be deleted: delete it with migrate branch delete"
     die "the release's migrations failed on release-$release: no deploy request"
   fi
   number=$(run_out '<deploy-request>' "$migrate" deploy-request "${PS_ARGS[@]}" \
@@ -825,7 +826,8 @@ on_exit() {
   local status=$?
   if [ "$status" -ne 0 ] && [ -n "$LAMBDA_FALLBACK_KEY" ]; then
     log "the API cutover failed: the Lambda goes back to $LAMBDA_FALLBACK_KEY"
-    set_lambda "$LAMBDA_FALLBACK_KEY" previous || true
+    set_lambda "$LAMBDA_FALLBACK_KEY" previous \
+      || warn "the Lambda could not go back and still runs this release's code: set it to $LAMBDA_FALLBACK_KEY"
   fi
   rm -rf "$WORK"
   exit "$status"

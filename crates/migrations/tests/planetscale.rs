@@ -655,11 +655,38 @@ async fn mount_no_branch_create(server: &MockServer) {
         .await;
 }
 
-fn restore(backup: BackupChoice) -> Restore {
-    Restore {
+/// `dev` created from `main` restored from `backup` (cluster size `PS_10`), as the sprint
+/// automation creates it.
+async fn restore_dev(server: &MockServer, backup: BackupChoice) -> Result<SecretString, Error> {
+    let restore = Restore {
         backup,
         cluster_size: "PS_10".into(),
-    }
+    };
+    planetscale::create_branch_dsn(
+        &client(server),
+        ORG,
+        DB,
+        "dev",
+        "main",
+        Some(&restore),
+        fast(),
+    )
+    .await
+}
+
+/// Expects `dev` to be created from `main` restored from the backup `backup_id`.
+async fn mount_dev_restored_from(server: &MockServer, backup_id: &str) {
+    mount_branch_created_with(
+        server,
+        "dev",
+        json!({
+            "name": "dev",
+            "parent_branch": "main",
+            "backup_id": backup_id,
+            "cluster_size": "PS_10"
+        }),
+    )
+    .await;
 }
 
 const DEV_DSN: &str = "u5er7:pscale_pw_abc123@tcp(aws.connect.psdb.cloud:3306)/mechanica?tls=true";
@@ -695,29 +722,11 @@ async fn latest_restores_the_newest_successful_backup_across_pages() {
         ],
     )
     .await;
-    mount_branch_created_with(
-        &server,
-        "dev",
-        json!({
-            "name": "dev",
-            "parent_branch": "main",
-            "backup_id": "bk_newest",
-            "cluster_size": "PS_10"
-        }),
-    )
-    .await;
+    mount_dev_restored_from(&server, "bk_newest").await;
 
-    let dsn = planetscale::create_branch_dsn(
-        &client(&server),
-        ORG,
-        DB,
-        "dev",
-        "main",
-        Some(&restore(BackupChoice::Latest)),
-        fast(),
-    )
-    .await
-    .expect("dsn");
+    let dsn = restore_dev(&server, BackupChoice::Latest)
+        .await
+        .expect("dsn");
     assert_eq!(dsn.expose_secret(), DEV_DSN);
 }
 
@@ -769,29 +778,11 @@ async fn an_explicit_backup_id_is_checked_on_the_parent_and_sent_as_backup_id() 
         .expect(0)
         .mount(&server)
         .await;
-    mount_branch_created_with(
-        &server,
-        "dev",
-        json!({
-            "name": "dev",
-            "parent_branch": "main",
-            "backup_id": "bk_123",
-            "cluster_size": "PS_10"
-        }),
-    )
-    .await;
+    mount_dev_restored_from(&server, "bk_123").await;
 
-    let dsn = planetscale::create_branch_dsn(
-        &client(&server),
-        ORG,
-        DB,
-        "dev",
-        "main",
-        Some(&restore(BackupChoice::Id("bk_123".into()))),
-        fast(),
-    )
-    .await
-    .expect("dsn");
+    let dsn = restore_dev(&server, BackupChoice::Id("bk_123".into()))
+        .await
+        .expect("dsn");
     assert_eq!(dsn.expose_secret(), DEV_DSN);
 }
 
@@ -816,34 +807,17 @@ async fn an_explicit_backup_that_is_missing_or_unfinished_creates_no_branch() {
         .mount(&server)
         .await;
     mount_no_branch_create(&server).await;
-    let client = client(&server);
 
-    let error = planetscale::create_branch_dsn(
-        &client,
-        ORG,
-        DB,
-        "dev",
-        "main",
-        Some(&restore(BackupChoice::Id("bk_gone".into()))),
-        fast(),
-    )
-    .await
-    .expect_err("missing backup");
+    let error = restore_dev(&server, BackupChoice::Id("bk_gone".into()))
+        .await
+        .expect_err("missing backup");
     assert!(
         matches!(error, Error::BackupNotFound { ref branch, ref id } if branch == "main" && id == "bk_gone"),
         "{error:?}"
     );
-    let error = planetscale::create_branch_dsn(
-        &client,
-        ORG,
-        DB,
-        "dev",
-        "main",
-        Some(&restore(BackupChoice::Id("bk_running".into()))),
-        fast(),
-    )
-    .await
-    .expect_err("unfinished backup");
+    let error = restore_dev(&server, BackupChoice::Id("bk_running".into()))
+        .await
+        .expect_err("unfinished backup");
     assert!(
         matches!(error, Error::BackupNotRestorable { ref state, .. } if state == "running"),
         "{error:?}"
@@ -868,17 +842,9 @@ async fn no_successful_backup_is_an_error_naming_the_branch_and_creates_nothing(
     .await;
     mount_no_branch_create(&server).await;
 
-    let error = planetscale::create_branch_dsn(
-        &client(&server),
-        ORG,
-        DB,
-        "dev",
-        "main",
-        Some(&restore(BackupChoice::Latest)),
-        fast(),
-    )
-    .await
-    .expect_err("no backup");
+    let error = restore_dev(&server, BackupChoice::Latest)
+        .await
+        .expect_err("no backup");
     assert!(
         matches!(error, Error::NoBackup { ref branch } if branch == "main"),
         "{error:?}"
@@ -1148,17 +1114,7 @@ async fn the_binary_seeds_a_branch_from_the_latest_backup_and_prints_only_its_ds
         )],
     )
     .await;
-    mount_branch_created_with(
-        &server,
-        "dev",
-        json!({
-            "name": "dev",
-            "parent_branch": "main",
-            "backup_id": "bk_nightly",
-            "cluster_size": "PS_10"
-        }),
-    )
-    .await;
+    mount_dev_restored_from(&server, "bk_nightly").await;
 
     let output = migrate(&server, &SPRINT).await;
     assert!(output.success, "{}", output.stderr);

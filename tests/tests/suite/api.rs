@@ -1,13 +1,11 @@
 //! The orders API against a fresh MariaDB database per test.
 
-use std::time::Duration;
-
 use domain::order::OrderStatus;
-use e2e::{Api, ApiProcess, Receiver, TestApp, TestDb, eventually, metric, order_body, str_field};
+use e2e::{Api, ApiProcess, TestApp, TestDb, metric, order_body, str_field};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::deadlock_a_status_change;
+use crate::support::{deadlock_a_status_change, settled_order};
 
 #[tokio::test]
 async fn orders_are_created_read_listed_and_cancelled() {
@@ -577,20 +575,7 @@ async fn lock_conflicts(api: &Api) -> f64 {
 async fn a_status_change_rolled_back_for_a_deadlock_runs_again() {
     let db = TestDb::new().await;
     let app = ApiProcess::start(&db, &[]).await;
-    let receiver = Receiver::start().await;
-    let (_, key) = app.customer("Acme").await;
-    app.endpoint(&key, &receiver.url, None).await;
-    let order = app.order(&key, "PO-1").await;
-    receiver.wait_for(1, "the order.created delivery").await;
-    eventually(
-        Duration::from_secs(10),
-        "the delivery to settle",
-        || async {
-            let pending = "select count(*) from webhook_deliveries where status = 'pending'";
-            (db.number(pending).await == 0).then_some(())
-        },
-    )
-    .await;
+    let (_receiver, order) = settled_order(&app, &db).await;
     let conflicts_before = lock_conflicts(&app).await;
     let (status, body) = deadlock_a_status_change(&app, &db, &order).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -25,7 +25,7 @@ use std::time::Duration;
 use e2e::{ApiProcess, FAST_SCHEDULE, Receiver, SqsStack, TestDb, eventually, metric};
 use reqwest::StatusCode;
 
-use crate::support::deadlock_a_status_change;
+use crate::support::{deadlock_a_status_change, settled_order};
 
 const NAMESPACE: &str = "mechanica";
 
@@ -188,20 +188,7 @@ fn family_of(name: &str, families: &BTreeMap<String, String>) -> Option<String> 
 async fn memory_mode_metrics() -> String {
     let db = TestDb::new().await;
     let app = ApiProcess::start(&db, &[]).await;
-    let receiver = Receiver::start().await;
-    let (_, key) = app.customer("Acme").await;
-    app.endpoint(&key, &receiver.url, None).await;
-    let order = app.order(&key, "PO-1").await;
-    receiver.wait_for(1, "the order.created delivery").await;
-    eventually(
-        Duration::from_secs(10),
-        "the delivery to settle",
-        || async {
-            let pending = "select count(*) from webhook_deliveries where status = 'pending'";
-            (db.number(pending).await == 0).then_some(())
-        },
-    )
-    .await;
+    let (receiver, order) = settled_order(&app, &db).await;
     let (status, body) = deadlock_a_status_change(&app, &db, &order).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     receiver

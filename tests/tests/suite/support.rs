@@ -153,6 +153,27 @@ pub async fn delivery_state(db: &TestDb, id: &DeliveryId) -> (String, u32) {
         .expect("delivery")
 }
 
+/// An order of a new customer with one endpoint on a receiver of its own, once its
+/// `order.created` delivery has arrived and no delivery is pending: the receiver and the order's
+/// id.
+pub async fn settled_order(app: &e2e::ApiProcess, db: &TestDb) -> (e2e::Receiver, String) {
+    let receiver = e2e::Receiver::start().await;
+    let (_, key) = app.customer("Acme").await;
+    app.endpoint(&key, &receiver.url, None).await;
+    let order = app.order(&key, "PO-1").await;
+    receiver.wait_for(1, "the order.created delivery").await;
+    e2e::eventually(
+        std::time::Duration::from_secs(10),
+        "the delivery to settle",
+        || async {
+            let pending = "select count(*) from webhook_deliveries where status = 'pending'";
+            (db.number(pending).await == 0).then_some(())
+        },
+    )
+    .await;
+    (receiver, order)
+}
+
 /// Sends a status change of `order` (to `confirmed`, by the operator) that the server picks as a
 /// deadlock's victim, and returns its response: a transaction heavier than the change (200 rows
 /// written, so InnoDB rolls the change back) holds every delivery row and the gap after the
